@@ -1,0 +1,120 @@
+"""The error hierarchy and the catalogue of stable error codes.
+
+Every refusal the axis can give has a stable dotted code. Vendors script against these codes (and
+`axis package verify` prints them), so a code, once published, never changes meaning. The catalogue
+below is the single table of them; `docs/errors.md` is generated from it and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: code -> (HTTP status, one-line meaning). Grouped by the layer that raises them.
+CATALOGUE: Mapping[str, tuple[int, str]] = {
+    # Raw bytes and XML well-formedness (axis.edxml.xmlsafe)
+    "edxml.xml.empty": (400, "The body is empty."),
+    "edxml.xml.too_large": (413, "The package is larger than the configured size limit."),
+    "edxml.xml.bad_utf8": (400, "The bytes are not valid UTF-8 (the only encoding edXML allows)."),
+    "edxml.xml.encoding": (400, "The XML declaration names an encoding other than UTF-8."),
+    "edxml.xml.malformed": (400, "The bytes are not well-formed XML."),
+    "edxml.xml.dtd_forbidden": (400, "A DOCTYPE (DTD) is present; edXML packages must not carry one."),
+    "edxml.xml.entity_forbidden": (400, "An entity reference or declaration is present."),
+    "edxml.xml.too_deep": (400, "Elements are nested deeper than the configured limit."),
+    "edxml.xml.too_many_elements": (400, "The package has more elements than the configured limit."),
+    # Document shape (axis.edxml.reader, axis.edxml.schema)
+    "edxml.root.wrong_namespace": (400, "The root element is not in the QCVN 102:2016 edXML namespace."),
+    "edxml.root.wrong_element": (400, "The root element is not edXML."),
+    "edxml.kind.unknown": (400, "The package is neither a document nor a status package."),
+    "edxml.schema.invalid": (400, "The package does not conform to the edXML schema."),
+    "edxml.agency_code.malformed": (400, "An agency identifier code (OrganId) is malformed."),
+    "edxml.status_code.unknown": (400, "The StatusCode is not one of the QCVN 102 status codes."),
+    "edxml.business_doc_type.unknown": (400, "BussinessDocType is not 0, 1, 2 or 3."),
+    "edxml.date.invalid": (400, "A date is not a real calendar date in YYYY/MM/DD or DD/MM/YYYY form."),
+    "edxml.timestamp.invalid": (400, "A timestamp is neither 'YYYY/MM/DD HH:MM:SS' nor ISO 8601."),
+    "edxml.document_id.malformed": (400, "DocumentId is not '{sender code},{date},{number}/{notation}'."),
+    "edxml.document_id.sender_mismatch": (400, "DocumentId does not start with the sender's OrganId."),
+    "edxml.header.missing": (400, "A required MessageHeader component is missing."),
+    "edxml.header.duplicate": (400, "A MessageHeader component that may appear once appears twice."),
+    "edxml.attachment.bad_base64": (400, "An attachment's ContentTransferEncoded is not valid base64."),
+    "edxml.attachment.unreferenced": (400, "An attachment is not listed in the manifest."),
+    "edxml.attachment.missing": (400, "A manifest Reference has no attachment with its ContentId."),
+    "edxml.attachment.duplicate_id": (400, "Two attachments share one ContentId."),
+    "edxml.replacement.missing": (400, "A replace (BussinessDocType 3) names no document to replace."),
+    # XML Signature (axis.edxml.signature)
+    "signature.missing": (400, "The package carries no XML Signature (ds:Signature)."),
+    "signature.multiple": (400, "The package carries more than one XML Signature."),
+    "signature.location": (400, "The XML Signature is not where edXML puts it (edXMLHeader)."),
+    "signature.malformed": (400, "The XML Signature element is incomplete or not schema-valid."),
+    "signature.reference.not_whole_document": (400, "The signature does not cover the whole package."),
+    "signature.algorithm.forbidden": (400, "The signature or digest algorithm is not allowed by the policy."),
+    "signature.digest_mismatch": (400, "The signed content was changed after signing."),
+    "signature.invalid": (400, "The signature value does not verify with the signer's key."),
+    "signature.certificate.missing": (400, "The signature carries no X.509 certificate."),
+    "signature.certificate.malformed": (400, "The signer's certificate cannot be read."),
+    "signature.certificate.untrusted": (400, "The signer's certificate does not chain to a trust anchor."),
+    "signature.certificate.expired": (400, "The signer's certificate is outside its validity period."),
+    "signature.certificate.key_usage": (400, "The signer's certificate may not be used for signing."),
+    # Agency identifier codes (axis.registry.codes)
+    "agency_code.malformed": (400, "The text is not a well-formed agency identifier code."),
+    # Command line and configuration
+    "cli.file_not_found": (400, "The file named on the command line does not exist."),
+    "config.invalid": (500, "A setting from the environment is invalid."),
+    "keys.missing": (400, "A key or certificate file named by the command does not exist."),
+}
+
+
+class AxisError(Exception):
+    """A refusal with a stable code, a human message and machine-readable details.
+
+    Raised by pure code and I/O code alike; mapped to a response (HTTP JSON body, CLI exit) in one
+    place per interface. The HTTP status comes from the catalogue, so two raise sites with the same
+    code cannot disagree about it.
+    """
+
+    def __init__(self, code: str, message: str, /, **details: Any) -> None:
+        if code not in CATALOGUE:
+            raise KeyError(f"error code {code!r} is not in axis.errors.CATALOGUE")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details: dict[str, Any] = details
+
+    @property
+    def http_status(self) -> int:
+        return CATALOGUE[self.code][0]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The contract's error body: ``{"error": {"code", "message", "details"}}``."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class PackageError(AxisError):
+    """The package bytes are unacceptable (XML, shape, schema, content rules)."""
+
+
+class SignatureError(AxisError):
+    """The package's XML Signature or its certificate is unacceptable."""
+
+
+def markdown_table() -> str:
+    """The catalogue as the Markdown page ``docs/errors.md``."""
+    lines = [
+        "# Error codes",
+        "",
+        "Every refusal carries one of these stable codes, in the HTTP error body",
+        '(`{"error": {"code", "message", "details"}}`) and in the CLI\'s `error: CODE: message` line.',
+        "Generated by `python -m axis.errors`; a test keeps it equal to `axis/errors.py`.",
+        "",
+        "| code | HTTP | meaning |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| `{code}` | {status} | {meaning} |" for code, (status, meaning) in CATALOGUE.items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

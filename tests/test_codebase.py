@@ -1,0 +1,41 @@
+"""The codebase keeps its own rules: lint, formatting, strict typing, and a documented error table."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from axis.errors import markdown_table
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / tool), *args], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.slow
+def test_ruff_finds_nothing() -> None:
+    result = run("ruff", "check", "axis", "tests", "scripts")
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.slow
+def test_code_is_formatted() -> None:
+    result = run("ruff", "format", "--check", "axis", "tests", "scripts")
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.slow
+def test_mypy_strict_is_clean() -> None:
+    result = run("mypy")
+    assert result.returncode == 0, result.stdout
+
+
+def test_error_table_in_docs_matches_the_catalogue() -> None:
+    documented = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    assert documented == markdown_table(), "regenerate: python -m axis.errors > docs/errors.md"
