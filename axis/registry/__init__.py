@@ -1,0 +1,1 @@
+"""The agency registry: identifier codes, their hierarchy, and the agencies they name."""
