@@ -1,0 +1,337 @@
+"""Enveloped XML Signatures over whole edXML packages, through signxml.
+
+Signing puts one ``ds:Signature`` at the end of ``edXMLHeader`` covering the whole document
+(``Reference URI=""``, enveloped-signature transform, exclusive C14N) — the shape the national SDKs
+use, with SHA-256 instead of their SHA-1.
+
+Verification is where forged packages are stopped, so it is deliberately narrow: exactly one
+signature, in the place edXML puts it, covering the whole document, with an algorithm the policy
+allows and a certificate chaining to a configured anchor. Cheap checks on the *unverified*
+signature come first only to give the vendor a precise error code; the decision itself is
+signxml's, and the caller reads the package from the tree signxml returns as verified, never from
+the bytes it was given (which is what defeats signature-wrapping).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from lxml import etree
+from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+from signxml.algorithms import SignatureConstructionMethod as methods
+from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+from signxml.signer import XMLSigner
+from signxml.util import X509CertChainVerifier
+from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
+
+from axis.edxml import xmlsafe
+from axis.edxml.namespaces import ds, ed
+from axis.edxml.trust import STRICT, SignaturePolicy, Signer, TrustAnchors
+from axis.errors import PackageError, SignatureError
+
+SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+_STRONG_SIGNATURES = frozenset(
+    {
+        SignatureMethod.RSA_SHA256,
+        SignatureMethod.RSA_SHA384,
+        SignatureMethod.RSA_SHA512,
+        SignatureMethod.ECDSA_SHA256,
+        SignatureMethod.ECDSA_SHA384,
+        SignatureMethod.ECDSA_SHA512,
+        SignatureMethod.SHA256_RSA_MGF1,
+        SignatureMethod.SHA384_RSA_MGF1,
+        SignatureMethod.SHA512_RSA_MGF1,
+    }
+)
+_SHA1_SIGNATURES = frozenset({SignatureMethod.RSA_SHA1, SignatureMethod.ECDSA_SHA1})
+_STRONG_DIGESTS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512})
+_SHA1_DIGESTS = frozenset({DigestAlgorithm.SHA1})
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    """The outcome of verifying one package's signature.
+
+    ``signed_root`` is the tree signxml verified (None only for an unsigned package accepted under
+    a legacy policy); ``policy`` names the rule that let the package in: ``strict``,
+    ``legacy:sha1`` or ``legacy:unsigned``.
+    """
+
+    signed_root: etree._Element | None
+    signer: Signer | None
+    policy: str
+    signature_method: str = ""
+    digest_method: str = ""
+
+
+def sign(
+    data: bytes,
+    key: SigningKey,
+    cert_chain: Sequence[x509.Certificate],
+    *,
+    signature_method: SignatureMethod | None = None,
+    digest: DigestAlgorithm = DigestAlgorithm.SHA256,
+    c14n: CanonicalizationMethod = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+) -> bytes:
+    """Sign package bytes with the agency's key; ``cert_chain`` starts with the key's certificate.
+
+    Any signature already in the header is replaced. The default method follows the key type
+    (RSA-SHA256 or ECDSA-SHA256); a SHA-1 method may be asked for to imitate the national SDKs.
+    """
+    root = xmlsafe.parse(data)
+    header = root.find(f"{ed('edXMLEnvelope')}/{ed('edXMLHeader')}")
+    if header is None:
+        raise PackageError("edxml.kind.unknown", "The package has no edXMLEnvelope/edXMLHeader to sign.")
+    for old in (*header.findall(ds("Signature")), *header.findall(ed("DigitalSignature"))):
+        header.remove(old)
+    for old in header.findall(ed("Signature")):
+        header.remove(old)
+    etree.SubElement(header, ds("Signature"), Id="placeholder")
+    if signature_method is None:
+        is_rsa = isinstance(key, rsa.RSAPrivateKey)
+        signature_method = SignatureMethod.RSA_SHA256 if is_rsa else SignatureMethod.ECDSA_SHA256
+    signer_class = _LegacySigner if method_is_sha1(signature_method, digest) else XMLSigner
+    signer = signer_class(
+        method=methods.enveloped,
+        signature_algorithm=signature_method,
+        digest_algorithm=digest,
+        c14n_algorithm=c14n,
+    )
+    pems = [c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in cert_chain]
+    signed = signer.sign(root, key=key, cert=pems)
+    return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
+
+
+def method_is_sha1(method: SignatureMethod, digest: DigestAlgorithm) -> bool:
+    return method in _SHA1_SIGNATURES or digest in _SHA1_DIGESTS
+
+
+class _LegacySigner(XMLSigner):
+    """signxml refuses to make SHA-1 signatures; the national SDKs still do, and tests and
+    vendors need packages signed exactly like theirs."""
+
+    def check_deprecated_methods(self) -> None:
+        return None
+
+
+def verify_tree(
+    root: etree._Element,
+    trust: TrustAnchors,
+    *,
+    policy: SignaturePolicy = STRICT,
+    at: dt.datetime | None = None,
+    data: bytes | None = None,
+) -> SignatureCheck:
+    """Verify the signature of an already hardened-parsed, schema-valid package tree.
+
+    ``data``, when given, are the bytes ``root`` was parsed from: signxml then parses them itself
+    (with the same hardened parser) instead of serializing the tree first, which saves a copy of
+    the whole package.
+    """
+    signature = locate(root)
+    if signature is None:
+        if policy.allow_unsigned:
+            return SignatureCheck(signed_root=None, signer=None, policy="legacy:unsigned")
+        raise SignatureError(
+            "signature.missing",
+            "The package has no XML Signature (ds:Signature in the xmldsig namespace); "
+            "an edXML-namespace Signature element does not count.",
+        )
+    method, digest = _precheck(signature, policy)
+    chain = certificates(signature)
+    when = at or dt.datetime.now(dt.UTC)
+    for cert in chain:
+        if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
+            raise SignatureError(
+                "signature.certificate.expired",
+                f"Certificate {cert.subject.rfc4514_string()} is valid from "
+                f"{cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}, "
+                f"not at {when:%Y-%m-%d %H:%M} UTC.",
+                subject=cert.subject.rfc4514_string(),
+            )
+    sha1 = method_is_sha1(method, digest)
+    config = SignatureConfiguration(
+        require_x509=True,
+        expect_references=1,
+        signature_methods=_STRONG_SIGNATURES | (_SHA1_SIGNATURES if policy.allow_sha1 else frozenset()),
+        digest_algorithms=_STRONG_DIGESTS | (_SHA1_DIGESTS if policy.allow_sha1 else frozenset()),
+        verification_time=when,
+    )
+    verifier = _Verifier(trust)
+    try:
+        result = verifier.verify(root if data is None else data, expect_config=config)
+    except InvalidDigest as exc:
+        raise SignatureError(
+            "signature.digest_mismatch", f"The package was changed after signing: {exc}"
+        ) from None
+    except InvalidCertificate as exc:
+        text = str(exc)
+        code = "signature.certificate.key_usage" if "KeyUsage" in text else "signature.certificate.untrusted"
+        raise SignatureError(code, f"The signer's certificate is not accepted: {text}") from None
+    except InvalidSignature as exc:
+        raise SignatureError("signature.invalid", f"The signature does not verify: {exc}") from None
+    except (InvalidInput, etree.DocumentInvalid) as exc:
+        raise SignatureError("signature.malformed", f"The signature cannot be processed: {exc}") from None
+    signed_root = result.signed_xml if isinstance(result, VerifyResult) else None
+    if signed_root is None or signed_root.tag != ed("edXML") or verifier.leaf is None:
+        raise SignatureError(
+            "signature.reference.not_whole_document", "The verified content is not the whole edXML package."
+        )
+    return SignatureCheck(
+        signed_root=signed_root,
+        signer=Signer.from_certificate(verifier.leaf),
+        policy="legacy:sha1" if sha1 else "strict",
+        signature_method=method.value,
+        digest_method=digest.value,
+    )
+
+
+def locate(root: etree._Element) -> etree._Element | None:
+    """The package's one ``ds:Signature``: in ``edXMLHeader``, or in its ``DigitalSignature`` wrapper."""
+    found = root.findall(f".//{ds('Signature')}")
+    if len(found) > 1:
+        raise SignatureError(
+            "signature.multiple", f"The package carries {len(found)} XML Signatures; edXML allows one."
+        )
+    if not found:
+        return None
+    signature = found[0]
+    parent = signature.getparent()
+    if parent is not None and parent.tag == ed("DigitalSignature"):
+        parent = parent.getparent()
+    envelope = parent.getparent() if parent is not None else None
+    if (
+        parent is None
+        or parent.tag != ed("edXMLHeader")
+        or envelope is None
+        or envelope.tag != ed("edXMLEnvelope")
+        or envelope.getparent() is not root
+    ):
+        raise SignatureError(
+            "signature.location",
+            "The XML Signature must be a child of edXMLEnvelope/edXMLHeader (or of its DigitalSignature).",
+            path=signature.getroottree().getpath(signature),
+        )
+    return signature
+
+
+def _precheck(signature: etree._Element, policy: SignaturePolicy) -> tuple[SignatureMethod, DigestAlgorithm]:
+    """Name the problem precisely before signxml decides; these reads of unverified data only pick
+    the error code, they never admit anything."""
+    signed_info = signature.find(ds("SignedInfo"))
+    method_el = signed_info.find(ds("SignatureMethod")) if signed_info is not None else None
+    if signed_info is None or method_el is None:
+        raise SignatureError("signature.malformed", "The signature has no SignedInfo/SignatureMethod.")
+    references = signed_info.findall(ds("Reference"))
+    if len(references) != 1 or references[0].get("URI") != "":
+        uris = [r.get("URI") for r in references]
+        raise SignatureError(
+            "signature.reference.not_whole_document",
+            f'The signature must have one Reference with URI="" (the whole package); it has {uris}.',
+            references=uris,
+        )
+    digest_el = references[0].find(ds("DigestMethod"))
+    method = _algorithm(
+        SignatureMethod, method_el.get("Algorithm"), policy, _STRONG_SIGNATURES, _SHA1_SIGNATURES
+    )
+    digest = _algorithm(
+        DigestAlgorithm,
+        digest_el.get("Algorithm") if digest_el is not None else None,
+        policy,
+        _STRONG_DIGESTS,
+        _SHA1_DIGESTS,
+    )
+    return method, digest
+
+
+def _algorithm(
+    enum: Any, uri: str | None, policy: SignaturePolicy, strong: frozenset[Any], sha1: frozenset[Any]
+) -> Any:
+    try:
+        value = enum(uri)
+    except ValueError:
+        value = None
+    if value in strong or (value in sha1 and policy.allow_sha1):
+        return value
+    hint = " (SHA-1 is accepted only under a legacy policy)" if value in sha1 else ""
+    raise SignatureError(
+        "signature.algorithm.forbidden",
+        f"Algorithm {uri!r} is not allowed by policy {policy.name!r}{hint}.",
+        algorithm=uri,
+        policy=policy.name,
+    )
+
+
+def certificates(signature: etree._Element) -> list[x509.Certificate]:
+    texts = [
+        el.text or ""
+        for el in signature.iterfind(f"{ds('KeyInfo')}/{ds('X509Data')}/{ds('X509Certificate')}")
+    ]
+    if not texts:
+        raise SignatureError(
+            "signature.certificate.missing",
+            "The signature carries no KeyInfo/X509Data/X509Certificate: "
+            "the axis needs the signer's certificate.",
+        )
+    return [_certificate("".join(text.split())) for text in texts]
+
+
+@functools.lru_cache(maxsize=4096)
+def _certificate(body: str) -> x509.Certificate:
+    """Parse one X509Certificate value; cached because agencies reuse one certificate for years."""
+    try:
+        return x509.load_der_x509_certificate(base64.b64decode(body, validate=True))
+    except (ValueError, binascii.Error) as exc:
+        raise SignatureError(
+            "signature.certificate.malformed", f"A certificate cannot be read: {exc}"
+        ) from None
+
+
+class _ChainVerifier(X509CertChainVerifier):
+    """signxml's chain check against our prebuilt store (signxml would re-read a PEM file per call)."""
+
+    def __init__(self, trust: TrustAnchors, verification_time: dt.datetime) -> None:
+        super().__init__(ca_pem_file="unused", verification_time=verification_time)  # type: ignore[no-untyped-call]
+        self._trust = trust
+        self.leaf: x509.Certificate | None = None
+
+    @property
+    def store(self) -> x509.verification.Store:
+        return self._trust.store
+
+    def verify(self, cert_chain: list[x509.Certificate]) -> x509.Certificate:
+        leaf: x509.Certificate = super().verify(cert_chain)  # type: ignore[no-untyped-call]
+        self.leaf = leaf
+        return leaf
+
+
+class _Verifier(XMLVerifier):
+    """One per verification: it remembers which certificate the chain check accepted."""
+
+    def __init__(self, trust: TrustAnchors) -> None:
+        super().__init__()
+        self._trust = trust
+        self._chain: _ChainVerifier | None = None
+
+    @property
+    def parser(self) -> etree.XMLParser:
+        return xmlsafe.hardened_parser()
+
+    @property
+    def leaf(self) -> x509.Certificate | None:
+        return self._chain.leaf if self._chain is not None else None
+
+    def get_cert_chain_verifier(self, ca_pem_file: Any, ee_policy: Any, ca_policy: Any) -> _ChainVerifier:
+        when = self._get_cert_verification_time()  # type: ignore[no-untyped-call]
+        self._chain = _ChainVerifier(self._trust, when)
+        return self._chain

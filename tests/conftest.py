@@ -1,0 +1,55 @@
+"""Fixtures shared by every suite: the real SDK samples (when present) and development keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from axis import pki
+from axis.edxml.trust import TrustAnchors
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "domain" / "samples"
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    """The public SDK samples. They carry personal details, so they stay in ../shared."""
+    if not SAMPLES.is_dir():
+        pytest.skip(f"SDK samples not present at {SAMPLES}")
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def dev_ca() -> pki.Identity:
+    return pki.new_ca("Test CA")
+
+
+@pytest.fixture(scope="session")
+def trust(dev_ca: pki.Identity) -> TrustAnchors:
+    return TrustAnchors((dev_ca.certificate,))
+
+
+@pytest.fixture(scope="session")
+def north(dev_ca: pki.Identity) -> pki.Identity:
+    """The fictitious northern province's signing identity (RSA, as most agencies have)."""
+    return pki.issue(dev_ca, "000.00.00.H98", "UBND Tỉnh Thử Nghiệm Bắc")
+
+
+@pytest.fixture(scope="session")
+def south_ec(dev_ca: pki.Identity) -> pki.Identity:
+    """The fictitious southern province signs with an ECDSA key."""
+    return pki.issue(dev_ca, "000.00.00.H99", "UBND Tỉnh Thử Nghiệm Nam", key_type="ec")
+
+
+@pytest.fixture(scope="session")
+def expired(dev_ca: pki.Identity) -> pki.Identity:
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=800)
+    return pki.issue(dev_ca, "000.00.00.H98", "UBND Tỉnh Thử Nghiệm Bắc", not_before=long_ago, days=365)
+
+
+@pytest.fixture(scope="session")
+def stranger() -> pki.Identity:
+    """A well-formed certificate from a CA the axis does not trust."""
+    return pki.issue(pki.new_ca("Unknown CA"), "000.00.00.H98", "Kẻ Mạo Danh")
