@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from axis import __version__
-from axis.cli import keys, package
+from axis.cli import demo, keys, package
 from axis.errors import AxisError
 
-_COMMANDS = (keys, package)
+_COMMANDS = (keys, package, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
