@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
+import pg
 import pytest
 
 from axis import pki
 from axis.edxml.trust import TrustAnchors
+from axis.store import db as store_db
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "domain" / "samples"
 
@@ -53,3 +58,28 @@ def expired(dev_ca: pki.Identity) -> pki.Identity:
 def stranger() -> pki.Identity:
     """A well-formed certificate from a CA the axis does not trust."""
     return pki.issue(pki.new_ca("Unknown CA"), "000.00.00.H98", "Kẻ Mạo Danh")
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    name = asyncio.run(pg.create_template())
+    yield name
+    asyncio.run(pg.drop(name))
+
+
+@pytest.fixture
+def database_url(pg_template: str) -> Iterator[str]:
+    """A fresh, migrated database of this test's own."""
+    url = asyncio.run(pg.create_from(pg_template))
+    yield url
+    asyncio.run(pg.drop(store_db.database_name(url)))
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await store_db.create_pool(database_url, max_size=5)
+    yield pool
+    await pool.close()

@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from axis import __version__
-from axis.cli import demo, keys, package
+from axis.cli import admin, agencies, db, demo, keys, package, systems
 from axis.errors import AxisError
 
-_COMMANDS = (keys, package, demo)
+_COMMANDS = (db, agencies, systems, admin, keys, package, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

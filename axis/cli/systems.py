@@ -1,0 +1,186 @@
+"""``axis systems``: connected systems, what they serve, their tokens and signing certificates."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from axis.cli import runtime
+from axis.errors import AxisError
+from axis.registry import systems
+from axis.store.db import Conn
+
+
+def register(sub: Any) -> None:
+    group = sub.add_parser("systems", help="connected systems: add, token, cert, bind, policy")
+    actions = group.add_subparsers(dest="systems_command", required=True, metavar="ACTION")
+
+    add = actions.add_parser("add", help="register a system")
+    add.add_argument("id", help="system id, e.g. 00.53.W00 or bac-eoffice")
+    add.add_argument("--name", required=True)
+    add.add_argument("--contact", default="")
+    add.add_argument("--delivery", choices=("http", "amqp", "both"), default="http")
+    add.set_defaults(handler=_add)
+
+    show = actions.add_parser("show", help="a system with its bindings, certificates and tokens")
+    show.add_argument("id")
+    show.set_defaults(handler=_show)
+
+    actions.add_parser("list", help="all systems").set_defaults(handler=_list)
+
+    token = actions.add_parser("token", help="issue an API token (shown once)")
+    token.add_argument("id")
+    token.add_argument("--label", default="")
+    token.set_defaults(handler=_token)
+
+    revoke = actions.add_parser("revoke-token", help="revoke an API token at once")
+    revoke.add_argument("id")
+    revoke.add_argument("token_id", type=int)
+    revoke.set_defaults(handler=_revoke_token)
+
+    cert = actions.add_parser("cert", help="bind a signing certificate (PEM file) to a system")
+    cert.add_argument("id")
+    cert.add_argument("pem", type=Path)
+    cert.set_defaults(handler=_cert)
+
+    revoke_cert = actions.add_parser("revoke-cert", help="revoke a signing certificate by fingerprint")
+    revoke_cert.add_argument("fingerprint")
+    revoke_cert.set_defaults(handler=_revoke_cert)
+
+    bind = actions.add_parser("bind", help="let a system serve an agency subtree")
+    bind.add_argument("id")
+    bind.add_argument("agency_code")
+    bind.set_defaults(handler=_bind)
+
+    unbind = actions.add_parser("unbind", help="remove a binding")
+    unbind.add_argument("id")
+    unbind.add_argument("agency_code")
+    unbind.set_defaults(handler=_unbind)
+
+    policy = actions.add_parser("policy", help="signature policy: strict, or legacy relaxations")
+    policy.add_argument("id")
+    policy.add_argument("--legacy-sha1", action=argparse.BooleanOptionalAction, default=None)
+    policy.add_argument("--allow-unsigned", action=argparse.BooleanOptionalAction, default=None)
+    policy.add_argument("--status", choices=("active", "disabled"))
+    policy.set_defaults(handler=_policy)
+
+
+def _delivery(value: str) -> dict[str, bool]:
+    return {"delivery_http": value in ("http", "both"), "delivery_amqp": value in ("amqp", "both")}
+
+
+def _add(args: argparse.Namespace) -> int:
+    async def action(conn: Conn) -> None:
+        await systems.add(
+            conn, runtime.actor(), args.id, args.name, contact=args.contact, **_delivery(args.delivery)
+        )
+
+    runtime.run(runtime.transaction(action))
+    print(f"system {args.id} added; next: axis systems bind {args.id} CODE, axis systems token {args.id}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    async def action(conn: Conn) -> None:
+        system = await systems.require(conn, args.id)
+        modes = [m for m, on in (("http", system.delivery_http), ("amqp", system.delivery_amqp)) if on]
+        print(f"{system.id}  {system.name}  [{system.status.value}]")
+        print(f"  contact:   {system.contact or '-'}")
+        print(f"  delivery:  {', '.join(modes)}")
+        print(f"  signature: {system.policy.name}")
+        for code in await systems.bindings(conn, args.id):
+            print(f"  serves     {code} and below")
+        for c in await systems.certificates(conn, args.id):
+            state = "revoked" if c.revoked else f"valid until {c.not_after:%Y-%m-%d}"
+            print(f"  cert       {c.fingerprint[:16]}…  {c.agency_code or '-'}  {state}  {c.subject}")
+        for t in await systems.list_tokens(conn, args.id):
+            state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+            print(f"  token      #{t.id} {t.label or '-'} issued {t.created_at:%Y-%m-%d} {state}")
+
+    runtime.run(action)
+    return 0
+
+
+def _list(_: argparse.Namespace) -> int:
+    for system in runtime.run(systems.all_systems):
+        print(f"{system.id:<24} {system.status.value:<9} {system.name}")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    async def action(conn: Conn) -> tuple[int, str]:
+        return await systems.issue_token(conn, runtime.actor(), args.id, args.label)
+
+    token_id, token = runtime.run(runtime.transaction(action))
+    print(token)
+    print(f"(token #{token_id} for {args.id}; it is shown only now)", flush=True)
+    return 0
+
+
+def _revoke_token(args: argparse.Namespace) -> int:
+    async def action(conn: Conn) -> None:
+        await systems.revoke_token(conn, runtime.actor(), args.id, args.token_id)
+
+    runtime.run(runtime.transaction(action))
+    print(f"token #{args.token_id} of {args.id} revoked")
+    return 0
+
+
+def _cert(args: argparse.Namespace) -> int:
+    try:
+        pem = args.pem.read_bytes()
+    except FileNotFoundError:
+        raise AxisError("cli.file_not_found", f"{args.pem} does not exist.") from None
+
+    async def action(conn: Conn) -> None:
+        c = await systems.add_certificate(conn, runtime.actor(), args.id, pem)
+        print(f"certificate {c.fingerprint} bound to {args.id}")
+        print(f"  {c.subject}; agency code {c.agency_code or '-'}; valid until {c.not_after:%Y-%m-%d}")
+
+    runtime.run(runtime.transaction(action))
+    return 0
+
+
+def _revoke_cert(args: argparse.Namespace) -> int:
+    async def action(conn: Conn) -> None:
+        await systems.revoke_certificate(conn, runtime.actor(), args.fingerprint)
+
+    runtime.run(runtime.transaction(action))
+    print(f"certificate {args.fingerprint} revoked")
+    return 0
+
+
+def _bind(args: argparse.Namespace) -> int:
+    async def action(conn: Conn) -> str:
+        return await systems.bind(conn, runtime.actor(), args.id, args.agency_code)
+
+    code = runtime.run(runtime.transaction(action))
+    print(f"{args.id} now serves {code} and every agency below it")
+    return 0
+
+
+def _unbind(args: argparse.Namespace) -> int:
+    async def action(conn: Conn) -> None:
+        await systems.unbind(conn, runtime.actor(), args.id, args.agency_code)
+
+    runtime.run(runtime.transaction(action))
+    print(f"{args.id} no longer serves {args.agency_code}")
+    return 0
+
+
+def _policy(args: argparse.Namespace) -> int:
+    settings: dict[str, Any] = {}
+    if args.legacy_sha1 is not None:
+        settings["allow_sha1"] = args.legacy_sha1
+    if args.allow_unsigned is not None:
+        settings["allow_unsigned"] = args.allow_unsigned
+    if args.status is not None:
+        settings["status"] = args.status
+
+    async def action(conn: Conn) -> None:
+        system = await systems.update(conn, runtime.actor(), args.id, **settings)
+        print(f"{system.id}: signature policy {system.policy.name}, {system.status.value}")
+
+    runtime.run(runtime.transaction(action))
+    return 0

@@ -1,0 +1,1 @@
+"""aiohttp adapters: they translate HTTP to calls on the core and back, nothing more."""

@@ -1,0 +1,283 @@
+"""``/api/v1/admin/…``: the registry operations of the CLI, behind an administrator token.
+
+Each change runs in one transaction with its history row (actor ``admin:<token name>``), and the
+response is sent only once this process's registry cache has the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from axis.errors import AxisError
+from axis.http.agencies import agency_json
+from axis.http.auth import admin_of
+from axis.http.body import field, int_query, json_object, text
+from axis.http.context import axis_of
+from axis.registry import agencies, history, systems
+from axis.registry.model import Certificate, System
+from axis.store.db import Conn
+
+routes = web.RouteTableDef()
+T = TypeVar("T")
+
+
+async def change(request: web.Request, operation: Callable[[Conn, str], Awaitable[T]]) -> T:
+    """Authenticate the administrator, run ``operation(conn, actor)`` in a transaction, and wait
+    until this process's cache has the result."""
+    axis = axis_of(request)
+    actor = f"admin:{admin_of(request, axis.registry.resolver)}"
+    async with axis.pool.acquire() as conn:
+        async with conn.transaction():
+            result = await operation(conn, actor)
+        await axis.registry_changed(conn)
+    return result
+
+
+async def read(request: web.Request, operation: Callable[[Conn], Awaitable[T]]) -> T:
+    axis = axis_of(request)
+    admin_of(request, axis.registry.resolver)
+    async with axis.pool.acquire() as conn:
+        return await operation(conn)
+
+
+def system_json(system: System) -> dict[str, Any]:
+    return {
+        "id": system.id,
+        "name": system.name,
+        "contact": system.contact,
+        "delivery_http": system.delivery_http,
+        "delivery_amqp": system.delivery_amqp,
+        "allow_sha1": system.allow_sha1,
+        "allow_unsigned": system.allow_unsigned,
+        "status": system.status.value,
+    }
+
+
+def certificate_json(certificate: Certificate) -> dict[str, Any]:
+    return {
+        "fingerprint": certificate.fingerprint,
+        "system": certificate.system_id,
+        "subject": certificate.subject,
+        "agency_code": certificate.agency_code,
+        "not_before": certificate.not_before.isoformat(),
+        "not_after": certificate.not_after.isoformat(),
+        "revoked": certificate.revoked,
+    }
+
+
+# --- agencies -----------------------------------------------------------------------------------------
+
+
+@routes.post("/api/v1/admin/agencies")
+async def add_agency(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    code, name, qd20 = text(body, "code"), text(body, "name"), field(body, "code_qd20", str, required=False)
+    agency = await change(request, lambda conn, actor: agencies.add(conn, actor, code, name, code_qd20=qd20))
+    return web.json_response(agency_json(agency), status=201)
+
+
+@routes.patch("/api/v1/admin/agencies/{code}")
+async def update_agency(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    code = request.match_info["code"]
+    name = field(body, "name", str, required=False)
+
+    async def operation(conn: Conn, actor: str) -> Any:
+        agency = await agencies.require(conn, code)
+        if name is not None:
+            agency = await agencies.rename(conn, actor, agency.code, name)
+        if "code_qd20" in body:
+            agency = await agencies.set_code_qd20(
+                conn, actor, agency.code, field(body, "code_qd20", str, required=False)
+            )
+        return agency
+
+    return web.json_response(agency_json(await change(request, operation)))
+
+
+@routes.post("/api/v1/admin/agencies/{code}/retire")
+async def retire_agency(request: web.Request) -> web.Response:
+    body = await json_object(request) if request.can_read_body else {}
+    successor = field(body, "successor", str, required=False)
+    code = request.match_info["code"]
+    agency = await change(request, lambda conn, actor: agencies.retire(conn, actor, code, successor))
+    return web.json_response(agency_json(agency))
+
+
+@routes.post("/api/v1/admin/agencies/{code}/merge")
+async def merge_agency(request: web.Request) -> web.Response:
+    into = text(await json_object(request), "into")
+    code = request.match_info["code"]
+    agency = await change(request, lambda conn, actor: agencies.merge(conn, actor, code, into))
+    return web.json_response(agency_json(agency))
+
+
+@routes.post("/api/v1/admin/agencies/{code}/move")
+async def move_agency(request: web.Request) -> web.Response:
+    new_code = text(await json_object(request), "new_code")
+    code = request.match_info["code"]
+    agency = await change(request, lambda conn, actor: agencies.move(conn, actor, code, new_code))
+    return web.json_response(agency_json(agency), status=201)
+
+
+# --- systems --------------------------------------------------------------------------------------------
+
+
+_SETTINGS = {
+    "name": str,
+    "contact": str,
+    "delivery_http": bool,
+    "delivery_amqp": bool,
+    "allow_sha1": bool,
+    "allow_unsigned": bool,
+    "status": str,
+}
+
+
+def _settings(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: field(body, k, kind) for k, kind in _SETTINGS.items() if k in body}
+
+
+@routes.get("/api/v1/admin/systems")
+async def list_systems(request: web.Request) -> web.Response:
+    found = await read(request, systems.all_systems)
+    return web.json_response({"systems": [system_json(s) for s in found]})
+
+
+@routes.post("/api/v1/admin/systems")
+async def add_system(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    system_id, name = text(body, "id"), text(body, "name")
+    settings = {k: v for k, v in _settings(body).items() if k != "name"}
+    system = await change(request, lambda conn, actor: systems.add(conn, actor, system_id, name, **settings))
+    return web.json_response(system_json(system), status=201)
+
+
+@routes.get("/api/v1/admin/systems/{id}")
+async def show_system(request: web.Request) -> web.Response:
+    system_id = request.match_info["id"]
+
+    async def operation(conn: Conn) -> dict[str, Any]:
+        body = system_json(await systems.require(conn, system_id))
+        body["bindings"] = await systems.bindings(conn, system_id)
+        body["certificates"] = [certificate_json(c) for c in await systems.certificates(conn, system_id)]
+        body["tokens"] = [
+            {
+                "id": t.id,
+                "label": t.label,
+                "created_at": t.created_at.isoformat(),
+                "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+            }
+            for t in await systems.list_tokens(conn, system_id)
+        ]
+        return body
+
+    return web.json_response(await read(request, operation))
+
+
+@routes.patch("/api/v1/admin/systems/{id}")
+async def update_system(request: web.Request) -> web.Response:
+    settings = _settings(await json_object(request))
+    system_id = request.match_info["id"]
+    system = await change(request, lambda conn, actor: systems.update(conn, actor, system_id, **settings))
+    return web.json_response(system_json(system))
+
+
+@routes.post("/api/v1/admin/systems/{id}/tokens")
+async def issue_token(request: web.Request) -> web.Response:
+    body = await json_object(request) if request.can_read_body else {}
+    label = field(body, "label", str, required=False) or ""
+    system_id = request.match_info["id"]
+    token_id, token = await change(
+        request, lambda conn, actor: systems.issue_token(conn, actor, system_id, label)
+    )
+    return web.json_response({"id": token_id, "token": token, "note": "shown once; store it now"}, status=201)
+
+
+@routes.delete("/api/v1/admin/systems/{id}/tokens/{token_id}")
+async def revoke_token(request: web.Request) -> web.Response:
+    system_id = request.match_info["id"]
+    try:
+        token_id = int(request.match_info["token_id"])
+    except ValueError:
+        raise AxisError("registry.token.unknown", "Token ids are numbers.") from None
+    await change(request, lambda conn, actor: systems.revoke_token(conn, actor, system_id, token_id))
+    return web.Response(status=204)
+
+
+@routes.post("/api/v1/admin/systems/{id}/certificates")
+async def add_certificate(request: web.Request) -> web.Response:
+    pem = await request.read()
+    system_id = request.match_info["id"]
+    certificate = await change(
+        request, lambda conn, actor: systems.add_certificate(conn, actor, system_id, pem)
+    )
+    return web.json_response(certificate_json(certificate), status=201)
+
+
+@routes.delete("/api/v1/admin/certificates/{fingerprint}")
+async def revoke_certificate(request: web.Request) -> web.Response:
+    value = request.match_info["fingerprint"]
+    certificate = await change(request, lambda conn, actor: systems.revoke_certificate(conn, actor, value))
+    return web.json_response(certificate_json(certificate))
+
+
+@routes.post("/api/v1/admin/systems/{id}/bindings")
+async def bind(request: web.Request) -> web.Response:
+    code = text(await json_object(request), "agency_code")
+    system_id = request.match_info["id"]
+    bound = await change(request, lambda conn, actor: systems.bind(conn, actor, system_id, code))
+    return web.json_response({"system": system_id, "agency_code": bound}, status=201)
+
+
+@routes.delete("/api/v1/admin/systems/{id}/bindings/{code}")
+async def unbind(request: web.Request) -> web.Response:
+    system_id, code = request.match_info["id"], request.match_info["code"]
+    await change(request, lambda conn, actor: systems.unbind(conn, actor, system_id, code))
+    return web.Response(status=204)
+
+
+# --- history --------------------------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/admin/history")
+async def show_history(request: web.Request) -> web.Response:
+    query = request.query
+    before = int_query(request, "before", 0, high=2**62) or None
+    limit = int_query(request, "limit", 100, low=1, high=1000)
+
+    async def operation(conn: Conn) -> list[history.HistoryEntry]:
+        return await history.entries(
+            conn,
+            subject_kind=query.get("kind") or None,
+            subject_id=query.get("id") or None,
+            action=query.get("action") or None,
+            actor=query.get("actor") or None,
+            limit=limit,
+            before_id=before,
+        )
+
+    entries = await read(request, operation)
+    return web.json_response(
+        {
+            "history": [
+                {
+                    "id": e.id,
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "kind": e.subject_kind,
+                    "subject": e.subject_id,
+                    "before": e.before,
+                    "after": e.after,
+                }
+                for e in entries
+            ]
+        }
+    )
+
+
+__all__ = ["routes"]

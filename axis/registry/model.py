@@ -1,0 +1,97 @@
+"""The registry as frozen values: what resolution, authorization and the cache work on.
+
+A ``Snapshot`` is the whole registry at one version, held in memory by every axis process: the
+hot path (resolving recipients, checking a token or a certificate) never queries PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from axis.edxml.trust import SignaturePolicy
+
+
+class AgencyStatus(enum.StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class SystemStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    code: str
+    name: str
+    parent_code: str | None = None
+    status: AgencyStatus = AgencyStatus.ACTIVE
+    successor_code: str | None = None
+    code_qd20: str | None = None
+
+    @property
+    def retired(self) -> bool:
+        return self.status is AgencyStatus.RETIRED
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    """One installation of document-management software connected to the axis."""
+
+    id: str
+    name: str
+    contact: str = ""
+    delivery_http: bool = True
+    delivery_amqp: bool = False
+    allow_sha1: bool = False
+    allow_unsigned: bool = False
+    status: SystemStatus = SystemStatus.ACTIVE
+
+    @property
+    def policy(self) -> SignaturePolicy:
+        """The signature policy an administrator granted this system (strict unless relaxed)."""
+        return SignaturePolicy(allow_sha1=self.allow_sha1, allow_unsigned=self.allow_unsigned)
+
+    @property
+    def active(self) -> bool:
+        return self.status is SystemStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """A signing certificate bound to a system."""
+
+    fingerprint: str
+    system_id: str
+    subject: str
+    agency_code: str | None
+    not_before: dt.datetime
+    not_after: dt.datetime
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The registry at one version. Built by the store, replaced whole by the cache on change."""
+
+    version: int = 0
+    agencies: Mapping[str, Agency] = field(default_factory=dict)
+    systems: Mapping[str, System] = field(default_factory=dict)
+    #: subtree root (agency code) -> system id
+    bindings: Mapping[str, str] = field(default_factory=dict)
+    #: fingerprint -> certificate (revoked ones included, flagged, so refusals can say "revoked")
+    certificates: Mapping[str, Certificate] = field(default_factory=dict)
+    #: sha256 hex of an active system token -> system id
+    tokens: Mapping[str, str] = field(default_factory=dict)
+    #: sha256 hex of an active admin token -> the token's name
+    admin_tokens: Mapping[str, str] = field(default_factory=dict)
+    #: Decision 20/2020 code -> QCVN 102 code
+    qd20: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index = {a.code_qd20: a.code for a in self.agencies.values() if a.code_qd20}
+        object.__setattr__(self, "qd20", index)

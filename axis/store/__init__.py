@@ -1,0 +1,1 @@
+"""PostgreSQL: connection pools, migrations. The queries live next to the subsystem they serve."""

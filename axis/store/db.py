@@ -1,0 +1,87 @@
+"""Connection pools and the database itself.
+
+asyncpg decodes ``jsonb`` to text by default; the pool registers JSON codecs so that history rows
+round-trip as Python values, and every connection runs in UTC so that timestamps never depend on
+the server's zone.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from axis.errors import AxisError
+
+#: A connection of its own or one borrowed from a pool: every query function accepts both.
+if TYPE_CHECKING:
+    Conn: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+else:
+    Conn = asyncpg.Connection | PoolConnectionProxy
+
+
+async def _init_connection(conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name, encoder=lambda v: json.dumps(v, ensure_ascii=False), decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def connect(url: str, **options: Any) -> asyncpg.Connection[asyncpg.Record]:
+    """One connection (for LISTEN, migrations and CLI one-offs)."""
+    conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(
+        url, server_settings={"timezone": "UTC"}, **options
+    )
+    await _init_connection(conn)
+    return conn
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool[asyncpg.Record]:
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={"timezone": "UTC"},
+    )
+    assert pool is not None
+    return pool
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/") or "postgres"
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+async def ensure_database(url: str) -> bool:
+    """Create the database named in ``url`` when it does not exist; True when it was created.
+
+    Lets ``axis db migrate`` (and the demo) start from an empty server.
+    """
+    name = database_name(url)
+    try:
+        admin = await asyncpg.connect(with_database(url, "postgres"))
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise AxisError("config.invalid", f"Cannot reach PostgreSQL at {_redacted(url)}: {exc}") from None
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        return True
+    finally:
+        await admin.close()
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
