@@ -1,20 +1,33 @@
-"""The composition root: builds the settings' pools, caches and workers, and wires the web app.
+"""The composition root: builds pools, caches, the broker and the workers, and wires the web app.
 
 Nothing else in the axis opens a connection on its own; handlers reach what they need through
-``request.app[AXIS]``.
+``request.app[AXIS]``. Shutdown is orderly: stop taking AMQP work and let the messages in hand
+finish, let HTTP requests in flight finish (aiohttp), then stop the relay and close connections.
+Nothing is half-done, because every state change is one transaction and every publish is in the
+outbox until confirmed.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import asyncpg
 import structlog
 from aiohttp import web
 
+from axis import pki
+from axis.broker.consumer import IntakeConsumer
+from axis.broker.publisher import Broker
+from axis.broker.relay import OutboxRelay
 from axis.config import Settings
-from axis.http import admin, agencies, health
+from axis.edxml.codec import default_schemas
+from axis.edxml.trust import TrustAnchors
+from axis.edxml.xmlsafe import Limits
+from axis.errors import AxisError
+from axis.exchange.service import Exchange
+from axis.http import admin, agencies, documents, health, packages
 from axis.http.context import AXIS
 from axis.http.errors import errors_middleware
 from axis.registry.cache import RegistryCache
@@ -32,20 +45,63 @@ class Axis:
     settings: Settings
     pool: asyncpg.Pool
     registry: RegistryCache
+    broker: Broker
+    relay: OutboxRelay
+    exchange: Exchange
+    consumer: IntakeConsumer
+    identity: pki.Identity
+    executor: ThreadPoolExecutor
 
     @classmethod
     async def start(cls, settings: Settings) -> Axis:
+        identity = _identity(settings)
+        trust = TrustAnchors.from_files(settings.trust_anchors)
+        default_schemas()  # load once now rather than on the first package
         await db.ensure_database(settings.database_url)
-        pool = await db.create_pool(settings.database_url)
+        pool = await db.create_pool(settings.database_url, max_size=20)
         async with pool.acquire() as conn:
             applied = await migrate(conn)
         if applied:
             log.info("db.migrated", migrations=applied)
         registry = RegistryCache(pool, settings.database_url)
         await registry.start()
-        return cls(settings, pool, registry)
+        broker = Broker(settings.amqp_url)
+        await broker.start()
+        for system in registry.snapshot.systems.values():
+            if system.delivery_amqp:
+                await broker.ensure_system(system.id)
+        relay = OutboxRelay(pool, broker)
+        executor = ThreadPoolExecutor(settings.verify_workers, thread_name_prefix="axis-verify")
+        exchange = Exchange(
+            pool=pool,
+            registry=registry,
+            relay=relay,
+            trust=trust,
+            identity=identity,
+            limits=Limits(max_bytes=settings.max_package_bytes, max_depth=settings.max_xml_depth),
+            executor=executor,
+        )
+
+        async def from_amqp(system_id: str, data: bytes) -> object:
+            system = registry.snapshot.systems.get(system_id)
+            if system is None:
+                raise AxisError("registry.system.unknown", f"No system {system_id!r}.", system=system_id)
+            return await exchange.submit(system, data, via="amqp")
+
+        consumer = IntakeConsumer(broker, from_amqp, prefetch=settings.intake_prefetch)
+        relay.start()
+        await consumer.start()
+        log.info("axis.ready", registry_version=registry.snapshot.version)
+        return cls(settings, pool, registry, broker, relay, exchange, consumer, identity, executor)
+
+    async def stop_taking_work(self) -> None:
+        await self.consumer.stop()
 
     async def close(self) -> None:
+        await self.consumer.stop()
+        await self.relay.stop()
+        self.executor.shutdown(wait=True)
+        await self.broker.close()
         await self.registry.close()
         await self.pool.close()
 
@@ -59,18 +115,32 @@ class Axis:
             log.warning("registry.cache_behind", version=version)
 
 
+def _identity(settings: Settings) -> pki.Identity:
+    if not settings.axis_key.exists():
+        raise AxisError(
+            "keys.missing",
+            f"The axis's receipt key {settings.axis_key} does not exist: run `axis keys init` for "
+            "development keys, or set AXIS_KEYS_DIR to where the production key and certificate are.",
+        )
+    return pki.load(settings.axis_key, settings.axis_certificate)
+
+
 def build_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_package_bytes)
+    app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_package_bytes + 1)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         app[AXIS] = await Axis.start(settings)
         yield
         await app[AXIS].close()
 
+    async def on_shutdown(app: web.Application) -> None:
+        if AXIS in app:
+            await app[AXIS].stop_taking_work()
+
     app.cleanup_ctx.append(lifecycle)
-    app.add_routes(health.routes)
-    app.add_routes(agencies.routes)
-    app.add_routes(admin.routes)
+    app.on_shutdown.append(on_shutdown)
+    for module in (health, agencies, admin, packages, documents):
+        app.add_routes(module.routes)
     return app
 
 
@@ -84,6 +154,3 @@ def serve(settings: Settings) -> None:
         shutdown_timeout=30.0,
         handler_cancellation=False,
     )
-
-
-__all__ = ["AXIS", "Axis", "build_app", "serve"]

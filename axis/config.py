@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from axis.errors import AxisError
 
@@ -22,6 +22,8 @@ _MB = 1024 * 1024
 class Settings:
     database_url: str = "postgresql://postgres@127.0.0.1:5432/axis"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    #: RabbitMQ's management API: ``axis systems grant-amqp`` creates per-system users through it.
+    amqp_management_url: str = "http://guest:guest@127.0.0.1:15672"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     max_package_bytes: int = 100 * _MB
@@ -30,6 +32,10 @@ class Settings:
     #: PEM files of the CAs that agency signing certificates must chain to.
     trust_anchors: tuple[Path, ...] = field(default_factory=tuple)
     log_level: str = "info"
+    #: Threads that verify packages off the event loop (parsing and XML Signature checks).
+    verify_workers: int = 2
+    #: AMQP packages from systems processed at once per axis process.
+    intake_prefetch: int = 8
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -46,6 +52,7 @@ class Settings:
             settings = cls(
                 database_url=get("DATABASE_URL", defaults.database_url),
                 amqp_url=get("AMQP_URL", defaults.amqp_url),
+                amqp_management_url=get("AMQP_MANAGEMENT_URL", defaults.amqp_management_url),
                 http_host=get("HTTP_HOST", defaults.http_host),
                 http_port=int(get("HTTP_PORT", defaults.http_port)),
                 max_package_bytes=int(get("MAX_PACKAGE_BYTES", defaults.max_package_bytes)),
@@ -53,11 +60,27 @@ class Settings:
                 keys_dir=keys_dir,
                 trust_anchors=anchors,
                 log_level=get("LOG_LEVEL", defaults.log_level).lower(),
+                verify_workers=int(get("VERIFY_WORKERS", defaults.verify_workers)),
+                intake_prefetch=int(get("INTAKE_PREFETCH", defaults.intake_prefetch)),
             )
         except ValueError as exc:
             raise AxisError("config.invalid", f"A numeric AXIS_* setting is not a number: {exc}") from None
         settings.validate()
         return settings
+
+    @property
+    def axis_key(self) -> Path:
+        """The axis's own signing key (receipts); ``axis keys init`` makes a development one."""
+        return self.keys_dir / "axis.key.pem"
+
+    @property
+    def axis_certificate(self) -> Path:
+        return self.keys_dir / "axis.pem"
+
+    @property
+    def amqp_vhost(self) -> str:
+        path = urlsplit(self.amqp_url).path
+        return unquote(path[1:]) if len(path) > 1 else "/"
 
     def validate(self) -> None:
         if not 0 < self.http_port < 65536:
@@ -70,7 +93,7 @@ class Settings:
     def redacted(self) -> dict[str, object]:
         """The settings as they may be logged: passwords in URLs replaced by ``***``."""
         values = asdict(self)
-        for name in ("database_url", "amqp_url"):
+        for name in ("database_url", "amqp_url", "amqp_management_url"):
             values[name] = _redact_url(values[name])
         return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
 

@@ -55,6 +55,15 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "signature.certificate.untrusted": (400, "The signer's certificate does not chain to a trust anchor."),
     "signature.certificate.expired": (400, "The signer's certificate is outside its validity period."),
     "signature.certificate.key_usage": (400, "The signer's certificate may not be used for signing."),
+    # Receipts (axis.receipts)
+    "receipt.malformed": (400, "The bytes are not an axis receipt (XML, elements, values, signature parts)."),
+    "receipt.unsigned": (400, "The receipt carries no XML Signature."),
+    "receipt.signature.misplaced": (400, "The receipt's XML Signature is not one child of its root element."),
+    "receipt.signature.partial": (400, "The receipt's signature does not cover the whole receipt."),
+    "receipt.algorithm.forbidden": (400, "The receipt's signature does not use RSA or ECDSA with SHA-2."),
+    "receipt.invalid": (400, "The receipt was changed after signing, or its signature does not verify."),
+    "receipt.certificate.untrusted": (400, "The receipt's certificate does not chain to a trust anchor."),
+    "receipt.certificate.expired": (400, "The receipt's certificate is outside its validity period."),
     # Agency identifier codes (axis.registry.codes)
     "agency_code.malformed": (400, "The text is not a well-formed agency identifier code."),
     # The registry (axis.registry)
@@ -85,6 +94,15 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "registry.token.unknown": (404, "No token with this id belongs to the system."),
     "registry.import.bad_rows": (422, "The import file has bad rows; nothing was imported."),
     "registry.import.format": (400, "The import file is not a CSV with a code and a name column."),
+    # The exchange (axis.exchange)
+    "intake.recipient.unknown": (422, "A recipient's agency code is not in the registry."),
+    "intake.recipient.unserved": (422, "No connected system serves a recipient agency."),
+    "intake.recipient.retired": (422, "A recipient agency is retired and leads to no active successor."),
+    "intake.duplicate": (409, "This DocumentId was already submitted with other content."),
+    "package.unknown": (404, "No such package for this system."),
+    "document.unknown": (404, "No such document for this system."),
+    "receipt.unknown": (404, "No such receipt for this system."),
+    "broker.unavailable": (503, "RabbitMQ is unavailable; try again later."),
     # Authentication and authorization (axis.http)
     "auth.token.missing": (401, "No Bearer token was sent."),
     "auth.token.invalid": (401, "The token is unknown or revoked."),
@@ -93,6 +111,13 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "http.method_not_allowed": (405, "The method is not allowed on this resource."),
     "http.bad_request": (400, "The request is malformed (parameters or JSON body)."),
     "internal": (500, "An internal error; the axis logged it with this request's id."),
+    # RabbitMQ (axis.broker)
+    "broker.management.unavailable": (
+        503,
+        "The RabbitMQ management API cannot be reached, refused the axis's credentials, or failed.",
+    ),
+    "broker.management.refused": (502, "The RabbitMQ management API refused a request as malformed."),
+    "broker.vhost.unknown": (500, "The RabbitMQ virtual host does not exist."),
     # Command line and configuration
     "cli.file_not_found": (400, "The file named on the command line does not exist."),
     "config.invalid": (500, "A setting from the environment is invalid."),

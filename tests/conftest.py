@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 import pg
 import pytest
+import world as world_module
 
 from axis import pki
 from axis.edxml.trust import TrustAnchors
@@ -83,3 +84,12 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await store_db.create_pool(database_url, max_size=5)
     yield pool
     await pool.close()
+
+
+# --- a running axis with fictitious agencies (real PostgreSQL and RabbitMQ) -------------------------------
+
+
+@pytest.fixture
+async def world(database_url: str, tmp_path: Path) -> AsyncIterator[world_module.World]:
+    async for built in world_module.make_world(database_url, tmp_path):
+        yield built

@@ -25,6 +25,7 @@ async def readyz(request: web.Request) -> web.Response:
         checks["postgresql"] = "ok"
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         checks["postgresql"] = f"down: {exc.__class__.__name__}"
+    checks["rabbitmq"] = "ok" if axis.broker.connected else "down"
     checks["registry"] = f"version {axis.registry.snapshot.version}"
     ready = all(v == "ok" for k, v in checks.items() if k != "registry")
     return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)

@@ -15,7 +15,7 @@ import asyncpg
 from axis.errors import AxisError
 from axis.registry import codes, folding, history
 from axis.registry.model import Agency, AgencyStatus
-from axis.store.db import Conn
+from axis.store.db import Conn, contains
 
 _COLUMNS = "code, name, parent_code, status, successor_code, code_qd20"
 _CODE_PREFIX = re.compile(r"^[0-9A-Z][.0-9A-Z]*$")
@@ -95,7 +95,7 @@ async def search(
         )
     elif q:
         for word in folding.words(q):
-            conditions.append(f"name_folded LIKE {arg('%' + _escape_like(word) + '%')}")
+            conditions.append(f"name_folded LIKE {arg(contains(word))}")
     if not include_retired:
         conditions.append("status = 'active'")
     where = " AND ".join(conditions) or "true"
@@ -105,10 +105,6 @@ async def search(
         *args,
     )
     return [from_row(r) for r in rows]
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def add(conn: Conn, actor: str, code: str, name: str, *, code_qd20: str | None = None) -> Agency:

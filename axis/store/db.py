@@ -85,3 +85,9 @@ def _redacted(url: str) -> str:
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")
     return url
+
+
+def contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with LIKE's own wildcards escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import amqp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from world import axis_settings
 
 from axis import pki
 from axis.app import build_app
-from axis.config import Settings
 from axis.http.context import AXIS
 from axis.registry import systems
 from axis.registry.tokens import token_hash
@@ -36,14 +38,17 @@ class Api:
 
 
 @pytest.fixture
-async def api(database_url: str) -> AsyncIterator[Api]:
+async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     conn = await db.connect(database_url)
     async with conn.transaction():
         _, token = await systems.issue_admin_token(conn, "test", "registry-admin")
     await conn.close()
-    app = build_app(Settings(database_url=database_url))
-    async with TestClient(TestServer(app)) as client:
-        yield Api(client, {"Authorization": f"Bearer {token}"})
+    settings, _, vhost = await axis_settings(database_url, tmp_path)
+    try:
+        async with TestClient(TestServer(build_app(settings))) as client:
+            yield Api(client, {"Authorization": f"Bearer {token}"})
+    finally:
+        await amqp.delete_vhost(vhost)
 
 
 async def seed(api: Api) -> None:

@@ -1,0 +1,1 @@
+"""RabbitMQ: topology, publishing with confirms, the outbox relay, the intake consumer, management."""

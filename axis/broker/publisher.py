@@ -1,0 +1,121 @@
+"""Publishing deliveries to RabbitMQ with publisher confirms.
+
+A publish returns only once RabbitMQ confirmed the message (it is then in a quorum queue); any
+failure raises ``BrokerUnavailable`` and the caller leaves the outbox row for the relay. The
+connection is robust (aio-pika reconnects); a channel RabbitMQ closed is reopened on next use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import aio_pika
+import structlog
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+
+from axis.broker import topology
+
+log = structlog.get_logger("axis.broker")
+
+
+class BrokerUnavailable(Exception):
+    """RabbitMQ did not confirm a publish (down, channel closed, nack, timeout)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message for one system's queue."""
+
+    system_id: str
+    message_id: str
+    kind: str  # document | status | receipt | refusal
+    body: bytes
+    document_id: str
+    sender: str
+    sender_system: str
+    content_type: str = "application/xml"
+    correlation_id: str | None = None
+
+
+class Broker:
+    def __init__(self, url: str, *, confirm_timeout: float = 30.0) -> None:
+        self._url = url
+        self._timeout = confirm_timeout
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._deliveries: AbstractExchange | None = None
+        self._declared: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect_robust(self._url)
+        await self._open_channel()
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+    @property
+    def connection(self) -> AbstractRobustConnection:
+        assert self._connection is not None, "Broker.start() first"
+        return self._connection
+
+    @property
+    def channel(self) -> AbstractChannel:
+        assert self._channel is not None, "Broker.start() first"
+        return self._channel
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed
+
+    async def _open_channel(self) -> None:
+        self._channel = await self.connection.channel(publisher_confirms=True)
+        self._deliveries = await topology.declare(self._channel)
+        self._declared.clear()
+
+    async def ensure_system(self, system_id: str) -> None:
+        """Declare a system's queue (idempotent; remembered per channel)."""
+        async with self._lock:
+            await self._ensure_channel()
+            if system_id not in self._declared:
+                assert self._deliveries is not None
+                await topology.declare_system(self.channel, self._deliveries, system_id)
+                self._declared.add(system_id)
+
+    async def _ensure_channel(self) -> None:
+        if self._channel is None or self._channel.is_closed:
+            await self._open_channel()
+
+    async def publish(self, message: Outgoing) -> None:
+        try:
+            await self.ensure_system(message.system_id)
+            assert self._deliveries is not None
+            await self._deliveries.publish(
+                aio_pika.Message(
+                    message.body,
+                    message_id=message.message_id,
+                    correlation_id=message.correlation_id,
+                    type=message.kind,
+                    content_type=message.content_type,
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    headers={
+                        "kind": message.kind,
+                        "document_id": message.document_id,
+                        "sender": message.sender,
+                        "sender_system": message.sender_system,
+                        "recipient_system": message.system_id,
+                    },
+                ),
+                routing_key=message.system_id,
+                timeout=self._timeout,
+            )
+        except (aio_pika.exceptions.AMQPException, ConnectionError, TimeoutError, RuntimeError) as exc:
+            log.warning(
+                "broker.publish_failed",
+                system=message.system_id,
+                message_id=message.message_id,
+                error=repr(exc),
+            )
+            raise BrokerUnavailable(str(exc)) from exc

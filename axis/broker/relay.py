@@ -1,0 +1,138 @@
+"""The outbox relay: publishes what the database says must be published, until RabbitMQ confirms.
+
+Intake writes outbox rows in the transaction that accepts a package, then asks the relay to publish
+them at once (``publish_now``). Whatever is left — RabbitMQ was down, a channel closed, a confirm
+never came, the process died — the background loop publishes later. Rows are claimed with
+``FOR UPDATE SKIP LOCKED``, so several axis processes share the work without publishing a row
+twice at the same time; a lost confirm can still publish twice, which consumers absorb by message id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+import structlog
+
+from axis.broker.publisher import Broker, BrokerUnavailable, Outgoing
+from axis.store.db import Conn
+
+log = structlog.get_logger("axis.relay")
+
+
+async def _load(conn: Conn, kind: str, message_id: str, system_id: str) -> Outgoing | None:
+    if kind == "package":
+        row = await conn.fetchrow(
+            "SELECT body, kind, document_id, sender_code, sender_system FROM packages WHERE id = $1::uuid",
+            message_id,
+        )
+        if row is None:
+            return None
+        return Outgoing(
+            system_id,
+            message_id,
+            row["kind"],
+            row["body"],
+            row["document_id"],
+            row["sender_code"],
+            row["sender_system"],
+        )
+    row = await conn.fetchrow(
+        """SELECT r.body, r.package_id, p.document_id, p.sender_code, p.sender_system
+             FROM receipts r JOIN packages p ON p.id = r.package_id WHERE r.id = $1::uuid""",
+        message_id,
+    )
+    if row is None:
+        return None
+    return Outgoing(
+        system_id,
+        message_id,
+        "receipt",
+        row["body"],
+        row["document_id"],
+        row["sender_code"],
+        row["sender_system"],
+        correlation_id=str(row["package_id"]),
+    )
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, broker: Broker, *, interval: float = 2.0, batch: int = 50) -> None:
+        self._pool = pool
+        self._broker = broker
+        self._interval = interval
+        self._batch = batch
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    async def publish_now(self, message_ids: list[str]) -> int:
+        """Publish these messages' outbox rows now (best effort: failures stay for the loop)."""
+        if not message_ids:
+            return 0
+        return await self._drain(message_ids)
+
+    async def drain_due(self) -> int:
+        return await self._drain(None)
+
+    async def _drain(self, message_ids: list[str] | None) -> int:
+        published = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                """SELECT id, message_id, kind, system_id FROM outbox
+                    WHERE CASE WHEN $1::text[] IS NULL THEN next_attempt_at <= now()
+                               ELSE message_id = ANY($1::text[]) END
+                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED""",
+                message_ids,
+                self._batch,
+            )
+            for row in rows:
+                outgoing = await _load(conn, row["kind"], row["message_id"], row["system_id"])
+                if outgoing is None:  # nothing to publish any more (e.g. archived)
+                    await conn.execute("DELETE FROM outbox WHERE id = $1", row["id"])
+                    continue
+                try:
+                    await self._broker.publish(outgoing)
+                except BrokerUnavailable:
+                    await conn.execute(
+                        """UPDATE outbox
+                              SET attempts = attempts + 1,
+                                  next_attempt_at = now() + least(60, 2 ^ least(attempts, 6)) * interval '1 s'
+                            WHERE id = $1""",
+                        row["id"],
+                    )
+                    break  # RabbitMQ is unwell: leave the rest for the next round
+                await conn.execute("DELETE FROM outbox WHERE id = $1", row["id"])
+                if row["kind"] == "package":
+                    await conn.execute(
+                        """UPDATE deliveries SET published_at = coalesce(published_at, now())
+                            WHERE package_id = $1::uuid AND system_id = $2""",
+                        row["message_id"],
+                        row["system_id"],
+                    )
+                published += 1
+        return published
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.drain_due() == self._batch:
+                    pass
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("relay.round_failed", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
+            self._wake.clear()

@@ -1,0 +1,1 @@
+"""The exchange: intake of packages, their storage, delivery, acknowledgement and receipts."""

@@ -1,0 +1,128 @@
+"""Whether a verified package may enter the axis, and where it goes: pure, over the registry snapshot.
+
+Everything here is decided from the verified package, the calling system and the ``Resolver``; no
+I/O, so every rule is tested without servers and intake costs no query on this path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from axis.edxml import model as m
+from axis.edxml.codec import Verified
+from axis.errors import AxisError
+from axis.registry.model import System
+from axis.registry.resolve import Resolution, Resolver
+
+#: Registry refusals of a recipient, as intake reports them: the package, not the look-up, failed.
+_RECIPIENT_CODES = {
+    "registry.agency.unknown": "intake.recipient.unknown",
+    "agency_code.malformed": "intake.recipient.unknown",
+    "registry.agency.unserved": "intake.recipient.unserved",
+    "registry.agency.retired_without_successor": "intake.recipient.retired",
+    "registry.agency.successor_cycle": "intake.recipient.retired",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One addressed agency: as the sender wrote it, and where the registry routes it."""
+
+    requested_code: str
+    agency_code: str
+    agency_name: str
+    system_id: str
+    redirects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A package the axis accepts, with everything storage and delivery need."""
+
+    package_id: uuid.UUID
+    verified: Verified
+    caller: System
+    digest: str
+    size: int
+    dedupe_key: str
+    recipients: tuple[Recipient, ...]
+
+    @property
+    def package(self) -> m.Package:
+        return self.verified.package
+
+    @property
+    def kind(self) -> m.Kind:
+        return self.verified.package.kind
+
+    @property
+    def document_id(self) -> str:
+        return self.verified.package.document_id
+
+    @property
+    def systems(self) -> tuple[str, ...]:
+        """The distinct recipient systems, in the order their first agency was addressed."""
+        return tuple(dict.fromkeys(r.system_id for r in self.recipients))
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def dedupe_key(package: m.Package, digest: str) -> str:
+    """What "the same package" means: a document is its DocumentId and business type (a second
+    submission of it with other bytes is a conflict); a status package has no identity but its
+    bytes."""
+    if isinstance(package, m.DocumentPackage):
+        return f"document:{int(package.business.doc_type)}:{package.document_id}"
+    return f"status:{digest}"
+
+
+def admit(verified: Verified, caller: System, resolver: Resolver, data: bytes) -> Admission:
+    """Check the caller may send this package for its sender, and route its recipients."""
+    package = verified.package
+    if not caller.active:
+        raise AxisError("registry.system.disabled", f"The system {caller.id} is disabled.", system=caller.id)
+    resolver.check_sender(caller.id, package.sender.organ_id)
+    if verified.signer is not None:
+        resolver.check_certificate(caller.id, verified.signer.fingerprint_sha256, package.sender.organ_id)
+    if isinstance(package, m.DocumentPackage):
+        addressed = [r.organ_id for r in package.recipients]
+    else:
+        addressed = [package.response_for.organ_id]  # a status goes back to the document's sender
+    recipients = tuple(_route(resolver, code) for code in dict.fromkeys(addressed))
+    digest = digest_of(data)
+    return Admission(
+        package_id=uuid.uuid4(),
+        verified=verified,
+        caller=caller,
+        digest=digest,
+        size=len(data),
+        dedupe_key=dedupe_key(package, digest),
+        recipients=recipients,
+    )
+
+
+def _route(resolver: Resolver, code: str) -> Recipient:
+    try:
+        resolution: Resolution = resolver.resolve(code)
+    except AxisError as exc:
+        intake_code = _RECIPIENT_CODES.get(exc.code)
+        if intake_code is None:
+            raise
+        raise AxisError(
+            intake_code,
+            f"Recipient {code}: {exc.message}",
+            recipient=code,
+            registry_code=exc.code,
+            **{k: v for k, v in exc.details.items() if k != "recipient"},
+        ) from None
+    return Recipient(
+        requested_code=code,
+        agency_code=resolution.agency.code,
+        agency_name=resolution.agency.name,
+        system_id=resolution.system.id,
+        redirects=resolution.redirects,
+    )

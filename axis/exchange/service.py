@@ -1,0 +1,304 @@
+"""The exchange's operations, composed: submit, fetch, acknowledge. HTTP and AMQP both call these.
+
+CPU-heavy steps (parsing, schema, XML Signature verification, receipt signing) run on a thread
+pool so that the event loop keeps serving; the registry decisions are pure and cost no query; each
+state change is one PostgreSQL transaction; publishing happens after commit, through the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+import structlog
+
+from axis import pki, receipts
+from axis.broker.relay import OutboxRelay
+from axis.edxml import codec
+from axis.edxml import model as m
+from axis.edxml.trust import TrustAnchors
+from axis.edxml.xmlsafe import Limits
+from axis.errors import AxisError
+from axis.exchange import inbox, store
+from axis.exchange.admission import Admission, admit
+from axis.registry.cache import RegistryCache
+from axis.registry.model import System
+from axis.store.db import Conn
+
+log = structlog.get_logger("axis.exchange")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What intake says: 202 for a new package, 200 for a repeated submission of the same bytes."""
+
+    status: int
+    body: dict[str, Any]
+    package_id: uuid.UUID
+
+
+class Exchange:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        registry: RegistryCache,
+        relay: OutboxRelay | None,
+        trust: TrustAnchors,
+        identity: pki.Identity,
+        limits: Limits,
+        executor: Executor,
+    ) -> None:
+        self._pool = pool
+        self._registry = registry
+        self._relay = relay
+        self._trust = trust
+        self._identity = identity
+        self._limits = limits
+        self._executor = executor
+
+    async def _off_loop(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+
+    def _amqp(self, system_id: str) -> bool:
+        system = self._registry.snapshot.systems.get(system_id)
+        return system is not None and system.delivery_amqp
+
+    # --- submit -------------------------------------------------------------------------------------
+
+    async def submit(self, caller: System, data: bytes, *, via: str) -> Answer:
+        """Verify, admit, store and publish one package from ``caller``."""
+        verified = await self._off_loop(
+            codec.verify, data, self._trust, policy=caller.policy, limits=self._limits
+        )
+        admission = admit(verified, caller, self._registry.resolver, data)
+        async with self._pool.acquire() as conn:
+            repeated = await self._repeated(conn, admission)
+            if repeated is not None:
+                return repeated
+            now = dt.datetime.now(dt.UTC)
+            receipt_id = uuid.uuid4()
+            receipt = await self._off_loop(self._acceptance_receipt, admission, now)
+            amqp = frozenset(s for s in (*admission.systems, caller.id) if self._amqp(s))
+            async with conn.transaction():
+                stored = await store.accept(
+                    conn, admission, data, via=via, receipt_id=receipt_id, receipt=receipt, amqp_systems=amqp
+                )
+                receipts_made: list[str] = []
+                if stored and isinstance(admission.package, m.StatusPackage):
+                    receipts_made = await self._status_effects(conn, admission, admission.package)
+            if not stored:  # a concurrent submission with the same key committed first
+                repeated = await self._repeated(conn, admission)
+                assert repeated is not None
+                return repeated
+        log.info(
+            "package.accepted",
+            package_id=str(admission.package_id),
+            document_id=admission.document_id,
+            kind=admission.kind.value,
+            system=caller.id,
+            recipients=len(admission.recipients),
+        )
+        await self._publish([str(admission.package_id), str(receipt_id), *receipts_made])
+        return Answer(202, self._answer(admission), admission.package_id)
+
+    async def _repeated(self, conn: Conn, admission: Admission) -> Answer | None:
+        existing = await store.by_dedupe_key(conn, admission.dedupe_key)
+        if existing is None:
+            return None
+        if existing.digest != admission.digest or existing.sender_system != admission.caller.id:
+            raise AxisError(
+                "intake.duplicate",
+                f"{admission.document_id} was already submitted with other content; send an update (2) or "
+                "replace (3) instead.",
+                document_id=admission.document_id,
+                package_id=str(existing.id) if existing.sender_system == admission.caller.id else None,
+            )
+        rows = await conn.fetch(
+            """SELECT pr.requested_code, pr.agency_code, coalesce(a.name, '') AS name, pr.system_id,
+                      pr.redirects
+                 FROM package_recipients pr LEFT JOIN agencies a ON a.code = pr.agency_code
+                WHERE pr.package_id = $1 ORDER BY pr.requested_code""",
+            existing.id,
+        )
+        body = {
+            "package_id": str(existing.id),
+            "document_id": existing.document_id,
+            "kind": existing.kind,
+            "recipients": [
+                {
+                    "requested": r["requested_code"],
+                    "agency": r["agency_code"],
+                    "name": r["name"],
+                    "system": r["system_id"],
+                    "redirects": list(r["redirects"]),
+                }
+                for r in rows
+            ],
+            "receipt_url": f"/api/v1/packages/{existing.id}/receipt",
+            "repeated": True,
+        }
+        return Answer(200, body, existing.id)
+
+    def _answer(self, admission: Admission) -> dict[str, Any]:
+        return {
+            "package_id": str(admission.package_id),
+            "document_id": admission.document_id,
+            "kind": admission.kind.value,
+            "recipients": [
+                {
+                    "requested": r.requested_code,
+                    "agency": r.agency_code,
+                    "name": r.agency_name,
+                    "system": r.system_id,
+                    "redirects": list(r.redirects),
+                }
+                for r in admission.recipients
+            ],
+            "receipt_url": f"/api/v1/packages/{admission.package_id}/receipt",
+            "signature_policy": admission.verified.policy,
+            "quirks": [q.code for q in admission.verified.quirks],
+        }
+
+    def _acceptance_receipt(self, admission: Admission, at: dt.datetime) -> bytes:
+        receipt = receipts.Receipt(
+            kind=receipts.ReceiptKind.ACCEPTANCE,
+            package_id=str(admission.package_id),
+            document_id=admission.document_id,
+            package_kind=admission.kind.value,
+            digest_sha256=admission.digest,
+            sender_code=admission.package.sender.organ_id,
+            sender_system=admission.caller.id,
+            recipients=tuple(
+                receipts.ReceiptRecipient(r.requested_code, r.agency_code, r.system_id, r.redirects)
+                for r in admission.recipients
+            ),
+            at=at,
+        )
+        return receipts.sign(receipt, self._identity.key, self._identity.cert_chain)
+
+    async def _status_effects(self, conn: Conn, admission: Admission, status: m.StatusPackage) -> list[str]:
+        """A status from a recipient system shows it has the document: its deliveries are done."""
+        await store.add_event(
+            conn,
+            status.document_id,
+            admission.package_id,
+            "status",
+            admission.caller.id,
+            status.sender.organ_id,
+            {
+                "code": status.status_code.value,
+                "description": status.description,
+                "timestamp": status.timestamp.isoformat(),
+                "staff": status.staff.staff if status.staff else "",
+            },
+        )
+        made = []
+        for package_id in await store.queued_document_packages(conn, status.document_id, admission.caller.id):
+            receipt_id = await self._delivered(
+                conn, package_id, admission.caller.id, how=f"status {status.status_code}"
+            )
+            if receipt_id is not None:
+                made.append(receipt_id)
+        return made
+
+    # --- fetch and acknowledge ----------------------------------------------------------------------
+
+    async def fetch(self, caller: System, package_id: str) -> bytes:
+        async with self._pool.acquire() as conn:
+            package = await store.visible_package(conn, package_id, caller.id)
+            data = await store.body(conn, package.id)
+            if package.sender_system != caller.id:
+                await store.mark_fetched(conn, package.id, caller.id)
+        return data
+
+    async def acknowledge(self, caller: System, package_id: str) -> dict[str, Any]:
+        """The recipient system has the package: the delivery is done and the sender gets a receipt."""
+        async with self._pool.acquire() as conn:
+            package = await store.visible_package(conn, package_id, caller.id)
+            is_recipient = await conn.fetchval(
+                "SELECT true FROM deliveries WHERE package_id = $1 AND system_id = $2", package.id, caller.id
+            )
+            if not is_recipient:
+                raise AxisError("package.unknown", f"No package {package_id!r} addressed to this system.")
+            async with conn.transaction():
+                receipt_id = await self._delivered(conn, package.id, caller.id, how="http ack")
+            state = await conn.fetchrow(
+                "SELECT state, delivered_at FROM deliveries WHERE package_id = $1 AND system_id = $2",
+                package.id,
+                caller.id,
+            )
+            assert state is not None
+        if receipt_id is not None:
+            await self._publish([receipt_id])
+        return {
+            "package_id": str(package.id),
+            "state": state["state"],
+            "delivered_at": state["delivered_at"].isoformat() if state["delivered_at"] else None,
+        }
+
+    async def _delivered(self, conn: Conn, package_id: uuid.UUID, system_id: str, *, how: str) -> str | None:
+        """Mark one delivery done and store the sender's delivery receipt; the receipt id, or None
+        when it was done already."""
+        now = dt.datetime.now(dt.UTC)
+        done = await store.mark_delivered(conn, package_id, system_id, how=how)
+        if done is None:
+            return None
+        row = await conn.fetchrow(
+            "SELECT kind, document_id, digest, sender_code FROM packages WHERE id = $1", package_id
+        )
+        assert row is not None  # mark_delivered just found it
+        served = await conn.fetch(
+            "SELECT requested_code, agency_code, system_id, redirects FROM package_recipients"
+            " WHERE package_id = $1 AND system_id = $2 ORDER BY requested_code",
+            package_id,
+            system_id,
+        )
+        receipt = receipts.Receipt(
+            kind=receipts.ReceiptKind.DELIVERY,
+            package_id=str(package_id),
+            document_id=row["document_id"],
+            package_kind=row["kind"],
+            digest_sha256=row["digest"],
+            sender_code=row["sender_code"],
+            sender_system=done.sender_system,
+            recipients=tuple(
+                receipts.ReceiptRecipient(
+                    r["requested_code"], r["agency_code"], r["system_id"], tuple(r["redirects"])
+                )
+                for r in served
+            ),
+            at=done.delivered_at or now,
+            delivered_to=system_id,
+        )
+        body = await self._off_loop(receipts.sign, receipt, self._identity.key, self._identity.cert_chain)
+        receipt_id = uuid.uuid4()
+        await inbox.add_receipt(
+            conn,
+            receipt_id,
+            package_id,
+            row["document_id"],
+            kind="delivery",
+            for_system=done.sender_system,
+            about_system=system_id,
+            body=body,
+            to_amqp=self._amqp(done.sender_system),
+        )
+        return str(receipt_id)
+
+    async def _publish(self, message_ids: list[str]) -> None:
+        if self._relay is None:
+            return
+        try:
+            await self._relay.publish_now(message_ids)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("publish.deferred", error=str(exc), messages=len(message_ids))

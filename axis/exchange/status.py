@@ -1,0 +1,158 @@
+"""SQL for where documents stand: per-recipient timelines and the search over sent and received.
+
+A system sees a document it sent in full, and of a document it received only the rows of the
+agencies it serves; a document it has nothing to do with does not exist (404, never 403).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from axis.errors import AxisError
+from axis.registry import folding
+from axis.store.db import Conn, contains
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def timeline(conn: Conn, document_id: str, system_id: str) -> dict[str, Any]:
+    rows = await conn.fetch(
+        """SELECT p.id AS package_id, p.business_type, p.sender_code, p.sender_system, p.subject,
+                  p.received_at, pr.requested_code, pr.agency_code, coalesce(a.name, '') AS agency_name,
+                  pr.system_id, pr.redirects, d.state, d.created_at, d.published_at, d.fetched_at,
+                  d.delivered_at, d.failed_reason
+             FROM packages p
+             JOIN package_recipients pr ON pr.package_id = p.id
+             JOIN deliveries d ON d.package_id = p.id AND d.system_id = pr.system_id
+             LEFT JOIN agencies a ON a.code = pr.agency_code
+            WHERE p.document_id = $1 AND p.kind = 'document'
+              AND (p.sender_system = $2 OR pr.system_id = $2)
+            ORDER BY p.received_at, pr.requested_code""",
+        document_id,
+        system_id,
+    )
+    if not rows:
+        raise AxisError(
+            "document.unknown", f"No document {document_id!r} for this system.", document_id=document_id
+        )
+    statuses = await conn.fetch(
+        """SELECT e.at, e.agency_code, e.system_id, e.detail FROM events e
+            WHERE e.document_id = $1 AND e.kind = 'status' ORDER BY e.id""",
+        document_id,
+    )
+    by_agency: dict[str, list[dict[str, Any]]] = {}
+    for s in statuses:
+        by_agency.setdefault(s["agency_code"], []).append(
+            {
+                "code": s["detail"].get("code"),
+                "description": s["detail"].get("description", ""),
+                "time": s["detail"].get("timestamp"),
+                "received_at": _iso(s["at"]),
+                "staff": s["detail"].get("staff", ""),
+            }
+        )
+    first = rows[0]
+    recipients = []
+    for r in rows:
+        recipients.append(
+            {
+                "package_id": str(r["package_id"]),
+                "business_type": r["business_type"],
+                "requested": r["requested_code"],
+                "agency": r["agency_code"],
+                "name": r["agency_name"],
+                "system": r["system_id"],
+                "redirects": list(r["redirects"]),
+                "delivery": {
+                    "state": r["state"],
+                    "queued_at": _iso(r["created_at"]),
+                    "published_at": _iso(r["published_at"]),
+                    "fetched_at": _iso(r["fetched_at"]),
+                    "delivered_at": _iso(r["delivered_at"]),
+                    "failed_reason": r["failed_reason"],
+                },
+                "statuses": by_agency.get(r["agency_code"], []) or by_agency.get(r["requested_code"], []),
+            }
+        )
+    return {
+        "document_id": document_id,
+        "sender": first["sender_code"],
+        "sender_system": first["sender_system"],
+        "subject": first["subject"],
+        "received_at": _iso(first["received_at"]),
+        "recipients": recipients,
+    }
+
+
+async def search(
+    conn: Conn,
+    system_id: str,
+    *,
+    direction: str = "all",
+    document_id: str | None = None,
+    number: str | None = None,
+    notation: str | None = None,
+    words: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    counterpart: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    conditions = ["p.kind = 'document'"]
+    args: list[Any] = [system_id]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    received = "EXISTS (SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $1)"
+    conditions.append(
+        {"sent": "p.sender_system = $1", "received": received}.get(
+            direction, f"(p.sender_system = $1 OR {received})"
+        )
+    )
+    if document_id:
+        conditions.append(f"p.document_id = {arg(document_id)}")
+    if number:
+        conditions.append(f"p.code_number = {arg(number)}")
+    if notation:
+        conditions.append(f"p.code_notation ILIKE {arg(notation)}")
+    for word in folding.words(words or ""):
+        conditions.append(f"p.subject_folded LIKE {arg(contains(word))}")
+    if since:
+        conditions.append(f"p.promulgation_date >= {arg(since)}")
+    if until:
+        conditions.append(f"p.promulgation_date <= {arg(until)}")
+    if counterpart:
+        code = arg(counterpart)
+        conditions.append(
+            f"(p.sender_code = {code} OR EXISTS (SELECT 1 FROM package_recipients r"
+            f" WHERE r.package_id = p.id AND (r.agency_code = {code} OR r.requested_code = {code})))"
+        )
+    rows = await conn.fetch(
+        f"""SELECT p.id, p.document_id, p.business_type, p.sender_code, p.sender_system, p.subject,
+                   p.code_number, p.code_notation, p.promulgation_date, p.due_date, p.received_at
+              FROM packages p WHERE {" AND ".join(conditions)}
+             ORDER BY p.received_at DESC LIMIT {arg(limit)} OFFSET {arg(offset)}""",
+        *args,
+    )
+    return [
+        {
+            "package_id": str(r["id"]),
+            "document_id": r["document_id"],
+            "business_type": r["business_type"],
+            "direction": "sent" if r["sender_system"] == system_id else "received",
+            "sender": r["sender_code"],
+            "subject": r["subject"],
+            "number": r["code_number"],
+            "notation": r["code_notation"],
+            "promulgation_date": _iso(r["promulgation_date"]),
+            "due_date": _iso(r["due_date"]),
+            "received_at": _iso(r["received_at"]),
+        }
+        for r in rows
+    ]

@@ -1,0 +1,153 @@
+"""The agency API: submit packages, pull the inbox, fetch, acknowledge, receipts, the axis certificate."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from axis.errors import AxisError
+from axis.exchange import inbox, store
+from axis.http.auth import system_of
+from axis.http.body import int_query
+from axis.http.context import axis_of
+from axis.pki import cert_pem
+
+routes = web.RouteTableDef()
+XML = "application/xml"
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The body, refused as soon as it is known to exceed ``limit``: from Content-Length before
+    reading anything, else while streaming — never after holding an oversize body whole."""
+    if request.content_length is not None and request.content_length > limit:
+        raise AxisError(
+            "edxml.xml.too_large",
+            f"The package is {request.content_length} bytes; the limit is {limit}.",
+            size=request.content_length,
+            limit=limit,
+        )
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 20):
+        size += len(chunk)
+        if size > limit:
+            raise AxisError(
+                "edxml.xml.too_large", f"The package exceeds the limit of {limit} bytes.", limit=limit
+            )
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    chunks.clear()
+    return data
+
+
+@routes.post("/api/v1/packages")
+async def submit(request: web.Request) -> web.Response:
+    axis = axis_of(request)
+    caller = system_of(request, axis.registry.resolver)
+    data = await read_limited(request, axis.settings.max_package_bytes)
+    answer = await axis.exchange.submit(caller, data, via="http")
+    return web.json_response(
+        answer.body, status=answer.status, headers={"Location": f"/api/v1/packages/{answer.package_id}"}
+    )
+
+
+@routes.get("/api/v1/inbox")
+async def waiting(request: web.Request) -> web.Response:
+    axis = axis_of(request)
+    caller = system_of(request, axis.registry.resolver)
+    limit = int_query(request, "limit", 100, low=1, high=1000)
+    async with axis.pool.acquire() as conn:
+        items = await inbox.waiting(conn, caller.id, limit=limit)
+    return web.json_response(
+        {
+            "items": [
+                {
+                    "type": item.type,
+                    "id": str(item.id),
+                    "kind": item.kind,
+                    "document_id": item.document_id,
+                    "sender": item.sender_code,
+                    "sender_system": item.sender_system,
+                    "at": item.at.isoformat(),
+                    "package_id": str(item.package_id),
+                    "url": f"/api/v1/packages/{item.id}"
+                    if item.type == "package"
+                    else f"/api/v1/receipts/{item.id}",
+                }
+                for item in items
+            ]
+        }
+    )
+
+
+@routes.get("/api/v1/packages/{id}")
+async def fetch(request: web.Request) -> web.Response:
+    axis = axis_of(request)
+    caller = system_of(request, axis.registry.resolver)
+    data = await axis.exchange.fetch(caller, request.match_info["id"])
+    return web.Response(body=data, content_type=XML, charset="utf-8")
+
+
+@routes.post("/api/v1/packages/{id}/ack")
+async def acknowledge(request: web.Request) -> web.Response:
+    axis = axis_of(request)
+    caller = system_of(request, axis.registry.resolver)
+    return web.json_response(await axis.exchange.acknowledge(caller, request.match_info["id"]))
+
+
+@routes.get("/api/v1/packages/{id}/receipt")
+async def acceptance_receipt(request: web.Request) -> web.Response:
+    axis = axis_of(request)
+    caller = system_of(request, axis.registry.resolver)
+    async with axis.pool.acquire() as conn:
+        package = await store.visible_package(conn, request.match_info["id"], caller.id)
+        data = await inbox.acceptance_receipt(conn, package.id)
+    return web.Response(body=data, content_type=XML, charset="utf-8")
+
+
+@routes.get("/api/v1/packages/{id}/receipts")
+async def list_receipts(request: web.Request) -> web.Response:
+    axis = axis_of(request)
+    caller = system_of(request, axis.registry.resolver)
+    async with axis.pool.acquire() as conn:
+        package = await store.visible_package(conn, request.match_info["id"], caller.id)
+        if package.sender_system != caller.id:
+            raise AxisError("package.unknown", "Receipts are for the sender's system.")
+        found = await inbox.receipts_of(conn, package.id)
+    return web.json_response(
+        {
+            "receipts": [
+                {
+                    "id": str(rid),
+                    "kind": kind,
+                    "system": about,
+                    "at": at.isoformat(),
+                    "url": f"/api/v1/receipts/{rid}",
+                }
+                for rid, kind, about, at in found
+            ]
+        }
+    )
+
+
+@routes.get("/api/v1/receipts/{id}")
+async def receipt(request: web.Request) -> web.Response:
+    axis = axis_of(request)
+    caller = system_of(request, axis.registry.resolver)
+    async with axis.pool.acquire() as conn:
+        data = await inbox.receipt_body(conn, request.match_info["id"], caller.id)
+    return web.Response(body=data, content_type=XML, charset="utf-8")
+
+
+@routes.post("/api/v1/receipts/{id}/ack")
+async def acknowledge_receipt(request: web.Request) -> web.Response:
+    axis = axis_of(request)
+    caller = system_of(request, axis.registry.resolver)
+    async with axis.pool.acquire() as conn:
+        await inbox.ack_receipt(conn, request.match_info["id"], caller.id)
+    return web.Response(status=204)
+
+
+@routes.get("/api/v1/axis/certificate")
+async def axis_certificate(request: web.Request) -> web.Response:
+    """The certificate receipts are signed with, to verify them offline."""
+    identity = axis_of(request).identity
+    return web.Response(body=cert_pem(*identity.cert_chain), content_type="application/x-pem-file")
