@@ -30,6 +30,7 @@ from axis.exchange.service import Exchange
 from axis.http import admin, agencies, documents, health, packages
 from axis.http.context import AXIS
 from axis.http.errors import errors_middleware
+from axis.log import configure as configure_logging
 from axis.registry.cache import RegistryCache
 from axis.store import db
 from axis.store.db import Conn
@@ -145,6 +146,7 @@ def build_app(settings: Settings) -> web.Application:
 
 
 def serve(settings: Settings) -> None:
+    configure_logging(settings.log_level)
     log.info("axis.start", settings=settings.redacted())
     web.run_app(
         build_app(settings),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,7 +152,10 @@ async def make_world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
         "dept": Party(
             "nam-stc", "000.00.11.H99", pki.issue(ca, "000.00.11.H99", "Sở Tài chính Nam", key_type="ec")
         ),
-        "bo": Party("bo-tn", "000.00.00.G98", pki.issue(ca, "000.00.00.G98", "Bộ Thử Nghiệm")),
+        # RabbitMQ users are broker-wide: a unique id keeps parallel test runs apart.
+        "bo": Party(
+            f"bo-{uuid.uuid4().hex[:8]}", "000.00.00.G98", pki.issue(ca, "000.00.00.G98", "Bộ Thử Nghiệm")
+        ),
     }
     conn = await db.connect(database_url)
     try:
@@ -159,7 +163,7 @@ async def make_world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
             for code, name in AGENCIES:
                 await agencies.add(conn, "world", code, name)
             for party in parties.values():
-                amqp_mode = party.system_id == "bo-tn"
+                amqp_mode = party is parties["bo"]
                 await systems.add(
                     conn,
                     "world",
@@ -176,13 +180,15 @@ async def make_world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     finally:
         await conn.close()
     async with Management(amqp.MANAGEMENT_URL) as management:
-        parties["bo"].grant = await management.grant_system(vhost, "bo-tn")
+        parties["bo"].grant = await management.grant_system(vhost, parties["bo"].system_id)
     client = TestClient(TestServer(build_app(settings)))
     await client.start_server()
     try:
         yield World(client, settings, TrustAnchors((ca.certificate,)), ca, vhost, parties)
     finally:
         await client.close()
+        async with Management(amqp.MANAGEMENT_URL) as management:
+            await management.revoke_system(vhost, parties["bo"].system_id)
         await amqp.delete_vhost(vhost)
 
 

@@ -1,72 +1,264 @@
-"""``axis demo``: agencies exchanging signed documents, shown step by step.
+"""``axis demo``: agencies exchanging signed documents through a real axis, step by step.
 
-So far the demo runs the package format end to end without servers: two fictitious provinces get
-certificates from a development CA, one signs a document with an attachment, the other verifies
-it, and a forged copy is refused with its stable code.
+Starts from an empty database (``axis_demo``) and an empty RabbitMQ virtual host (``axis-demo``)
+on the local servers, runs the axis in this process, and plays three fictitious agencies' systems:
+the northern province sends a signed letter with an attachment to the southern province (which
+pulls over HTTP) and to a ministry (which consumes over AMQP and answers with a signed status 01);
+receipts come back to the sender and are verified offline; the status timeline is printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import datetime as dt
+import socket
+from pathlib import Path
 from typing import Any
 
-from axis import pki
+import asyncpg
+from aiohttp import web
+
+from axis import pki, receipts
+from axis.app import build_app
+from axis.broker.management import Management
+from axis.client import AxisClient, Mailbox
+from axis.config import Settings
 from axis.edxml import build, sign, verify
 from axis.edxml import model as m
 from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
+from axis.http.context import AXIS
+from axis.log import configure as configure_logging
+from axis.registry import importer, imports, systems
+from axis.registry.cache import RegistryCache
+from axis.store import db
 
-NORTH, SOUTH = "000.00.00.H98", "000.00.00.H99"
+NORTH, SOUTH, MINISTRY = "000.00.00.H98", "000.00.00.H99", "000.00.00.G98"
+SEEDS = Path(__file__).resolve().parents[2] / "agency_codes" / "fictitious.csv"
 
 
 def register(sub: Any) -> None:
-    demo = sub.add_parser("demo", help="agencies exchanging signed documents, step by step")
+    demo = sub.add_parser("demo", help="agencies exchanging signed documents through a real axis")
+    demo.add_argument("--database", default="axis_demo", help="database to (re)create (default axis_demo)")
+    demo.add_argument("--vhost", default="axis-demo", help="RabbitMQ virtual host to (re)create")
     demo.set_defaults(handler=run)
 
 
+def run(args: argparse.Namespace) -> int:
+    configure_logging("warning")  # the demo narrates; the axis's own log would drown it
+    return asyncio.run(_demo(args.database, args.vhost))
+
+
 def step(text: str) -> None:
-    print(f"\n== {text}")
+    print(f"\n== {text}", flush=True)
 
 
-def run(_: argparse.Namespace) -> int:
-    step("A development CA issues signing certificates to two fictitious provinces")
-    ca = pki.new_ca("axis demo CA")
-    north = pki.issue(ca, NORTH, "UBND Tỉnh Thử Nghiệm Bắc")
-    trust = TrustAnchors((ca.certificate,))
-    print(f"   {north.certificate.subject.rfc4514_string()}")
+def say(text: str) -> None:
+    print(f"   {text}", flush=True)
 
-    step(f"{NORTH} writes an official letter with an attachment and signs it")
-    today = dt.datetime.now(m.VN_TZ).date()
-    code = m.Code("125", "UBND-VP")
-    letter = m.DocumentPackage(
-        sender=m.Organization(NORTH, "UBND Tỉnh Thử Nghiệm Bắc"),
-        recipients=(m.Organization(SOUTH, "UBND Tỉnh Thử Nghiệm Nam"),),
-        code=code,
-        promulgation=m.PromulgationInfo("Thành phố Bắc", today),
-        document_type=m.DocumentType(1, 0, "Công văn"),
-        subject="V/v phối hợp thử nghiệm trục liên thông văn bản",
-        document_id=m.document_id_for(NORTH, today, code),
-        traces=(m.TraceHeader(NORTH, dt.datetime.now(m.VN_TZ).replace(microsecond=0)),),
-        attachments=(m.Attachment.from_bytes("1", "cong-van-125.pdf", "application/pdf", b"%PDF-1.7 demo"),),
-    )
-    signed = sign(build(letter), north.key, north.cert_chain)
-    print(f"   {letter.document_id}: {len(signed):,} bytes, RSA-SHA256 enveloped XML Signature")
 
-    step(f"{SOUTH} verifies it: schema, signature, certificate chain")
-    verified = verify(signed, trust)
-    assert verified.signer is not None
-    print(f"   signed by {verified.signer.subject} (agency code {verified.signer.agency_code})")
-    print(
-        f"   subject: {verified.package.subject if isinstance(verified.package, m.DocumentPackage) else ''}"
-    )
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
-    step("A forged copy with one more recipient is refused")
-    forged = signed.replace(
-        b"<edXML:Code>", b"<edXML:To><edXML:OrganId>000.00.00.G01</edXML:OrganId></edXML:To><edXML:Code>", 1
-    )
+
+async def _fresh_services(base: Settings, database: str, vhost: str, keys: Path) -> Settings:
+    url = db.with_database(base.database_url, database)
     try:
-        verify(forged, trust)
-    except AxisError as exc:
-        print(f"   refused: {exc.code}")
+        admin = await asyncpg.connect(db.with_database(base.database_url, "postgres"))
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise AxisError(
+            "config.invalid",
+            f"PostgreSQL is not reachable at {db.with_database(base.database_url, '')} ({exc}). "
+            "Start it (pg_ctlcluster … main start) or install it (apt-get install postgresql); "
+            "./dev demo starts it when it is installed.",
+        ) from None
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await admin.close()
+    async with Management(base.amqp_management_url) as management:
+        await management.delete_vhost(vhost)
+        await management.create_vhost(vhost)
+        user = base.amqp_url.split("://", 1)[1].split(":", 1)[0]
+        await management.set_permissions(vhost, user, ".*", ".*", ".*")
+    amqp_url = base.amqp_url.rstrip("/") + "/" + vhost
+    return dataclasses.replace(
+        base,
+        database_url=url,
+        amqp_url=amqp_url,
+        http_port=_free_port(),
+        keys_dir=keys,
+        trust_anchors=(keys / "ca.pem",),
+    )
+
+
+async def _demo(database: str, vhost: str) -> int:
+    base = Settings.from_env()
+    keys = Path("var/demo/keys")
+    step("Fresh services: an empty database and an empty RabbitMQ virtual host")
+    settings = await _fresh_services(base, database, vhost, keys)
+    say(f"PostgreSQL database {database!r}, RabbitMQ vhost {vhost!r}")
+
+    step("A development CA; the axis's own receipt key; certificates for three fictitious agencies")
+    ca = pki.new_ca("axis demo CA")
+    pki.save(ca, keys, "ca")
+    pki.save(pki.issue(ca, None, "Trục liên thông (demo)", key_type="ec"), keys, "axis")
+    agencies = {
+        NORTH: pki.issue(ca, NORTH, "UBND Tỉnh Thử Nghiệm Bắc"),
+        SOUTH: pki.issue(ca, SOUTH, "UBND Tỉnh Thử Nghiệm Nam"),
+        MINISTRY: pki.issue(ca, MINISTRY, "Bộ Thử Nghiệm", key_type="ec"),
+    }
+    for code, identity in agencies.items():
+        say(f"{code}: {identity.certificate.subject.rfc4514_string()}")
+
+    app = build_app(settings)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", settings.http_port).start()
+    base_url = f"http://127.0.0.1:{settings.http_port}"
+    try:
+        return await _exchange(settings, base_url, agencies, app[AXIS].registry)
+    finally:
+        step("Stopping the axis (in-flight work finishes first)")
+        await runner.cleanup()
+
+
+async def _register(settings: Settings, agencies: dict[str, pki.Identity]) -> tuple[dict[str, str], int]:
+    conn = await db.connect(settings.database_url)
+    tokens: dict[str, str] = {}
+    try:
+        rows = importer.read_csv(SEEDS.read_bytes(), source=str(SEEDS))
+        async with conn.transaction():
+            plan = importer.plan(rows, await imports.existing(conn))
+            await imports.apply(conn, "demo", plan)
+        say(f"imported {len(plan.changes)} fictitious agencies from agency_codes/fictitious.csv")
+        for system_id, code, amqp in (
+            ("bac-eoffice", NORTH, False),
+            ("nam-eoffice", SOUTH, False),
+            ("bo-qlvb", MINISTRY, True),
+        ):
+            async with conn.transaction():
+                await systems.add(
+                    conn,
+                    "demo",
+                    system_id,
+                    f"Phần mềm QLVB {code}",
+                    delivery_http=not amqp,
+                    delivery_amqp=amqp,
+                )
+                await systems.bind(conn, "demo", system_id, code)
+                await systems.add_certificate(
+                    conn, "demo", system_id, pki.cert_pem(agencies[code].certificate)
+                )
+                _, tokens[system_id] = await systems.issue_token(conn, "demo", system_id)
+            mode = "AMQP" if amqp else "HTTP pull"
+            say(f"system {system_id:<12} serves {code} and below, receives over {mode}")
+        version: int = await conn.fetchval("SELECT version FROM registry_version")
+    finally:
+        await conn.close()
+    return tokens, version
+
+
+async def _exchange(
+    settings: Settings, base_url: str, agencies: dict[str, pki.Identity], registry: RegistryCache
+) -> int:
+    step("The registry: agencies, connected systems, bindings, certificates, tokens")
+    tokens, version = await _register(settings, agencies)
+    async with Management(settings.amqp_management_url) as management:
+        grant = await management.grant_system(settings.amqp_vhost, "bo-qlvb")
+    say(
+        f"RabbitMQ user {grant.username}: reads only {grant.queue}, publishes only to {grant.intake_exchange}"
+    )
+    await registry.wait_for(version)  # the axis learns of the changes by NOTIFY
+
+    north = AxisClient(base_url, tokens["bac-eoffice"])
+    south = AxisClient(base_url, tokens["nam-eoffice"])
+    async with north, south:
+        step(f"{NORTH} signs an official letter with an attachment, to {SOUTH} and {MINISTRY}")
+        today = dt.datetime.now(m.VN_TZ).date()
+        code = m.Code("125", "UBND-VP")
+        letter = m.DocumentPackage(
+            sender=m.Organization(NORTH, "UBND Tỉnh Thử Nghiệm Bắc"),
+            recipients=(
+                m.Organization(SOUTH, "UBND Tỉnh Thử Nghiệm Nam"),
+                m.Organization(MINISTRY, "Bộ Thử Nghiệm"),
+            ),
+            code=code,
+            promulgation=m.PromulgationInfo("Thành phố Bắc", today),
+            document_type=m.DocumentType(1, 0, "Công văn"),
+            subject="V/v phối hợp thử nghiệm trục liên thông văn bản điện tử",
+            document_id=m.document_id_for(NORTH, today, code),
+            due_date=today + dt.timedelta(days=7),
+            traces=(m.TraceHeader(NORTH, dt.datetime.now(m.VN_TZ).replace(microsecond=0)),),
+            attachments=(
+                m.Attachment.from_bytes("1", "cong-van-125.pdf", "application/pdf", b"%PDF-1.7 demo" * 500),
+            ),
+        )
+        identity = agencies[NORTH]
+        answer = await north.submit(sign(build(letter), identity.key, identity.cert_chain))
+        package_id = answer["package_id"]
+        say(f"accepted: package {package_id}")
+        for r in answer["recipients"]:
+            say(f"  {r['requested']} → system {r['system']}")
+
+        step(f"{SOUTH} pulls its inbox over HTTP, checks the signature itself, and acknowledges")
+        trust = TrustAnchors.from_files([settings.keys_dir / "ca.pem"])
+        for item in await south.inbox():
+            data = await south.fetch(item["id"])
+            checked = verify(data, trust)
+            assert checked.signer is not None
+            say(f"got {item['document_id']}: signed by {checked.signer.common_name}")
+            ack = await south.ack(item["id"])
+            say(f"acknowledged: delivery {ack['state']}")
+
+        step(f"{MINISTRY} consumes its RabbitMQ queue and answers with a signed status 01 (arrived)")
+        amqp_url = settings.amqp_url.replace("guest:guest", f"{grant.username}:{grant.password}", 1)
+        async with Mailbox(amqp_url, "bo-qlvb", grant.username) as mailbox:
+            async with asyncio.timeout(15):
+                async for delivery in mailbox.deliveries():
+                    say(f"message {delivery.message_id}: {delivery.kind} {delivery.document_id}")
+                    break
+            arrived = m.StatusPackage(
+                sender=m.Organization(MINISTRY, "Bộ Thử Nghiệm"),
+                response_for=m.ResponseFor(NORTH, str(code), today, letter.document_id),
+                status_code=m.StatusCode.ARRIVED,
+                timestamp=dt.datetime.now(m.VN_TZ).replace(microsecond=0),
+                description="Đã đến",
+                staff=m.StaffInfo("Văn thư Bộ", "Trần Văn Thử"),
+            )
+            ministry = agencies[MINISTRY]
+            await mailbox.publish(sign(build(arrived), ministry.key, ministry.cert_chain))
+            say("status 01 published to axis.intake as user " + grant.username)
+
+        step(f"Receipts come back to {NORTH}; each is verified offline with the axis certificate")
+        axis_trust = TrustAnchors.from_pem(await north.axis_certificate())
+        seen: set[str] = set()
+        async with asyncio.timeout(15):
+            while len([k for k in seen if k.startswith("delivery")]) < 2:
+                for item in await north.inbox():
+                    if item["type"] != "receipt" or item["id"] in seen:
+                        continue
+                    receipt, signer = receipts.verify(await north.receipt(item["id"]), axis_trust)
+                    seen.add(f"{receipt.kind.value}:{item['id']}")
+                    target = f" to {receipt.delivered_to}" if receipt.delivered_to else ""
+                    when = f"{receipt.at:%H:%M:%S}"
+                    say(f"{receipt.kind.value} receipt{target} at {when}, signed by {signer.common_name}")
+                    await north.ack_receipt(item["id"])
+                await asyncio.sleep(0.2)
+
+        step(f"The status timeline of {letter.document_id}")
+        timeline = await north.status(letter.document_id)
+        for r in timeline["recipients"]:
+            delivery = r["delivery"]
+            state = f"{delivery['state']} at {delivery['delivered_at']}"
+            say(f"{r['requested']} ({r['name']}) via {r['system']}: {state}")
+            for s in r["statuses"]:
+                say(f"    status {s['code']} {s['description']} at {s['time']} by {s['staff']}")
+    step("Done: the document reached both recipients once, and the sender holds signed proof of it")
     return 0

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 from typing import Any
 
+from axis.broker.management import AmqpGrant, Management
+from axis.broker.publisher import Broker
 from axis.cli import runtime
+from axis.config import Settings
 from axis.errors import AxisError
 from axis.registry import systems
 from axis.store.db import Conn
@@ -57,6 +61,13 @@ def register(sub: Any) -> None:
     unbind.add_argument("id")
     unbind.add_argument("agency_code")
     unbind.set_defaults(handler=_unbind)
+
+    grant = actions.add_parser(
+        "grant-amqp", help="create the system's RabbitMQ user: read its own queue, publish to axis.intake"
+    )
+    grant.add_argument("id")
+    grant.add_argument("--password", help="set this password instead of generating one")
+    grant.set_defaults(handler=_grant_amqp)
 
     policy = actions.add_parser("policy", help="signature policy: strict, or legacy relaxations")
     policy.add_argument("id")
@@ -184,3 +195,31 @@ def _policy(args: argparse.Namespace) -> int:
 
     runtime.run(runtime.transaction(action))
     return 0
+
+
+def _grant_amqp(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+
+    async def enable(conn: Conn) -> None:
+        await systems.update(conn, runtime.actor(), args.id, delivery_amqp=True)
+
+    runtime.run(runtime.transaction(enable), settings)
+    grant = asyncio.run(_grant(settings, args.id, args.password))
+    print(f"RabbitMQ user for {args.id} (the password is shown only now):")
+    print(f"  username: {grant.username}")
+    print(f"  password: {grant.password}")
+    print(f"  vhost:    {grant.vhost}")
+    print(f"  consume:  {grant.queue}")
+    print(f"  publish:  {grant.intake_exchange} (set the message property user_id={grant.username})")
+    return 0
+
+
+async def _grant(settings: Settings, system_id: str, password: str | None) -> AmqpGrant:
+    broker = Broker(settings.amqp_url)
+    await broker.start()
+    try:
+        await broker.ensure_system(system_id)  # the queue must exist before the system consumes it
+    finally:
+        await broker.close()
+    async with Management(settings.amqp_management_url) as management:
+        return await management.grant_system(settings.amqp_vhost, system_id, password=password)

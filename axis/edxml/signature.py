@@ -34,7 +34,7 @@ from signxml.util import X509CertChainVerifier
 from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
 
 from axis.edxml import xmlsafe
-from axis.edxml.namespaces import ds, ed
+from axis.edxml.namespaces import DS_NS, ds, ed
 from axis.edxml.trust import STRICT, SignaturePolicy, Signer, TrustAnchors
 from axis.errors import PackageError, SignatureError
 
@@ -96,7 +96,7 @@ def sign(
         header.remove(old)
     for old in header.findall(ed("Signature")):
         header.remove(old)
-    etree.SubElement(header, ds("Signature"), Id="placeholder")
+    etree.SubElement(header, ds("Signature"), Id="placeholder", nsmap={"ds": DS_NS})
     if signature_method is None:
         is_rsa = isinstance(key, rsa.RSAPrivateKey)
         signature_method = SignatureMethod.RSA_SHA256 if is_rsa else SignatureMethod.ECDSA_SHA256
