@@ -40,6 +40,13 @@ class Identity:
         return (self.certificate, *self.chain)
 
 
+def _fit(text: str, limit: int = 64) -> str:
+    """X.509 caps O and CN at 64 (cryptography counts UTF-8 bytes); Vietnamese names often exceed it."""
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text.rstrip()
+
+
 def _new_key(key_type: KeyType) -> PrivateKey:
     if key_type == "ec":
         return ec.generate_private_key(ec.SECP256R1())
@@ -105,14 +112,14 @@ def issue(
     start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     attributes = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
-        x509.NameAttribute(NameOID.COMMON_NAME, name),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(name)),
+        x509.NameAttribute(NameOID.COMMON_NAME, _fit(name)),
     ]
     if agency_code is not None:
         code = codes.parse(agency_code).text
         attributes[2:] = [
             x509.NameAttribute(NameOID.USER_ID, code),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{name} ({code})"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{_fit(name, 64 - len(code) - 3)} ({code})"),
         ]
     subject = x509.Name(attributes)
     cert = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from axis.edxml import model as m
 
@@ -64,3 +65,8 @@ def status(
         description="Đã đến",
         staff=m.StaffInfo("Văn phòng", "Trần Thị Văn Thư", "0900000000", "vanthu@nam.test"),
     )
+
+
+def attachment_of_size(size: int, name: str = "phu-luc.pdf") -> m.Attachment:
+    """An attachment of ``size`` random-looking bytes (incompressible, like a real PDF)."""
+    return m.Attachment.from_bytes("big", name, "application/pdf", os.urandom(size))

@@ -11,6 +11,7 @@ systems, a RabbitMQ user of its own.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -126,7 +127,9 @@ async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.
             await asyncio.sleep(interval)
 
 
-async def axis_settings(database_url: str, tmp_path: Path) -> tuple[Settings, pki.Identity, str]:
+async def axis_settings(
+    database_url: str, tmp_path: Path, **overrides: Any
+) -> tuple[Settings, pki.Identity, str]:
     """Settings for an axis of this test's own: its database, a fresh vhost, development keys.
     Returns (settings, the CA, the vhost to delete afterwards)."""
     vhost, guest_url = await amqp.new_vhost()
@@ -141,11 +144,11 @@ async def axis_settings(database_url: str, tmp_path: Path) -> tuple[Settings, pk
         keys_dir=keys,
         trust_anchors=(keys / "ca.pem",),
     )
-    return settings, ca, vhost
+    return dataclasses.replace(settings, **overrides), ca, vhost
 
 
-async def make_world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
-    settings, ca, vhost = await axis_settings(database_url, tmp_path)
+async def make_world(database_url: str, tmp_path: Path, **overrides: Any) -> AsyncIterator[World]:
+    settings, ca, vhost = await axis_settings(database_url, tmp_path, **overrides)
     parties = {
         "north": Party("bac", "000.00.00.H98", pki.issue(ca, "000.00.00.H98", "UBND Tỉnh Thử Nghiệm Bắc")),
         "south": Party("nam", "000.00.00.H99", pki.issue(ca, "000.00.00.H99", "UBND Tỉnh Thử Nghiệm Nam")),

@@ -205,6 +205,33 @@ class Management:
         unacked = answer.get("messages_unacknowledged", 0)
         return int(ready or 0) + int(unacked or 0)
 
+    async def queue_info(self, vhost: str, queue: str) -> dict[str, Any] | None:
+        """The management API's view of a queue (statistics, effective policy); None when missing."""
+        answer: dict[str, Any] | None = await self._call(
+            "GET", f"queues/{_segment(vhost)}/{_segment(queue)}", missing_ok=True
+        )
+        return answer
+
+    async def set_policy(
+        self, vhost: str, name: str, pattern: str, definition: dict[str, Any], *, apply_to: str = "queues"
+    ) -> None:
+        """Apply a policy (e.g. length limits) to the queues whose names match ``pattern``."""
+        body = {"pattern": pattern, "definition": definition, "apply-to": apply_to}
+        await self._call("PUT", f"policies/{_segment(vhost)}/{_segment(name)}", body)
+
+    async def delete_policy(self, vhost: str, name: str) -> None:
+        await self._call("DELETE", f"policies/{_segment(vhost)}/{_segment(name)}", missing_ok=True)
+
+    async def close_connections(
+        self, vhost: str, *, user: str | None = None, reason: str = "closed by axis"
+    ) -> int:
+        """Close the vhost's client connections (of ``user`` only, when given); returns how many."""
+        connections = await self._call("GET", f"vhosts/{_segment(vhost)}/connections") or []
+        names = [c["name"] for c in connections if user is None or c.get("user") == user]
+        for name in names:
+            await self._call("DELETE", f"connections/{_segment(name)}", missing_ok=True)
+        return len(names)
+
     async def ping(self) -> bool:
         """Whether the management API answers and accepts the axis's credentials."""
         try:
