@@ -51,7 +51,7 @@ class Axis:
     exchange: Exchange
     consumer: IntakeConsumer
     identity: pki.Identity
-    executor: ThreadPoolExecutor
+    executor: ThreadPoolExecutor | None
 
     @classmethod
     async def start(cls, settings: Settings) -> Axis:
@@ -72,7 +72,11 @@ class Axis:
             if system.delivery_amqp:
                 await broker.ensure_system(system.id)
         relay = OutboxRelay(pool, broker)
-        executor = ThreadPoolExecutor(settings.verify_workers, thread_name_prefix="axis-verify")
+        executor = (
+            ThreadPoolExecutor(settings.verify_workers, thread_name_prefix="axis-verify")
+            if settings.verify_workers > 0
+            else None
+        )
         exchange = Exchange(
             pool=pool,
             registry=registry,
@@ -101,7 +105,8 @@ class Axis:
     async def close(self) -> None:
         await self.consumer.stop()
         await self.relay.stop()
-        self.executor.shutdown(wait=True)
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
         await self.broker.close()
         await self.registry.close()
         await self.pool.close()
@@ -155,4 +160,5 @@ def serve(settings: Settings) -> None:
         print=None,
         shutdown_timeout=30.0,
         handler_cancellation=False,
+        reuse_port=True,  # several axis processes may share the port (the kernel spreads connections)
     )

@@ -79,8 +79,10 @@ class AxisClient:
         )
         return result
 
-    async def inbox(self, limit: int = 100) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = (await self._call("GET", f"/api/v1/inbox?limit={limit}"))["items"]
+    async def inbox(self, limit: int = 100, *, only: str | None = None) -> list[dict[str, Any]]:
+        """What waits for this system, oldest first; ``only`` = "package" or "receipt"."""
+        query = f"limit={limit}" + (f"&type={only}" if only else "")
+        items: list[dict[str, Any]] = (await self._call("GET", f"/api/v1/inbox?{query}"))["items"]
         return items
 
     async def fetch(self, package_id: str) -> bytes:

@@ -87,6 +87,8 @@ class Settings:
             raise AxisError("config.invalid", f"AXIS_HTTP_PORT {self.http_port} is not a port number.")
         if self.max_package_bytes < 1024:
             raise AxisError("config.invalid", "AXIS_MAX_PACKAGE_BYTES must be at least 1024.")
+        if self.verify_workers < 0:
+            raise AxisError("config.invalid", "AXIS_VERIFY_WORKERS must be 0 (on the event loop) or more.")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise AxisError("config.invalid", f"AXIS_LOG_LEVEL {self.log_level!r} is not a log level.")
 

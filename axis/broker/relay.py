@@ -66,24 +66,49 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
-    async def publish_now(self, message_ids: list[str]) -> int:
-        """Publish these messages' outbox rows now (best effort: failures stay for the loop)."""
-        if not message_ids:
-            return 0
-        return await self._drain(message_ids)
+    async def publish_now(self, messages: list[Outgoing]) -> int:
+        """Publish messages whose outbox rows were just committed, from memory and concurrently;
+        the confirmed ones leave the outbox in one statement, the others stay for the loop."""
+        results = await asyncio.gather(*(self._broker.publish(m) for m in messages), return_exceptions=True)
+        confirmed = [m for m, result in zip(messages, results, strict=True) if result is None]
+        failed = [m for m, result in zip(messages, results, strict=True) if result is not None]
+        for result in results:
+            if result is not None and not isinstance(result, BrokerUnavailable):
+                # Already committed: never fail the caller's request now; the relay retries.
+                log.error("relay.publish_error", error=repr(result))
+        async with self._pool.acquire() as conn:
+            if failed:  # retry soon rather than after the grace period
+                await conn.execute(
+                    """UPDATE outbox o
+                          SET attempts = attempts + 1, next_attempt_at = now() + interval '1 second'
+                         FROM unnest($1::text[], $2::text[]) AS t (message_id, system)
+                        WHERE o.message_id = t.message_id AND o.system_id = t.system""",
+                    [m.message_id for m in failed],
+                    [m.system_id for m in failed],
+                )
+            if confirmed:
+                await conn.execute(
+                    """WITH gone AS (
+                           DELETE FROM outbox o USING unnest($1::text[], $2::text[]) AS t (message_id, system)
+                            WHERE o.message_id = t.message_id AND o.system_id = t.system
+                        RETURNING o.message_id, o.kind, o.system_id)
+                       UPDATE deliveries d SET published_at = coalesce(d.published_at, now())
+                         FROM gone
+                        WHERE gone.kind = 'package' AND d.package_id = gone.message_id::uuid
+                          AND d.system_id = gone.system_id""",
+                    [m.message_id for m in confirmed],
+                    [m.system_id for m in confirmed],
+                )
+        return len(confirmed)
 
     async def drain_due(self) -> int:
-        return await self._drain(None)
-
-    async def _drain(self, message_ids: list[str] | None) -> int:
+        """Publish what is due in the outbox (rows others hold are skipped)."""
         published = 0
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 """SELECT id, message_id, kind, system_id FROM outbox
-                    WHERE CASE WHEN $1::text[] IS NULL THEN next_attempt_at <= now()
-                               ELSE message_id = ANY($1::text[]) END
-                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED""",
-                message_ids,
+                    WHERE next_attempt_at <= now()
+                    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
                 self._batch,
             )
             for row in rows:

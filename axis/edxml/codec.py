@@ -71,13 +71,20 @@ def verify(
     at: dt.datetime | None = None,
     limits: xmlsafe.Limits = xmlsafe.Limits(),
     schemas: Schemas | None = None,
+    attachment_content: bool = True,
 ) -> Verified:
-    """Parse, validate and verify; the model comes from what the signature covers."""
+    """Parse, validate and verify; the model comes from what the signature covers.
+
+    ``attachment_content=False``: attachments are checked but their base64 is not kept (intake).
+    """
     root = _checked_tree(data, limits, schemas)
-    check = signature.verify_tree(root, trust, policy=policy, at=at, data=data)
-    package, quirks = reader.read(check.signed_root if check.signed_root is not None else root)
+    check = signature.verify_tree(root, trust, policy=policy, at=at)
     # Quirks of the signature slot are visible only in the tree as received.
-    quirks = (*reader.signature_quirks(root), *quirks)
+    signature_quirks = reader.signature_quirks(root)
+    tree = check.signed_root if check.signed_root is not None else root
+    del root  # for a signed package, the tree as received is no longer needed: free it before reading
+    package, quirks = reader.read(tree, attachment_content=attachment_content)
+    quirks = (*signature_quirks, *quirks)
     return Verified(package, quirks, check.signer, check.policy, check.signature_method, check.digest_method)
 
 

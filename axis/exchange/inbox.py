@@ -7,7 +7,6 @@ import uuid
 from dataclasses import dataclass
 
 from axis.errors import AxisError
-from axis.exchange.store import add_event, add_outbox
 from axis.store.db import Conn
 
 
@@ -23,22 +22,25 @@ class InboxItem:
     package_id: uuid.UUID
 
 
-async def waiting(conn: Conn, system_id: str, *, limit: int = 100) -> list[InboxItem]:
-    """Oldest first: packages not yet acknowledged, then receipts not yet acknowledged."""
+async def waiting(
+    conn: Conn, system_id: str, *, limit: int = 100, only: str | None = None
+) -> list[InboxItem]:
+    """Oldest first: packages and receipts not yet acknowledged (``only`` one of the two types)."""
     rows = await conn.fetch(
         """(SELECT 'package' AS type, p.id, p.kind, p.document_id, p.sender_code, p.sender_system,
                    d.created_at AS at, p.id AS package_id
               FROM deliveries d JOIN packages p ON p.id = d.package_id
-             WHERE d.system_id = $1 AND d.state = 'queued'
+             WHERE d.system_id = $1 AND d.state = 'queued' AND $3::text IS DISTINCT FROM 'receipt'
              ORDER BY d.created_at LIMIT $2)
            UNION ALL
            (SELECT 'receipt', r.id, r.kind, p.document_id, p.sender_code, p.sender_system, r.created_at, p.id
               FROM receipts r JOIN packages p ON p.id = r.package_id
-             WHERE r.for_system = $1 AND r.acknowledged_at IS NULL
+             WHERE r.for_system = $1 AND r.acknowledged_at IS NULL AND $3::text IS DISTINCT FROM 'package'
              ORDER BY r.created_at LIMIT $2)
            ORDER BY at LIMIT $2""",
         system_id,
         limit,
+        only,
     )
     return [InboxItem(**dict(r)) for r in rows]
 
@@ -55,25 +57,29 @@ async def add_receipt(
     body: bytes,
     to_amqp: bool,
 ) -> bool:
-    """Store a receipt for the sender's system (and queue it for AMQP). False if it exists already."""
+    """Store a receipt for the sender's system with its event (and, for an AMQP sender, its outbox
+    row, published right after commit). One statement; False if the receipt exists already."""
     inserted = await conn.fetchval(
-        """INSERT INTO receipts (id, package_id, kind, for_system, about_system, body)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id""",
+        """WITH r AS (
+               INSERT INTO receipts (id, package_id, kind, for_system, about_system, body)
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id),
+           e AS (
+               INSERT INTO events (document_id, package_id, kind, system_id, detail)
+               SELECT $7, $2, 'receipt', $5, jsonb_build_object('kind', $3::text, 'id', r.id::text) FROM r),
+           o AS (
+               INSERT INTO outbox (message_id, kind, system_id, next_attempt_at)
+               SELECT r.id::text, 'receipt', $4, now() + interval '10 seconds' FROM r WHERE $8)
+           SELECT id FROM r""",
         receipt_id,
         package_id,
         kind,
         for_system,
         about_system,
         body,
+        document_id,
+        to_amqp,
     )
-    if inserted is None:
-        return False
-    await add_event(
-        conn, document_id, package_id, "receipt", about_system, None, {"kind": kind, "id": str(receipt_id)}
-    )
-    if to_amqp:
-        await add_outbox(conn, [(str(receipt_id), "receipt", for_system)])
-    return True
+    return inserted is not None
 
 
 async def receipt_body(conn: Conn, receipt_id: str, system_id: str) -> bytes:

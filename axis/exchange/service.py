@@ -20,6 +20,7 @@ import asyncpg
 import structlog
 
 from axis import pki, receipts
+from axis.broker.publisher import Outgoing
 from axis.broker.relay import OutboxRelay
 from axis.edxml import codec
 from axis.edxml import model as m
@@ -55,7 +56,7 @@ class Exchange:
         trust: TrustAnchors,
         identity: pki.Identity,
         limits: Limits,
-        executor: Executor,
+        executor: Executor | None,
     ) -> None:
         self._pool = pool
         self._registry = registry
@@ -66,6 +67,8 @@ class Exchange:
         self._executor = executor
 
     async def _off_loop(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self._executor is None:  # AXIS_VERIFY_WORKERS=0: on the loop (fewer threads fighting for the GIL)
+            return function(*args, **kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
 
@@ -93,7 +96,7 @@ class Exchange:
                 stored = await store.accept(
                     conn, admission, data, via=via, receipt_id=receipt_id, receipt=receipt, amqp_systems=amqp
                 )
-                receipts_made: list[str] = []
+                receipts_made: list[Outgoing] = []
                 if stored and isinstance(admission.package, m.StatusPackage):
                     receipts_made = await self._status_effects(conn, admission, admission.package)
             if not stored:  # a concurrent submission with the same key committed first
@@ -108,7 +111,34 @@ class Exchange:
             system=caller.id,
             recipients=len(admission.recipients),
         )
-        await self._publish([str(admission.package_id), str(receipt_id), *receipts_made])
+        sender = admission.package.sender.organ_id
+        outgoing = [
+            Outgoing(
+                s,
+                str(admission.package_id),
+                admission.kind.value,
+                data,
+                admission.document_id,
+                sender,
+                caller.id,
+            )
+            for s in admission.systems
+            if s in amqp
+        ]
+        if caller.id in amqp:
+            outgoing.append(
+                Outgoing(
+                    caller.id,
+                    str(receipt_id),
+                    "receipt",
+                    receipt,
+                    admission.document_id,
+                    sender,
+                    caller.id,
+                    correlation_id=str(admission.package_id),
+                )
+            )
+        await self._publish([*outgoing, *receipts_made])
         return Answer(202, self._answer(admission), admission.package_id)
 
     async def _repeated(self, conn: Conn, admission: Admission) -> Answer | None:
@@ -186,7 +216,9 @@ class Exchange:
         )
         return receipts.sign(receipt, self._identity.key, self._identity.cert_chain)
 
-    async def _status_effects(self, conn: Conn, admission: Admission, status: m.StatusPackage) -> list[str]:
+    async def _status_effects(
+        self, conn: Conn, admission: Admission, status: m.StatusPackage
+    ) -> list[Outgoing]:
         """A status from a recipient system shows it has the document: its deliveries are done."""
         await store.add_event(
             conn,
@@ -202,82 +234,56 @@ class Exchange:
                 "staff": status.staff.staff if status.staff else "",
             },
         )
-        made = []
+        made: list[Outgoing] = []
         for package_id in await store.queued_document_packages(conn, status.document_id, admission.caller.id):
-            receipt_id = await self._delivered(
+            _, receipt = await self._delivered(
                 conn, package_id, admission.caller.id, how=f"status {status.status_code}"
             )
-            if receipt_id is not None:
-                made.append(receipt_id)
+            if receipt is not None:
+                made.append(receipt)
         return made
 
     # --- fetch and acknowledge ----------------------------------------------------------------------
 
     async def fetch(self, caller: System, package_id: str) -> bytes:
         async with self._pool.acquire() as conn:
-            package = await store.visible_package(conn, package_id, caller.id)
-            data = await store.body(conn, package.id)
-            if package.sender_system != caller.id:
-                await store.mark_fetched(conn, package.id, caller.id)
-        return data
+            return await store.fetch_body(conn, package_id, caller.id)
 
     async def acknowledge(self, caller: System, package_id: str) -> dict[str, Any]:
         """The recipient system has the package: the delivery is done and the sender gets a receipt."""
-        async with self._pool.acquire() as conn:
-            package = await store.visible_package(conn, package_id, caller.id)
-            is_recipient = await conn.fetchval(
-                "SELECT true FROM deliveries WHERE package_id = $1 AND system_id = $2", package.id, caller.id
-            )
-            if not is_recipient:
-                raise AxisError("package.unknown", f"No package {package_id!r} addressed to this system.")
-            async with conn.transaction():
-                receipt_id = await self._delivered(conn, package.id, caller.id, how="http ack")
-            state = await conn.fetchrow(
-                "SELECT state, delivered_at FROM deliveries WHERE package_id = $1 AND system_id = $2",
-                package.id,
-                caller.id,
-            )
-            assert state is not None
-        if receipt_id is not None:
-            await self._publish([receipt_id])
+        pid = store.package_uuid(package_id)
+        async with self._pool.acquire() as conn, conn.transaction():
+            delivery, receipt = await self._delivered(conn, pid, caller.id, how="http ack")
+        if receipt is not None:
+            await self._publish([receipt])
         return {
-            "package_id": str(package.id),
-            "state": state["state"],
-            "delivered_at": state["delivered_at"].isoformat() if state["delivered_at"] else None,
+            "package_id": package_id,
+            "state": delivery.state,
+            "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
         }
 
-    async def _delivered(self, conn: Conn, package_id: uuid.UUID, system_id: str, *, how: str) -> str | None:
-        """Mark one delivery done and store the sender's delivery receipt; the receipt id, or None
-        when it was done already."""
-        now = dt.datetime.now(dt.UTC)
-        done = await store.mark_delivered(conn, package_id, system_id, how=how)
-        if done is None:
-            return None
-        row = await conn.fetchrow(
-            "SELECT kind, document_id, digest, sender_code FROM packages WHERE id = $1", package_id
-        )
-        assert row is not None  # mark_delivered just found it
-        served = await conn.fetch(
-            "SELECT requested_code, agency_code, system_id, redirects FROM package_recipients"
-            " WHERE package_id = $1 AND system_id = $2 ORDER BY requested_code",
-            package_id,
-            system_id,
-        )
+    async def _delivered(
+        self, conn: Conn, package_id: uuid.UUID, system_id: str, *, how: str
+    ) -> tuple[store.Delivery, Outgoing | None]:
+        """Mark one delivery done and store the sender's delivery receipt; the receipt also comes
+        back as a message for the sender's queue (published only if the sender receives over AMQP),
+        or None when the delivery was done already."""
+        delivery = await store.deliver(conn, package_id, system_id, how=how)
+        if not delivery.newly_delivered:
+            return delivery, None
         receipt = receipts.Receipt(
             kind=receipts.ReceiptKind.DELIVERY,
             package_id=str(package_id),
-            document_id=row["document_id"],
-            package_kind=row["kind"],
-            digest_sha256=row["digest"],
-            sender_code=row["sender_code"],
-            sender_system=done.sender_system,
+            document_id=delivery.document_id,
+            package_kind=delivery.kind,
+            digest_sha256=delivery.digest,
+            sender_code=delivery.sender_code,
+            sender_system=delivery.sender_system,
             recipients=tuple(
-                receipts.ReceiptRecipient(
-                    r["requested_code"], r["agency_code"], r["system_id"], tuple(r["redirects"])
-                )
-                for r in served
+                receipts.ReceiptRecipient(requested, agency, system_id, redirects)
+                for requested, agency, redirects in delivery.served
             ),
-            at=done.delivered_at or now,
+            at=delivery.delivered_at or dt.datetime.now(dt.UTC),
             delivered_to=system_id,
         )
         body = await self._off_loop(receipts.sign, receipt, self._identity.key, self._identity.cert_chain)
@@ -286,19 +292,31 @@ class Exchange:
             conn,
             receipt_id,
             package_id,
-            row["document_id"],
+            delivery.document_id,
             kind="delivery",
-            for_system=done.sender_system,
+            for_system=delivery.sender_system,
             about_system=system_id,
             body=body,
-            to_amqp=self._amqp(done.sender_system),
+            to_amqp=self._amqp(delivery.sender_system),
         )
-        return str(receipt_id)
+        message = Outgoing(
+            delivery.sender_system,
+            str(receipt_id),
+            "receipt",
+            body,
+            delivery.document_id,
+            delivery.sender_code,
+            delivery.sender_system,
+            correlation_id=str(package_id),
+        )
+        return delivery, message
 
-    async def _publish(self, message_ids: list[str]) -> None:
-        if self._relay is None:
+    async def _publish(self, messages: list[Outgoing]) -> None:
+        """Publish what was just committed, from memory; the outbox covers any failure."""
+        wanted = [message for message in messages if self._amqp(message.system_id)]
+        if self._relay is None or not wanted:
             return
         try:
-            await self._relay.publish_now(message_ids)
+            await self._relay.publish_now(wanted)
         except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("publish.deferred", error=str(exc), messages=len(message_ids))
+            log.warning("publish.deferred", error=str(exc), messages=len(wanted))

@@ -67,14 +67,48 @@ async def accept(
     signer = verified.signer
     document = package if isinstance(package, m.DocumentPackage) else None
     status = package if isinstance(package, m.StatusPackage) else None
+    recipients = admission.recipients
+    systems = list(admission.systems)
+    outbox = [(str(admission.package_id), "package", s) for s in systems if s in amqp_systems]
+    if admission.caller.id in amqp_systems:
+        outbox.append((str(receipt_id), "receipt", admission.caller.id))
+    # One statement, one round trip: every row depends on the package row being new.
     inserted = await conn.fetchval(
-        """INSERT INTO packages (id, kind, dedupe_key, document_id, sender_code, sender_system, business_type,
-                                 status_code, code_number, code_notation, subject, subject_folded,
-                                 promulgation_date, due_date, digest, size, body, signer_subject,
-                                 signer_fingerprint, signature_policy, quirks, received_via)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                   $21, $22)
-           ON CONFLICT (dedupe_key) DO NOTHING RETURNING id""",
+        """WITH p AS (
+               INSERT INTO packages (id, kind, dedupe_key, document_id, sender_code, sender_system,
+                                     business_type, status_code, code_number, code_notation, subject,
+                                     subject_folded, promulgation_date, due_date, digest, size, body,
+                                     signer_subject, signer_fingerprint, signature_policy, quirks,
+                                     received_via)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                       $20, $21, $22)
+               ON CONFLICT (dedupe_key) DO NOTHING RETURNING id),
+           r AS (
+               INSERT INTO package_recipients (package_id, requested_code, agency_code, system_id, redirects)
+               SELECT p.id, t.requested, t.agency, t.system,
+                      coalesce(string_to_array(NULLIF(t.redirects, ''), ','), '{}')
+                 FROM p, unnest($23::text[], $24::text[], $25::text[], $26::text[])
+                      AS t (requested, agency, system, redirects)),
+           d AS (
+               INSERT INTO deliveries (package_id, system_id) SELECT p.id, unnest($27::text[]) FROM p),
+           e AS (
+               INSERT INTO events (document_id, package_id, kind, system_id, agency_code, detail)
+               SELECT $4, p.id, 'accepted', $6, NULL, $28::jsonb FROM p
+               UNION ALL
+               SELECT $4, p.id, 'queued', t.system, t.agency,
+                      jsonb_build_object('requested', t.requested,
+                                         'redirects', to_jsonb(string_to_array(NULLIF(t.redirects, ''), ',')))
+                 FROM p, unnest($23::text[], $24::text[], $25::text[], $26::text[])
+                      AS t (requested, agency, system, redirects)),
+           rc AS (
+               INSERT INTO receipts (id, package_id, kind, for_system, body)
+               SELECT $29, p.id, 'acceptance', $6, $30 FROM p),
+           o AS (
+               -- Published right after commit; the relay takes over only if that did not happen.
+               INSERT INTO outbox (message_id, kind, system_id, next_attempt_at)
+               SELECT t.message_id, t.kind, t.system, now() + interval '10 seconds'
+                 FROM p, unnest($31::text[], $32::text[], $33::text[]) AS t (message_id, kind, system))
+           SELECT id FROM p""",
         admission.package_id,
         admission.kind.value,
         admission.dedupe_key,
@@ -97,58 +131,19 @@ async def accept(
         verified.policy,
         [{"code": q.code, "message": q.message, "path": q.path} for q in verified.quirks],
         via,
-    )
-    if inserted is None:
-        return False
-    recipients = admission.recipients
-    await conn.execute(
-        """INSERT INTO package_recipients (package_id, requested_code, agency_code, system_id, redirects)
-           SELECT $1, requested, agency, system, coalesce(string_to_array(NULLIF(redirects, ''), ','), '{}')
-             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
-                  AS t (requested, agency, system, redirects)""",
-        admission.package_id,
         [r.requested_code for r in recipients],
         [r.agency_code for r in recipients],
         [r.system_id for r in recipients],
         [",".join(r.redirects) for r in recipients],
-    )
-    systems = list(admission.systems)
-    await conn.execute(
-        "INSERT INTO deliveries (package_id, system_id) SELECT $1, unnest($2::text[])",
-        admission.package_id,
         systems,
-    )
-    await add_event(
-        conn,
-        admission.document_id,
-        admission.package_id,
-        "accepted",
-        admission.caller.id,
-        None,
         {"kind": admission.kind.value, "digest": admission.digest, "via": via},
-    )
-    for r in recipients:
-        await add_event(
-            conn,
-            admission.document_id,
-            admission.package_id,
-            "queued",
-            r.system_id,
-            r.agency_code,
-            {"requested": r.requested_code, "redirects": list(r.redirects)},
-        )
-    await conn.execute(
-        "INSERT INTO receipts (id, package_id, kind, for_system, body) VALUES ($1, $2, 'acceptance', $3, $4)",
         receipt_id,
-        admission.package_id,
-        admission.caller.id,
         receipt,
+        [o[0] for o in outbox],
+        [o[1] for o in outbox],
+        [o[2] for o in outbox],
     )
-    outbox = [(str(admission.package_id), "package", s) for s in systems if s in amqp_systems]
-    if admission.caller.id in amqp_systems:
-        outbox.append((str(receipt_id), "receipt", admission.caller.id))
-    await add_outbox(conn, outbox)
-    return True
+    return inserted is not None
 
 
 async def add_event(
@@ -172,23 +167,12 @@ async def add_event(
     )
 
 
-async def add_outbox(conn: Conn, rows: list[tuple[str, str, str]]) -> None:
-    if rows:
-        await conn.executemany(
-            "INSERT INTO outbox (message_id, kind, system_id) VALUES ($1, $2, $3)",
-            rows,
-        )
-
-
 # --- reading --------------------------------------------------------------------------------------------
 
 
 async def visible_package(conn: Conn, package_id: str, system_id: str) -> StoredPackage:
     """A package its sender or one of its recipient systems may see; anything else does not exist."""
-    try:
-        pid = uuid.UUID(package_id)
-    except ValueError:
-        raise AxisError("package.unknown", f"No package {package_id!r}.") from None
+    pid = package_uuid(package_id)
     row = await conn.fetchrow(
         f"""SELECT {_PACKAGE_COLUMNS} FROM packages p
              WHERE id = $1 AND (sender_system = $2
@@ -203,47 +187,102 @@ async def visible_package(conn: Conn, package_id: str, system_id: str) -> Stored
     return _stored(row)
 
 
-async def body(conn: Conn, package_id: uuid.UUID) -> bytes:
-    data: bytes = await conn.fetchval("SELECT body FROM packages WHERE id = $1", package_id)
-    return data
-
-
-async def mark_fetched(conn: Conn, package_id: uuid.UUID, system_id: str) -> None:
-    first = await conn.fetchval(
-        """UPDATE deliveries SET fetched_at = now()
-            WHERE package_id = $1 AND system_id = $2 AND fetched_at IS NULL RETURNING package_id""",
-        package_id,
+async def fetch_body(conn: Conn, package_id: str, system_id: str) -> bytes:
+    """The bytes of a package the system may see; for a recipient, the first download is recorded.
+    One statement: visibility, bytes, ``fetched_at`` and its event."""
+    pid = package_uuid(package_id)
+    body: bytes | None = await conn.fetchval(
+        """WITH p AS (
+               SELECT id, body, document_id FROM packages p
+                WHERE id = $1 AND (sender_system = $2 OR EXISTS (
+                      SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $2))),
+           f AS (
+               UPDATE deliveries d SET fetched_at = now() FROM p
+                WHERE d.package_id = p.id AND d.system_id = $2 AND d.fetched_at IS NULL
+            RETURNING d.package_id),
+           e AS (
+               INSERT INTO events (document_id, package_id, kind, system_id)
+               SELECT p.document_id, p.id, 'fetched', $2 FROM p, f)
+           SELECT body FROM p""",
+        pid,
         system_id,
     )
-    if first is not None:
-        document_id = await conn.fetchval("SELECT document_id FROM packages WHERE id = $1", package_id)
-        await add_event(conn, document_id, package_id, "fetched", system_id, None)
+    if body is None:
+        raise AxisError(
+            "package.unknown", f"No package {package_id!r} for this system.", package_id=package_id
+        )
+    return body
 
 
 @dataclass(frozen=True, slots=True)
-class Delivered:
-    """A delivery that just became ``delivered``: its sender gets a delivery receipt."""
+class Delivery:
+    """A recipient system's delivery of a package, after an acknowledgement."""
 
     package_id: uuid.UUID
     system_id: str
+    state: str
+    delivered_at: dt.datetime | None
+    newly_delivered: bool
+    kind: str
+    document_id: str
+    digest: str
+    sender_code: str
     sender_system: str
-    delivered_at: dt.datetime
+    served: tuple[tuple[str, str, tuple[str, ...]], ...]  # (requested, agency, redirects) of this system
 
 
-async def mark_delivered(conn: Conn, package_id: uuid.UUID, system_id: str, *, how: str) -> Delivered | None:
-    """The recipient system has the package. Idempotent: None when it was delivered already."""
+async def deliver(conn: Conn, package_id: uuid.UUID, system_id: str, *, how: str) -> Delivery:
+    """The recipient system has the package: mark its delivery done (once) and return what the
+    sender's delivery receipt needs. One statement; ``package.unknown`` when not addressed to it."""
     row = await conn.fetchrow(
-        """UPDATE deliveries d SET state = 'delivered', delivered_at = now()
-             FROM packages p
-            WHERE d.package_id = $1 AND d.system_id = $2 AND d.state = 'queued' AND p.id = d.package_id
-        RETURNING d.delivered_at, p.sender_system, p.document_id""",
+        """WITH d AS (
+               UPDATE deliveries SET state = 'delivered', delivered_at = now()
+                WHERE package_id = $1 AND system_id = $2 AND state = 'queued'
+            RETURNING delivered_at),
+           p AS (
+               SELECT id, kind, document_id, digest, sender_code, sender_system FROM packages WHERE id = $1),
+           e AS (
+               INSERT INTO events (document_id, package_id, kind, system_id, detail)
+               SELECT p.document_id, p.id, 'delivered', $2, jsonb_build_object('how', $3::text) FROM p, d)
+           SELECT p.kind, p.document_id, p.digest, p.sender_code, p.sender_system,
+                  (SELECT delivered_at FROM d) AS newly_at,
+                  x.state, x.delivered_at,
+                  (SELECT array_agg(concat_ws('|', r.requested_code, r.agency_code,
+                                              array_to_string(r.redirects, ','))
+                                    ORDER BY r.requested_code)
+                     FROM package_recipients r WHERE r.package_id = $1 AND r.system_id = $2) AS served
+             FROM p JOIN deliveries x ON x.package_id = p.id AND x.system_id = $2""",
         package_id,
         system_id,
+        how,
     )
     if row is None:
-        return None
-    await add_event(conn, row["document_id"], package_id, "delivered", system_id, None, {"how": how})
-    return Delivered(package_id, system_id, row["sender_system"], row["delivered_at"])
+        raise AxisError("package.unknown", f"No package {package_id} addressed to this system.")
+    served = []
+    for item in row["served"] or []:
+        requested, agency, redirects = item.split("|", 2)
+        served.append((requested, agency, tuple(r for r in redirects.split(",") if r)))
+    newly = row["newly_at"] is not None
+    return Delivery(
+        package_id=package_id,
+        system_id=system_id,
+        state="delivered" if newly else row["state"],
+        delivered_at=row["newly_at"] if newly else row["delivered_at"],
+        newly_delivered=newly,
+        kind=row["kind"],
+        document_id=row["document_id"],
+        digest=row["digest"],
+        sender_code=row["sender_code"],
+        sender_system=row["sender_system"],
+        served=tuple(served),
+    )
+
+
+def package_uuid(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise AxisError("package.unknown", f"No package {text!r}.") from None
 
 
 async def queued_document_packages(conn: Conn, document_id: str, system_id: str) -> list[uuid.UUID]:

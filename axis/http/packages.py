@@ -54,8 +54,11 @@ async def waiting(request: web.Request) -> web.Response:
     axis = axis_of(request)
     caller = system_of(request, axis.registry.resolver)
     limit = int_query(request, "limit", 100, low=1, high=1000)
+    only = request.query.get("type")
+    if only not in (None, "package", "receipt"):
+        raise AxisError("http.bad_request", "The parameter 'type' must be 'package' or 'receipt'.")
     async with axis.pool.acquire() as conn:
-        items = await inbox.waiting(conn, caller.id, limit=limit)
+        items = await inbox.waiting(conn, caller.id, limit=limit, only=only)
     return web.json_response(
         {
             "items": [

@@ -1,0 +1,426 @@
+"""Benchmark: the exchange end to end, against bare signxml verification of the same packages.
+
+Starts the axis as separate processes (``axis serve``; several share one port) on a fresh
+database and RabbitMQ vhost, registers N simulated systems (half pull over HTTP, half consume over
+AMQP), and has each send signed 30 KB documents to 3 others. Recipients pull or consume, and
+acknowledge. Prints, from one run:
+
+  - packages/s end to end (submitted → acknowledged by all recipients)
+  - latency from submit to each recipient's ack: p50 / p95 / p99
+  - the axis processes' peak memory (VmHWM)
+  - bare signxml verification of the same packages on one core (XMLVerifier().verify, chain to
+    the same CA), and the ratio end-to-end ÷ bare verification — the figure.
+
+``--large`` instead sends one package of about 50 MB (several base64 attachments) through the
+whole path and reports the axis's peak memory against the package size (goal: under 4×).
+
+    .venv/bin/python scripts/bench_exchange.py [--systems 6] [--documents 60] [--processes 2]
+    .venv/bin/python scripts/bench_exchange.py --large [--size-mb 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from signxml import SignatureConfiguration, XMLVerifier
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import builders
+
+from axis import pki
+from axis.broker.management import AmqpGrant, Management
+from axis.client import AxisClient, Mailbox
+from axis.config import Settings
+from axis.edxml import build, sign
+from axis.edxml import model as m
+from axis.registry import agencies, systems
+from axis.store import db
+from axis.store.migrate import migrate
+
+
+@dataclass
+class Sim:
+    """One simulated system: its agency, signing identity, token, and how it receives."""
+
+    system_id: str
+    code: str
+    identity: pki.Identity
+    amqp: bool
+    token: str = ""
+    grant: AmqpGrant | None = None
+
+
+@dataclass
+class Env:
+    settings: Settings
+    vhost: str
+    database: str
+    keys: Path
+    ca: pki.Identity
+    sims: list[Sim] = field(default_factory=list)
+    base_url: str = ""
+
+
+VERIFY_WORKERS = 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def setup(systems_count: int, keys: Path) -> Env:
+    base = Settings.from_env()
+    database = f"axis_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    vhost = f"axis-bench-{uuid.uuid4().hex[:8]}"
+    url = db.with_database(base.database_url, database)
+    await db.ensure_database(url)
+    async with Management(base.amqp_management_url) as management:
+        await management.create_vhost(vhost)
+        await management.set_permissions(vhost, "guest", ".*", ".*", ".*")
+    ca = pki.new_ca("Bench CA")
+    pki.save(ca, keys, "ca")
+    pki.save(pki.issue(ca, None, "Trục liên thông (bench)", key_type="ec"), keys, "axis")
+    settings = Settings(
+        database_url=url,
+        amqp_url=base.amqp_url.rstrip("/") + "/" + vhost,
+        amqp_management_url=base.amqp_management_url,
+        http_port=free_port(),
+        keys_dir=keys,
+        trust_anchors=(keys / "ca.pem",),
+    )
+    env = Env(settings, vhost, database, keys, ca)
+    conn = await db.connect(url)
+    try:
+        await migrate(conn)
+        async with conn.transaction():
+            for i in range(1, systems_count + 1):
+                code = f"000.00.00.H{i:02d}"
+                sim = Sim(
+                    f"sys-{i:02d}", code, pki.issue(ca, code, f"UBND tỉnh mô phỏng {i}"), amqp=i % 2 == 0
+                )
+                await agencies.add(conn, "bench", code, f"UBND tỉnh mô phỏng {i}")
+                await systems.add(
+                    conn,
+                    "bench",
+                    sim.system_id,
+                    f"Hệ thống {i}",
+                    delivery_http=not sim.amqp,
+                    delivery_amqp=sim.amqp,
+                )
+                await systems.bind(conn, "bench", sim.system_id, code)
+                await systems.add_certificate(
+                    conn, "bench", sim.system_id, pki.cert_pem(sim.identity.certificate)
+                )
+                _, sim.token = await systems.issue_token(conn, "bench", sim.system_id)
+                env.sims.append(sim)
+    finally:
+        await conn.close()
+    async with Management(base.amqp_management_url) as management:
+        for sim in env.sims:
+            if sim.amqp:
+                sim.grant = await management.grant_system(vhost, sim.system_id)
+    env.base_url = f"http://127.0.0.1:{settings.http_port}"
+    return env
+
+
+async def teardown(env: Env) -> None:
+    async with Management(env.settings.amqp_management_url) as management:
+        for sim in env.sims:
+            if sim.amqp:
+                await management.revoke_system(env.vhost, sim.system_id)
+        await management.delete_vhost(env.vhost)
+    admin = await db.connect(db.with_database(env.settings.database_url, "postgres"))
+    await admin.execute(f'DROP DATABASE IF EXISTS "{env.database}" WITH (FORCE)')
+    await admin.close()
+
+
+def start_axis(env: Env, processes: int) -> list[subprocess.Popen[bytes]]:
+    environment = {
+        **os.environ,
+        "AXIS_DATABASE_URL": env.settings.database_url,
+        "AXIS_AMQP_URL": env.settings.amqp_url,
+        "AXIS_AMQP_MANAGEMENT_URL": env.settings.amqp_management_url,
+        "AXIS_HTTP_PORT": str(env.settings.http_port),
+        "AXIS_KEYS_DIR": str(env.keys),
+        "AXIS_LOG_LEVEL": "warning",
+        "AXIS_VERIFY_WORKERS": str(VERIFY_WORKERS),
+    }
+    return [
+        subprocess.Popen([sys.executable, "-m", "axis", "serve"], env=environment, stderr=subprocess.DEVNULL)
+        for _ in range(processes)
+    ]
+
+
+async def wait_ready(env: Env, processes: list[subprocess.Popen[bytes]]) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            if any(p.poll() is not None for p in processes):
+                raise SystemExit("an axis process exited during start-up")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(env.base_url + "/readyz") as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.1)
+    raise SystemExit("the axis did not become ready")
+
+
+def peak_memory_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def signed_document(
+    sender: Sim, recipients: list[Sim], number: int, attachments: tuple[m.Attachment, ...]
+) -> bytes:
+    document = builders.document(
+        sender=sender.code,
+        recipients=tuple(r.code for r in recipients),
+        number=str(number),
+        notation=f"BENCH-{sender.system_id}",
+        attachments=attachments,
+    )
+    return sign(build(document), sender.identity.key, sender.identity.cert_chain)
+
+
+# --- the load run ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    submitted_at: dict[str, float] = field(default_factory=dict)
+    expected: dict[str, int] = field(default_factory=dict)
+    acked: dict[str, int] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    total: int = 0
+
+    def ack(self, package_id: str) -> None:
+        start = self.submitted_at.get(package_id)
+        if start is None:
+            return
+        self.latencies.append(time.perf_counter() - start)
+        self.acked[package_id] = self.acked.get(package_id, 0) + 1
+        if len(self.latencies) == self.total:
+            self.done.set()
+
+
+async def http_receiver(env: Env, sim: Sim, tally: Tally) -> None:
+    async with AxisClient(env.base_url, sim.token) as client:
+        while not tally.done.is_set():
+            items = await client.inbox(limit=200, only="package")
+            for item in items:
+                await client.fetch(item["id"])
+                await client.ack(item["id"])
+                tally.ack(item["id"])
+            if not items:
+                await asyncio.sleep(0.05)
+
+
+async def amqp_receiver(env: Env, sim: Sim, tally: Tally) -> None:
+    assert sim.grant is not None
+    url = env.settings.amqp_url.replace("guest:guest", f"{sim.grant.username}:{sim.grant.password}", 1)
+    async with (
+        Mailbox(url, sim.system_id, sim.grant.username) as mailbox,
+        AxisClient(env.base_url, sim.token) as client,
+    ):
+        async for delivery in mailbox.deliveries():
+            if delivery.kind == "document":
+                await client.ack(delivery.message_id)
+                tally.ack(delivery.message_id)
+            if tally.done.is_set():
+                return
+
+
+async def sender(env: Env, sim: Sim, packages: list[bytes], tally: Tally, concurrency: int) -> None:
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for data in packages:
+        queue.put_nowait(data)
+
+    async def worker(client: AxisClient) -> None:
+        while not queue.empty():
+            data = queue.get_nowait()
+            started = time.perf_counter()
+            answer = await client.submit(data)
+            tally.submitted_at.setdefault(answer["package_id"], started)
+
+    async with AxisClient(env.base_url, sim.token) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+
+
+async def load(env: Env, documents: int, concurrency: int) -> tuple[float, Tally, list[bytes]]:
+    rng = random.Random(5)
+    per_sender: dict[str, list[bytes]] = {}
+    everything: list[bytes] = []
+    attachment = builders.attachment_of_size(20_000)
+    for sim in env.sims:
+        others = [o for o in env.sims if o is not sim]
+        per_sender[sim.system_id] = [
+            signed_document(sim, rng.sample(others, 3), n, (attachment,)) for n in range(1, documents + 1)
+        ]
+        everything += per_sender[sim.system_id]
+    tally = Tally(total=len(everything) * 3)
+    receivers = [
+        asyncio.create_task(amqp_receiver(env, sim, tally) if sim.amqp else http_receiver(env, sim, tally))
+        for sim in env.sims
+    ]
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(sender(env, sim, per_sender[sim.system_id], tally, concurrency) for sim in env.sims)
+    )
+    await asyncio.wait_for(tally.done.wait(), timeout=600)
+    elapsed = time.perf_counter() - start
+    for task in receivers:
+        task.cancel()
+    await asyncio.gather(*receivers, return_exceptions=True)
+    return elapsed, tally, everything
+
+
+def bare_verification_rate(packages: list[bytes], ca_file: Path, seconds: float = 5.0) -> float:
+    config = SignatureConfiguration(expect_references=1)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        XMLVerifier().verify(packages[count % len(packages)], ca_pem_file=str(ca_file), expect_config=config)
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+async def main_load(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = await setup(args.systems, Path(tmp) / "keys")
+        processes = start_axis(env, args.processes)
+        try:
+            await wait_ready(env, processes)
+            elapsed, tally, packages = await load(env, args.documents, args.concurrency)
+            peaks = [peak_memory_mb(p.pid) for p in processes]
+        finally:
+            for p in processes:
+                p.terminate()
+            for p in processes:
+                p.wait(timeout=60)
+        bare = bare_verification_rate(packages, env.keys / "ca.pem")
+        await teardown(env)
+    packages_per_second = len(packages) / elapsed
+    latencies = sorted(tally.latencies)
+    size = sum(len(p) for p in packages) / len(packages)
+    print(
+        f"systems {args.systems} ({sum(s.amqp for s in env.sims)} AMQP), axis processes {args.processes}, "
+        f"{len(packages)} packages of {size / 1000:.0f} KB to 3 recipients each ({tally.total} deliveries)"
+    )
+    print(f"end to end      {packages_per_second:8.1f} packages/s   ({elapsed:.1f} s, submit → all acks)")
+    print(
+        f"latency         p50 {percentile(latencies, 50) * 1000:6.0f} ms   p95 {percentile(latencies, 95) * 1000:6.0f} ms   "
+        f"p99 {percentile(latencies, 99) * 1000:6.0f} ms   (submit → recipient ack)"
+    )
+    print(f"axis memory     peak {max(peaks):.0f} MB per process ({', '.join(f'{p:.0f}' for p in peaks)})")
+    print(f"bare signxml    {bare:8.1f} verifications/s on one core (same packages, same CA)")
+    print(
+        f"ratio           {packages_per_second / bare:8.2f}   end to end ÷ bare verification   (bar 0.5, target 0.8)"
+    )
+
+
+async def main_large(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = await setup(3, Path(tmp) / "keys")
+        processes = start_axis(env, 1)
+        try:
+            await wait_ready(env, processes)
+            pid = processes[0].pid
+            parts = 5
+            attachments = tuple(
+                dataclass_replace(
+                    builders.attachment_of_size(args.size_mb * 1_000_000 * 3 // 4 // parts), str(i)
+                )
+                for i in range(parts)
+            )
+            sender_sim, http_sim, amqp_sim = env.sims[0], env.sims[2], env.sims[1]
+            data = signed_document(sender_sim, [http_sim, amqp_sim], 1, attachments)
+            baseline = rss_mb(pid)
+            started = time.perf_counter()
+            async with AxisClient(env.base_url, sender_sim.token) as client:
+                answer = await client.submit(data)
+            accepted = time.perf_counter() - started
+            async with AxisClient(env.base_url, http_sim.token) as client:
+                fetched = await client.fetch(answer["package_id"])
+                await client.ack(answer["package_id"])
+            assert amqp_sim.grant is not None
+            url = env.settings.amqp_url.replace(
+                "guest:guest", f"{amqp_sim.grant.username}:{amqp_sim.grant.password}", 1
+            )
+            async with Mailbox(url, amqp_sim.system_id, amqp_sim.grant.username) as mailbox:
+                async for delivery in mailbox.deliveries():
+                    consumed = delivery.body
+                    break
+            total = time.perf_counter() - started
+            peak = peak_memory_mb(pid)
+        finally:
+            for p in processes:
+                p.terminate()
+                p.wait(timeout=60)
+        await teardown(env)
+    size_mb = len(data) / 1024 / 1024
+    print(f"package         {size_mb:.1f} MB ({parts} base64 attachments), to 1 HTTP and 1 AMQP recipient")
+    print(
+        f"intake          accepted in {accepted:.1f} s; delivered to both in {total:.1f} s; "
+        f"bytes identical: {fetched == data and consumed == data}"
+    )
+    print(
+        f"axis memory     baseline {baseline:.0f} MB, peak {peak:.0f} MB: "
+        f"{(peak - baseline) / size_mb:.1f}× the package above baseline, {peak / size_mb:.1f}× in total   (goal < 4×)"
+    )
+
+
+def dataclass_replace(attachment: m.Attachment, content_id: str) -> m.Attachment:
+    return m.Attachment(content_id, f"phu-luc-{content_id}.pdf", attachment.content_type, attachment.encoded)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--systems", type=int, default=6)
+    parser.add_argument("--documents", type=int, default=60, help="documents per system")
+    parser.add_argument("--concurrency", type=int, default=4, help="submissions in flight per system")
+    parser.add_argument("--processes", type=int, default=2, help="axis processes sharing the port")
+    parser.add_argument("--large", action="store_true", help="one ~50 MB package instead of the load run")
+    parser.add_argument("--size-mb", type=int, default=50)
+    parser.add_argument(
+        "--verify-workers", type=int, default=2, help="AXIS_VERIFY_WORKERS of each axis process"
+    )
+    args = parser.parse_args()
+    global VERIFY_WORKERS
+    VERIFY_WORKERS = args.verify_workers
+    asyncio.run(main_large(args) if args.large else main_load(args))
+
+
+if __name__ == "__main__":
+    main()
