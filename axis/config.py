@@ -33,7 +33,7 @@ class Settings:
     trust_anchors: tuple[Path, ...] = field(default_factory=tuple)
     log_level: str = "info"
     #: Threads that verify packages off the event loop (parsing and XML Signature checks).
-    verify_workers: int = 2
+    verify_workers: int = 1
     #: AMQP packages from systems processed at once per axis process.
     intake_prefetch: int = 8
 
