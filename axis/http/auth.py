@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from axis.errors import AxisError
+from axis.http.context import axis_of
 from axis.registry.model import System
 from axis.registry.resolve import Resolver
 from axis.registry.tokens import ADMIN_PREFIX, token_hash
+
+if TYPE_CHECKING:
+    from axis.app import Axis
 
 
 def bearer(request: web.Request) -> str:
@@ -37,3 +43,9 @@ def admin_of(request: web.Request, resolver: Resolver) -> str:
             )
         raise AxisError("auth.token.invalid", "The admin token is unknown or was revoked.")
     return name
+
+
+def caller(request: web.Request) -> tuple[Axis, System]:
+    """The composition root and the calling system: what every agency API handler starts with."""
+    axis = axis_of(request)
+    return axis, system_of(request, axis.registry.resolver)

@@ -8,9 +8,8 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.exchange import status
-from axis.http.auth import system_of
+from axis.http.auth import caller
 from axis.http.body import int_query
-from axis.http.context import axis_of
 
 routes = web.RouteTableDef()
 
@@ -29,15 +28,14 @@ def _date(request: web.Request, name: str) -> dt.date | None:
 async def search(request: web.Request) -> web.Response:
     """``?document_id= &number= &notation= &q=`` (subject words, accents optional) ``&from= &to=``
     (promulgation dates) ``&counterpart=`` (agency code) ``&direction=sent|received``."""
-    axis = axis_of(request)
-    caller = system_of(request, axis.registry.resolver)
+    axis, system = caller(request)
     query = request.query
     limit = int_query(request, "limit", 50, low=1, high=500)
     offset = int_query(request, "offset", 0, high=10_000_000)
     async with axis.pool.acquire() as conn:
         found = await status.search(
             conn,
-            caller.id,
+            system.id,
             direction=query.get("direction", "all"),
             document_id=query.get("document_id") or None,
             number=query.get("number") or None,
@@ -54,8 +52,7 @@ async def search(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/documents/{document_id:.+}/status")
 async def document_status(request: web.Request) -> web.Response:
-    axis = axis_of(request)
-    caller = system_of(request, axis.registry.resolver)
+    axis, system = caller(request)
     async with axis.pool.acquire() as conn:
-        timeline = await status.timeline(conn, request.match_info["document_id"], caller.id)
+        timeline = await status.timeline(conn, request.match_info["document_id"], system.id)
     return web.json_response(timeline)

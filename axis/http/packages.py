@@ -6,7 +6,7 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.exchange import inbox, store
-from axis.http.auth import system_of
+from axis.http.auth import caller
 from axis.http.body import int_query
 from axis.http.context import axis_of
 from axis.pki import cert_pem
@@ -40,10 +40,9 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
 
 @routes.post("/api/v1/packages")
 async def submit(request: web.Request) -> web.Response:
-    axis = axis_of(request)
-    caller = system_of(request, axis.registry.resolver)
+    axis, system = caller(request)
     data = await read_limited(request, axis.settings.max_package_bytes)
-    answer = await axis.exchange.submit(caller, data, via="http")
+    answer = await axis.exchange.submit(system, data, via="http")
     return web.json_response(
         answer.body, status=answer.status, headers={"Location": f"/api/v1/packages/{answer.package_id}"}
     )
@@ -51,14 +50,13 @@ async def submit(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/inbox")
 async def waiting(request: web.Request) -> web.Response:
-    axis = axis_of(request)
-    caller = system_of(request, axis.registry.resolver)
+    axis, system = caller(request)
     limit = int_query(request, "limit", 100, low=1, high=1000)
     only = request.query.get("type")
     if only not in (None, "package", "receipt"):
         raise AxisError("http.bad_request", "The parameter 'type' must be 'package' or 'receipt'.")
     async with axis.pool.acquire() as conn:
-        items = await inbox.waiting(conn, caller.id, limit=limit, only=only)
+        items = await inbox.waiting(conn, system.id, limit=limit, only=only)
     return web.json_response(
         {
             "items": [
@@ -83,36 +81,32 @@ async def waiting(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/packages/{id}")
 async def fetch(request: web.Request) -> web.Response:
-    axis = axis_of(request)
-    caller = system_of(request, axis.registry.resolver)
-    data = await axis.exchange.fetch(caller, request.match_info["id"])
+    axis, system = caller(request)
+    data = await axis.exchange.fetch(system, request.match_info["id"])
     return web.Response(body=data, content_type=XML, charset="utf-8")
 
 
 @routes.post("/api/v1/packages/{id}/ack")
 async def acknowledge(request: web.Request) -> web.Response:
-    axis = axis_of(request)
-    caller = system_of(request, axis.registry.resolver)
-    return web.json_response(await axis.exchange.acknowledge(caller, request.match_info["id"]))
+    axis, system = caller(request)
+    return web.json_response(await axis.exchange.acknowledge(system, request.match_info["id"]))
 
 
 @routes.get("/api/v1/packages/{id}/receipt")
 async def acceptance_receipt(request: web.Request) -> web.Response:
-    axis = axis_of(request)
-    caller = system_of(request, axis.registry.resolver)
+    axis, system = caller(request)
     async with axis.pool.acquire() as conn:
-        package = await store.visible_package(conn, request.match_info["id"], caller.id)
+        package = await store.visible_package(conn, request.match_info["id"], system.id)
         data = await inbox.acceptance_receipt(conn, package.id)
     return web.Response(body=data, content_type=XML, charset="utf-8")
 
 
 @routes.get("/api/v1/packages/{id}/receipts")
 async def list_receipts(request: web.Request) -> web.Response:
-    axis = axis_of(request)
-    caller = system_of(request, axis.registry.resolver)
+    axis, system = caller(request)
     async with axis.pool.acquire() as conn:
-        package = await store.visible_package(conn, request.match_info["id"], caller.id)
-        if package.sender_system != caller.id:
+        package = await store.visible_package(conn, request.match_info["id"], system.id)
+        if package.sender_system != system.id:
             raise AxisError("package.unknown", "Receipts are for the sender's system.")
         found = await inbox.receipts_of(conn, package.id)
     return web.json_response(
@@ -133,19 +127,17 @@ async def list_receipts(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/receipts/{id}")
 async def receipt(request: web.Request) -> web.Response:
-    axis = axis_of(request)
-    caller = system_of(request, axis.registry.resolver)
+    axis, system = caller(request)
     async with axis.pool.acquire() as conn:
-        data = await inbox.receipt_body(conn, request.match_info["id"], caller.id)
+        data = await inbox.receipt_body(conn, request.match_info["id"], system.id)
     return web.Response(body=data, content_type=XML, charset="utf-8")
 
 
 @routes.post("/api/v1/receipts/{id}/ack")
 async def acknowledge_receipt(request: web.Request) -> web.Response:
-    axis = axis_of(request)
-    caller = system_of(request, axis.registry.resolver)
+    axis, system = caller(request)
     async with axis.pool.acquire() as conn:
-        await inbox.ack_receipt(conn, request.match_info["id"], caller.id)
+        await inbox.ack_receipt(conn, request.match_info["id"], system.id)
     return web.Response(status=204)
 
 
