@@ -337,7 +337,10 @@ async def main_load(args: argparse.Namespace) -> None:
         f"systems {args.systems} ({sum(s.amqp for s in env.sims)} AMQP), axis processes {args.processes}, "
         f"{len(packages)} packages of {size / 1000:.0f} KB to 3 recipients each ({tally.total} deliveries)"
     )
-    print(f"end to end      {packages_per_second:8.1f} packages/s   ({elapsed:.1f} s, submit → all acks)")
+    print(
+        f"end to end      {packages_per_second:8.1f} packages/s   ({elapsed:.1f} s, submit → all acks; "
+        f"{tally.total / elapsed:.0f} deliveries/s)"
+    )
     print(
         f"latency         p50 {percentile(latencies, 50) * 1000:6.0f} ms   p95 {percentile(latencies, 95) * 1000:6.0f} ms   "
         f"p99 {percentile(latencies, 99) * 1000:6.0f} ms   (submit → recipient ack)"
