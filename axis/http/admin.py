@@ -14,9 +14,9 @@ from aiohttp import web
 from axis.errors import AxisError
 from axis.http.agencies import agency_json
 from axis.http.auth import admin_of
-from axis.http.body import field, int_query, json_object, text
+from axis.http.body import field, flag, int_query, json_object, text
 from axis.http.context import axis_of
-from axis.registry import agencies, history, systems
+from axis.registry import agencies, history, importer, imports, systems
 from axis.registry.model import Certificate, System
 from axis.store.db import Conn
 
@@ -121,6 +121,34 @@ async def move_agency(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     agency = await change(request, lambda conn, actor: agencies.move(conn, actor, code, new_code))
     return web.json_response(agency_json(agency), status=201)
+
+
+@routes.post("/api/v1/admin/imports")
+async def import_agencies(request: web.Request) -> web.Response:
+    """A CSV of agencies (as ``axis agencies import``). ``?dry_run=1``: the diff only;
+    ``?partial=1``: import the good rows even when some are bad (else nothing is imported)."""
+    rows = importer.read_csv(await request.read(), source="request body")
+    dry_run, partial = flag(request, "dry_run"), flag(request, "partial")
+
+    async def operation(conn: Conn, actor: str) -> dict[str, Any]:
+        plan = importer.plan(rows, await imports.existing(conn))
+        if plan.bad and not partial and not dry_run:
+            raise AxisError(
+                "registry.import.bad_rows",
+                f"{len(plan.bad)} bad rows; nothing was imported (add ?partial=1 to import the good ones).",
+                bad=[{"line": b.line, "code": b.code, "reason": b.reason} for b in plan.bad[:200]],
+            )
+        applied = 0 if dry_run else await imports.apply(conn, actor, plan)
+        return {
+            "dry_run": dry_run,
+            "summary": plan.summary(),
+            "applied": applied,
+            "bad": [{"line": b.line, "code": b.code, "reason": b.reason} for b in plan.bad],
+            "warnings": [{"line": w.line, "code": w.code, "reason": w.reason} for w in plan.warnings],
+            "diff": importer.format_diff(plan, limit=200),
+        }
+
+    return web.json_response(await change(request, operation))
 
 
 # --- systems --------------------------------------------------------------------------------------------

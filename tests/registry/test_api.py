@@ -181,3 +181,21 @@ async def test_bad_requests_get_stable_codes(api: Api) -> None:
     assert unknown["error"]["code"] == "registry.agency.unknown"
     nowhere = await api.call("GET", "/api/v1/nowhere", status=404, headers={})
     assert nowhere["error"]["code"] == "http.not_found"
+
+
+async def test_administrator_imports_a_csv_with_a_dry_run_first(api: Api) -> None:
+    csv = (
+        "code,name\n000.00.00.H98,UBND Tỉnh Thử Nghiệm Bắc\n000.00.11.H98,Sở Tài chính\n000.1137.H98,Sai mã\n"
+    )
+    refused = await api.call("POST", "/api/v1/admin/imports", data=csv.encode(), status=422)
+    assert refused["error"]["code"] == "registry.import.bad_rows"
+    assert refused["error"]["details"]["bad"][0]["line"] == 4
+    preview = await api.call("POST", "/api/v1/admin/imports?dry_run=1", data=csv.encode(), status=200)
+    assert preview["summary"]["create"] == 2
+    assert preview["applied"] == 0
+    done = await api.call("POST", "/api/v1/admin/imports?partial=1", data=csv.encode(), status=200)
+    assert done["applied"] == 2
+    found = await api.call("GET", "/api/v1/agencies?under=000.00.00.H98", status=200, headers={})
+    assert [a["code"] for a in found["agencies"]] == ["000.00.00.H98", "000.00.11.H98"]
+    history = await api.call("GET", "/api/v1/admin/history?kind=agency&id=000.00.11.H98", status=200)
+    assert history["history"][0]["actor"] == "admin:registry-admin"
