@@ -19,6 +19,7 @@ from aiohttp import web
 
 from axis import pki
 from axis.broker.consumer import IntakeConsumer
+from axis.broker.dead_letters import DeadLetters
 from axis.broker.publisher import Broker
 from axis.broker.relay import OutboxRelay
 from axis.config import Settings
@@ -50,6 +51,7 @@ class Axis:
     relay: OutboxRelay
     exchange: Exchange
     consumer: IntakeConsumer
+    dead_letters: DeadLetters
     identity: pki.Identity
     executor: ThreadPoolExecutor | None
 
@@ -94,16 +96,19 @@ class Axis:
             return await exchange.submit(system, data, via="amqp")
 
         consumer = IntakeConsumer(broker, from_amqp, prefetch=settings.intake_prefetch)
+        dead_letters = DeadLetters(broker, pool)
         relay.start()
         await consumer.start()
+        await dead_letters.start()
         log.info("axis.ready", registry_version=registry.snapshot.version)
-        return cls(settings, pool, registry, broker, relay, exchange, consumer, identity, executor)
+        return cls(settings, pool, registry, broker, relay, exchange, consumer, dead_letters, identity, executor)
 
     async def stop_taking_work(self) -> None:
         await self.consumer.stop()
+        await self.dead_letters.stop()
 
     async def close(self) -> None:
-        await self.consumer.stop()
+        await self.stop_taking_work()
         await self.relay.stop()
         if self.executor is not None:
             self.executor.shutdown(wait=True)

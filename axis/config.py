@@ -36,6 +36,8 @@ class Settings:
     verify_workers: int = 1
     #: AMQP packages from systems processed at once per axis process.
     intake_prefetch: int = 8
+    #: A delivery not acknowledged within this many hours is marked overdue in the status views.
+    ack_deadline_hours: float = 24.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +64,7 @@ class Settings:
                 log_level=get("LOG_LEVEL", defaults.log_level).lower(),
                 verify_workers=int(get("VERIFY_WORKERS", defaults.verify_workers)),
                 intake_prefetch=int(get("INTAKE_PREFETCH", defaults.intake_prefetch)),
+                ack_deadline_hours=float(get("ACK_DEADLINE_HOURS", defaults.ack_deadline_hours)),
             )
         except ValueError as exc:
             raise AxisError("config.invalid", f"A numeric AXIS_* setting is not a number: {exc}") from None

@@ -168,8 +168,7 @@ def sign(receipt: Receipt, key: SigningKey, cert_chain: Sequence[x509.Certificat
     if key.public_key().public_bytes(*spki) != cert_chain[0].public_key().public_bytes(*spki):
         raise AxisError(
             "config.invalid",
-            "The axis signing key does not belong to the axis certificate "
-            f"({cert_chain[0].subject.rfc4514_string()}).",
+            f"The axis signing key does not belong to the axis certificate ({cert_chain[0].subject.rfc4514_string()}).",
         )
     is_rsa = isinstance(key, rsa.RSAPrivateKey)
     signer = XMLSigner(
@@ -262,9 +261,7 @@ def verify(data: bytes, trust: TrustAnchors, *, at: dt.datetime | None = None) -
     except InvalidSignature as exc:
         raise ReceiptError("receipt.invalid", f"The receipt's signature does not verify: {exc}") from None
     except (InvalidInput, etree.DocumentInvalid) as exc:
-        raise ReceiptError(
-            "receipt.malformed", f"The receipt's signature cannot be processed: {exc}"
-        ) from None
+        raise ReceiptError("receipt.malformed", f"The receipt's signature cannot be processed: {exc}") from None
     signed = result.signed_xml if isinstance(result, VerifyResult) else None
     if signed is None or signed.tag != _r("Receipt") or verifier.leaf is None:
         raise ReceiptError("receipt.signature.partial", "The verified content is not the whole receipt.")
@@ -356,9 +353,7 @@ def _read(root: etree._Element) -> Receipt:
     sender_code, sender_system = _attributes(part["Sender"], "code", "system")
     (algorithm,) = _attributes(part["Digest"], "algorithm")
     if algorithm != "sha256":
-        raise ReceiptError(
-            "receipt.malformed", f"The receipt's Digest algorithm is {algorithm!r}, not 'sha256'."
-        )
+        raise ReceiptError("receipt.malformed", f"The receipt's Digest algorithm is {algorithm!r}, not 'sha256'.")
     delivered_to = _attributes(part["DeliveredTo"], "system")[0] if "DeliveredTo" in part else None
     try:
         return Receipt(

@@ -49,9 +49,7 @@ def rate(action: Callable[[], object], seconds: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per size")
     args = parser.parse_args()
@@ -72,9 +70,7 @@ def main() -> None:
             ours.append(rate(lambda d=data: verify(d, trust), args.seconds))
             bare.append(
                 rate(
-                    lambda d=data: XMLVerifier().verify(
-                        d, ca_pem_file=ca_file.name, expect_config=bare_config
-                    ),
+                    lambda d=data: XMLVerifier().verify(d, ca_pem_file=ca_file.name, expect_config=bare_config),
                     args.seconds,
                 )
             )

@@ -112,9 +112,7 @@ async def setup(systems_count: int, keys: Path) -> Env:
         async with conn.transaction():
             for i in range(1, systems_count + 1):
                 code = f"000.00.00.H{i:02d}"
-                sim = Sim(
-                    f"sys-{i:02d}", code, pki.issue(ca, code, f"UBND tỉnh mô phỏng {i}"), amqp=i % 2 == 0
-                )
+                sim = Sim(f"sys-{i:02d}", code, pki.issue(ca, code, f"UBND tỉnh mô phỏng {i}"), amqp=i % 2 == 0)
                 await agencies.add(conn, "bench", code, f"UBND tỉnh mô phỏng {i}")
                 await systems.add(
                     conn,
@@ -125,9 +123,7 @@ async def setup(systems_count: int, keys: Path) -> Env:
                     delivery_amqp=sim.amqp,
                 )
                 await systems.bind(conn, "bench", sim.system_id, code)
-                await systems.add_certificate(
-                    conn, "bench", sim.system_id, pki.cert_pem(sim.identity.certificate)
-                )
+                await systems.add_certificate(conn, "bench", sim.system_id, pki.cert_pem(sim.identity.certificate))
                 _, sim.token = await systems.issue_token(conn, "bench", sim.system_id)
                 env.sims.append(sim)
     finally:
@@ -195,9 +191,7 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def signed_document(
-    sender: Sim, recipients: list[Sim], number: int, attachments: tuple[m.Attachment, ...]
-) -> bytes:
+def signed_document(sender: Sim, recipients: list[Sim], number: int, attachments: tuple[m.Attachment, ...]) -> bytes:
     document = builders.document(
         sender=sender.code,
         recipients=tuple(r.code for r in recipients),
@@ -291,9 +285,7 @@ async def load(env: Env, documents: int, concurrency: int) -> tuple[float, Tally
         for sim in env.sims
     ]
     start = time.perf_counter()
-    await asyncio.gather(
-        *(sender(env, sim, per_sender[sim.system_id], tally, concurrency) for sim in env.sims)
-    )
+    await asyncio.gather(*(sender(env, sim, per_sender[sim.system_id], tally, concurrency) for sim in env.sims))
     await asyncio.wait_for(tally.done.wait(), timeout=600)
     elapsed = time.perf_counter() - start
     for task in receivers:
@@ -347,9 +339,7 @@ async def main_load(args: argparse.Namespace) -> None:
     )
     print(f"axis memory     peak {max(peaks):.0f} MB per process ({', '.join(f'{p:.0f}' for p in peaks)})")
     print(f"bare signxml    {bare:8.1f} verifications/s on one core (same packages, same CA)")
-    print(
-        f"ratio           {packages_per_second / bare:8.2f}   end to end ÷ bare verification   (bar 0.5, target 0.8)"
-    )
+    print(f"ratio           {packages_per_second / bare:8.2f}   end to end ÷ bare verification   (bar 0.5, target 0.8)")
 
 
 async def main_large(args: argparse.Namespace) -> None:
@@ -361,9 +351,7 @@ async def main_large(args: argparse.Namespace) -> None:
             pid = processes[0].pid
             parts = 5
             attachments = tuple(
-                dataclass_replace(
-                    builders.attachment_of_size(args.size_mb * 1_000_000 * 3 // 4 // parts), str(i)
-                )
+                dataclass_replace(builders.attachment_of_size(args.size_mb * 1_000_000 * 3 // 4 // parts), str(i))
                 for i in range(parts)
             )
             sender_sim, http_sim, amqp_sim = env.sims[0], env.sims[2], env.sims[1]
@@ -408,18 +396,14 @@ def dataclass_replace(attachment: m.Attachment, content_id: str) -> m.Attachment
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--systems", type=int, default=6)
     parser.add_argument("--documents", type=int, default=60, help="documents per system")
     parser.add_argument("--concurrency", type=int, default=4, help="submissions in flight per system")
     parser.add_argument("--processes", type=int, default=2, help="axis processes sharing the port")
     parser.add_argument("--large", action="store_true", help="one ~50 MB package instead of the load run")
     parser.add_argument("--size-mb", type=int, default=50)
-    parser.add_argument(
-        "--verify-workers", type=int, default=2, help="AXIS_VERIFY_WORKERS of each axis process"
-    )
+    parser.add_argument("--verify-workers", type=int, default=2, help="AXIS_VERIFY_WORKERS of each axis process")
     args = parser.parse_args()
     global VERIFY_WORKERS
     VERIFY_WORKERS = args.verify_workers

@@ -47,9 +47,7 @@ def generate() -> tuple[list[dict[str, str]], list[str]]:
     bindable: list[str] = []
 
     def add(c: str, name: str, successor: str = "") -> None:
-        rows.append(
-            {"code": c, "name": name, "status": "retired" if successor else "active", "successor": successor}
-        )
+        rows.append({"code": c, "name": name, "status": "retired" if successor else "active", "successor": successor})
 
     for m in range(1, MINISTRIES + 1):
         top = f"G{m:02d}"
@@ -77,9 +75,7 @@ def generate() -> tuple[list[dict[str, str]], list[str]]:
                 )
         for district in range(31, 43):
             district_code = code(top, district)
-            add(
-                district_code, f"UBND huyện {district} tỉnh số {p}", successor=province
-            )  # districts abolished
+            add(district_code, f"UBND huyện {district} tỉnh số {p}", successor=province)  # districts abolished
             bindable.append(district_code)
             for unit in [*range(1, 13), *range(20, 38)]:
                 kind = "Phòng" if unit < 20 else "UBND xã"
@@ -116,9 +112,7 @@ async def main(lookups: int) -> None:
         rows, bindable = generate()
         data = to_csv(rows)
         retired = sum(r["status"] == "retired" for r in rows)
-        print(
-            f"generated {len(rows):,} agencies ({retired:,} retired with successors), {len(data) / 1e6:.1f} MB CSV"
-        )
+        print(f"generated {len(rows):,} agencies ({retired:,} retired with successors), {len(data) / 1e6:.1f} MB CSV")
 
         start = time.perf_counter()
         parsed = importer.read_csv(data, source="generated.csv")
@@ -143,9 +137,7 @@ async def main(lookups: int) -> None:
             bindings = [(code(s[4:]), s) for s in systems] + [(c, f"sys-{c}") for c in extra]
             await conn.executemany("INSERT INTO bindings (agency_code, system_id) VALUES ($1, $2)", bindings)
             await conn.execute("UPDATE registry_version SET version = version + 1")
-        print(
-            f"systems  {len(records)} systems, {len(bindings)} bindings in {time.perf_counter() - start:.1f} s"
-        )
+        print(f"systems  {len(records)} systems, {len(bindings)} bindings in {time.perf_counter() - start:.1f} s")
 
         cache = RegistryCache(pool, url)
         start = time.perf_counter()
@@ -186,8 +178,6 @@ async def main(lookups: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lookups", type=int, default=300_000)
     asyncio.run(main(parser.parse_args().lookups))

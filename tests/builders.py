@@ -25,9 +25,7 @@ def document(
 ) -> m.DocumentPackage:
     code = m.Code(number, notation)
     if attachments is None:
-        attachments = (
-            m.Attachment.from_bytes("1", "cong-van-125.pdf", "application/pdf", b"%PDF-1.7 noi dung thu"),
-        )
+        attachments = (m.Attachment.from_bytes("1", "cong-van-125.pdf", "application/pdf", b"%PDF-1.7 noi dung thu"),)
     return m.DocumentPackage(
         sender=m.Organization(sender, "UBND Tỉnh Thử Nghiệm Bắc", "Tỉnh Thử Nghiệm Bắc", email="vt@bac.test"),
         recipients=tuple(m.Organization(code_, f"Cơ quan {code_}") for code_ in recipients),
@@ -57,9 +55,7 @@ def status(
     doc = answering or document()
     return m.StatusPackage(
         sender=m.Organization(sender, "UBND Tỉnh Thử Nghiệm Nam"),
-        response_for=m.ResponseFor(
-            doc.sender.organ_id, str(doc.code), doc.promulgation.date, doc.document_id
-        ),
+        response_for=m.ResponseFor(doc.sender.organ_id, str(doc.code), doc.promulgation.date, doc.document_id),
         status_code=code,
         timestamp=dt.datetime(2026, 11, 20, 10, 15, 0, tzinfo=m.VN_TZ),
         description="Đã đến",

@@ -17,9 +17,7 @@ def axis(*args: str | Path) -> int:
 def keys(tmp_path: Path) -> Path:
     directory = tmp_path / "keys"
     assert axis("keys", "init", "--dir", directory) == 0
-    assert (
-        axis("keys", "issue", "000.00.00.H98", "--name", "UBND Tỉnh Thử Nghiệm Bắc", "--dir", directory) == 0
-    )
+    assert axis("keys", "issue", "000.00.00.H98", "--name", "UBND Tỉnh Thử Nghiệm Bắc", "--dir", directory) == 0
     return directory
 
 
@@ -119,9 +117,7 @@ def test_sha1_sdk_style_signature_needs_the_legacy_flag(
     assert "policy       legacy:sha1" in capsys.readouterr().out
 
 
-def test_inspect_shows_the_quirks_of_a_real_sdk_sample(
-    samples: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_inspect_shows_the_quirks_of_a_real_sdk_sample(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert axis("package", "inspect", samples / "bkav_edoc_new.edxml") == 0
     out = capsys.readouterr().out
     assert "Signature    none: the package is unsigned" in out

@@ -196,9 +196,7 @@ def test_tampered_digest_is_refused(axis_key: pki.Identity, trust: TrustAnchors)
 
 def test_tampered_recipient_is_refused(axis_ec: pki.Identity, trust: TrustAnchors) -> None:
     signed = receipts.sign(acceptance(), axis_ec.key, axis_ec.cert_chain)
-    refused_with(
-        "receipt.invalid", signed.replace(b'agency="000.01.05.H99"', b'agency="000.01.06.H99"'), trust
-    )
+    refused_with("receipt.invalid", signed.replace(b'agency="000.01.05.H99"', b'agency="000.01.06.H99"'), trust)
     root = etree.fromstring(signed)
     recipients = root.find(f"{{{RECEIPT_NS}}}Recipients")
     assert recipients is not None
@@ -206,12 +204,8 @@ def test_tampered_recipient_is_refused(axis_ec: pki.Identity, trust: TrustAnchor
     refused_with("receipt.invalid", serialize(root), trust)
 
 
-def test_receipt_signed_by_a_key_from_another_ca_is_refused(
-    stranger: pki.Identity, trust: TrustAnchors
-) -> None:
-    refused_with(
-        "receipt.certificate.untrusted", receipts.sign(acceptance(), stranger.key, stranger.cert_chain), trust
-    )
+def test_receipt_signed_by_a_key_from_another_ca_is_refused(stranger: pki.Identity, trust: TrustAnchors) -> None:
+    refused_with("receipt.certificate.untrusted", receipts.sign(acceptance(), stranger.key, stranger.cert_chain), trust)
 
 
 def test_agency_key_cannot_pass_for_the_axis_when_anchored_on_the_axis_certificate(
@@ -234,18 +228,14 @@ def test_receipt_with_its_signature_elsewhere_is_refused(axis_ec: pki.Identity, 
     refused_with("receipt.signature.misplaced", serialize(root), trust)
 
 
-def test_genuine_receipt_wrapped_inside_a_forged_one_is_refused(
-    axis_ec: pki.Identity, trust: TrustAnchors
-) -> None:
+def test_genuine_receipt_wrapped_inside_a_forged_one_is_refused(axis_ec: pki.Identity, trust: TrustAnchors) -> None:
     genuine = etree.fromstring(receipts.sign(delivery(), axis_ec.key, axis_ec.cert_chain))
     forged = etree.fromstring(receipts.build(acceptance()))
     forged.find(f"{{{RECEIPT_NS}}}Recipients")[0].append(genuine)  # type: ignore[index]
     refused_with("receipt.signature.misplaced", serialize(forged), trust)
 
 
-def test_receipt_is_read_from_what_was_signed_not_from_the_bytes(
-    axis_ec: pki.Identity, trust: TrustAnchors
-) -> None:
+def test_receipt_is_read_from_what_was_signed_not_from_the_bytes(axis_ec: pki.Identity, trust: TrustAnchors) -> None:
     """A comment is not signed (exclusive C14N drops it) and splits the text a naive reader sees."""
     signed = receipts.sign(acceptance(), axis_ec.key, axis_ec.cert_chain)
     split = signed.replace(b"000.00.00.H98,2026", b"000.00.00.H98<!-- -->,2026", 1)
@@ -330,9 +320,7 @@ def any_receipt(draw: st.DrawFn) -> Receipt:
     delivered_to = None
     if kind is ReceiptKind.DELIVERY:
         delivered_to = draw(texts)
-        addressed = [
-            ReceiptRecipient(a.requested_code, a.agency_code, delivered_to, a.redirects) for a in addressed
-        ]
+        addressed = [ReceiptRecipient(a.requested_code, a.agency_code, delivered_to, a.redirects) for a in addressed]
     return Receipt(
         kind=kind,
         package_id=str(draw(st.uuids())),

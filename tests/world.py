@@ -76,9 +76,7 @@ class World:
         assert app is not None
         return app[AXIS]
 
-    def document(
-        self, sender: str = "north", to: tuple[str, ...] = ("000.00.00.H99",), **kw: Any
-    ) -> m.DocumentPackage:
+    def document(self, sender: str = "north", to: tuple[str, ...] = ("000.00.00.H99",), **kw: Any) -> m.DocumentPackage:
         party = self[sender]
         return builders.document(sender=party.code, recipients=to, **kw)
 
@@ -127,9 +125,7 @@ async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.
             await asyncio.sleep(interval)
 
 
-async def axis_settings(
-    database_url: str, tmp_path: Path, **overrides: Any
-) -> tuple[Settings, pki.Identity, str]:
+async def axis_settings(database_url: str, tmp_path: Path, **overrides: Any) -> tuple[Settings, pki.Identity, str]:
     """Settings for an axis of this test's own: its database, a fresh vhost, development keys.
     Returns (settings, the CA, the vhost to delete afterwards)."""
     vhost, guest_url = await amqp.new_vhost()
@@ -152,13 +148,9 @@ async def make_world(database_url: str, tmp_path: Path, **overrides: Any) -> Asy
     parties = {
         "north": Party("bac", "000.00.00.H98", pki.issue(ca, "000.00.00.H98", "UBND Tỉnh Thử Nghiệm Bắc")),
         "south": Party("nam", "000.00.00.H99", pki.issue(ca, "000.00.00.H99", "UBND Tỉnh Thử Nghiệm Nam")),
-        "dept": Party(
-            "nam-stc", "000.00.11.H99", pki.issue(ca, "000.00.11.H99", "Sở Tài chính Nam", key_type="ec")
-        ),
+        "dept": Party("nam-stc", "000.00.11.H99", pki.issue(ca, "000.00.11.H99", "Sở Tài chính Nam", key_type="ec")),
         # RabbitMQ users are broker-wide: a unique id keeps parallel test runs apart.
-        "bo": Party(
-            f"bo-{uuid.uuid4().hex[:8]}", "000.00.00.G98", pki.issue(ca, "000.00.00.G98", "Bộ Thử Nghiệm")
-        ),
+        "bo": Party(f"bo-{uuid.uuid4().hex[:8]}", "000.00.00.G98", pki.issue(ca, "000.00.00.G98", "Bộ Thử Nghiệm")),
     }
     conn = await db.connect(database_url)
     try:
@@ -176,9 +168,7 @@ async def make_world(database_url: str, tmp_path: Path, **overrides: Any) -> Asy
                     delivery_amqp=amqp_mode,
                 )
                 await systems.bind(conn, "world", party.system_id, party.code)
-                await systems.add_certificate(
-                    conn, "world", party.system_id, pki.cert_pem(party.identity.certificate)
-                )
+                await systems.add_certificate(conn, "world", party.system_id, pki.cert_pem(party.identity.certificate))
                 _, party.token = await systems.issue_token(conn, "world", party.system_id)
     finally:
         await conn.close()

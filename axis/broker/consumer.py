@@ -81,9 +81,7 @@ class IntakeConsumer:
         try:
             await self._handler(system_id, message.body)
         except AxisError as refusal:
-            log.info(
-                "intake.amqp.refused", system=system_id, code=refusal.code, message_id=message.message_id
-            )
+            log.info("intake.amqp.refused", system=system_id, code=refusal.code, message_id=message.message_id)
             await self._refuse(system_id, message, refusal)
         except (BrokerUnavailable, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("intake.amqp.retry", system=system_id, error=repr(exc))

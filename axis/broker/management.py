@@ -222,9 +222,7 @@ class Management:
     async def delete_policy(self, vhost: str, name: str) -> None:
         await self._call("DELETE", f"policies/{_segment(vhost)}/{_segment(name)}", missing_ok=True)
 
-    async def close_connections(
-        self, vhost: str, *, user: str | None = None, reason: str = "closed by axis"
-    ) -> int:
+    async def close_connections(self, vhost: str, *, user: str | None = None, reason: str = "closed by axis") -> int:
         """Close the vhost's client connections (of ``user`` only, when given); returns how many."""
         connections = await self._call("GET", f"vhosts/{_segment(vhost)}/connections") or []
         names = [c["name"] for c in connections if user is None or c.get("user") == user]

@@ -16,6 +16,8 @@ DELIVERIES = "axis.deliveries"
 INTAKE = "axis.intake"
 DEAD = "axis.dead"
 QUEUE_ARGUMENTS: FieldTable = {"x-queue-type": "quorum", "x-dead-letter-exchange": DEAD}
+#: A system queue also dead-letters a message its consumer failed to take this many times.
+SYSTEM_QUEUE_ARGUMENTS: FieldTable = {**QUEUE_ARGUMENTS, "x-delivery-limit": 20}
 DEAD_ARGUMENTS: FieldTable = {"x-queue-type": "quorum"}
 
 
@@ -35,5 +37,5 @@ async def declare(channel: AbstractChannel) -> AbstractExchange:
 
 
 async def declare_system(channel: AbstractChannel, deliveries: AbstractExchange, system_id: str) -> None:
-    queue = await channel.declare_queue(system_queue(system_id), durable=True, arguments=QUEUE_ARGUMENTS)
+    queue = await channel.declare_queue(system_queue(system_id), durable=True, arguments=SYSTEM_QUEUE_ARGUMENTS)
     await queue.bind(deliveries, routing_key=system_id)

@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from axis import __version__
-from axis.cli import admin, agencies, db, demo, keys, package, systems
+from axis.cli import admin, agencies, db, demo, exchange, keys, package, systems
 from axis.errors import AxisError
 
-_COMMANDS = (db, agencies, systems, admin, keys, package, demo)
+_COMMANDS = (db, agencies, systems, admin, keys, package, exchange, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -52,9 +52,7 @@ def _revoke(args: argparse.Namespace) -> int:
         )
         if revoked is None:
             raise AxisError("registry.token.unknown", f"No active admin token #{args.token_id}.")
-        await history.record(
-            conn, runtime.actor(), "admin.token.revoke", "admin", revoked, {"token_id": args.token_id}
-        )
+        await history.record(conn, runtime.actor(), "admin.token.revoke", "admin", revoked, {"token_id": args.token_id})
 
     runtime.run(runtime.transaction(action))
     print(f"admin token #{args.token_id} revoked")

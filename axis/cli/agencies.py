@@ -16,9 +16,7 @@ from axis.store.db import Conn
 
 
 def register(sub: Any) -> None:
-    group = sub.add_parser(
-        "agencies", help="agency codes: import, add, show, list, rename, retire, merge, move"
-    )
+    group = sub.add_parser("agencies", help="agency codes: import, add, show, list, rename, retire, merge, move")
     actions = group.add_subparsers(dest="agencies_command", required=True, metavar="ACTION")
 
     load = actions.add_parser("import", help="import a CSV (code,name[,parent,code_qd20,status,successor])")

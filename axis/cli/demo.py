@@ -23,9 +23,8 @@ from aiohttp import web
 from axis import pki, receipts
 from axis.app import build_app
 from axis.broker.management import Management
-from axis.client import AxisClient, Mailbox
+from axis.client import AgencyClient, Delivery, File, Mailbox, StatusCode
 from axis.config import Settings
-from axis.edxml import build, sign, verify
 from axis.edxml import model as m
 from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
@@ -153,9 +152,7 @@ async def _register(settings: Settings, agencies: dict[str, pki.Identity]) -> tu
                     delivery_amqp=amqp,
                 )
                 await systems.bind(conn, "demo", system_id, code)
-                await systems.add_certificate(
-                    conn, "demo", system_id, pki.cert_pem(agencies[code].certificate)
-                )
+                await systems.add_certificate(conn, "demo", system_id, pki.cert_pem(agencies[code].certificate))
                 _, tokens[system_id] = await systems.issue_token(conn, "demo", system_id)
             mode = "AMQP" if amqp else "HTTP pull"
             say(f"system {system_id:<12} serves {code} and below, receives over {mode}")
@@ -172,93 +169,85 @@ async def _exchange(
     tokens, version = await _register(settings, agencies)
     async with Management(settings.amqp_management_url) as management:
         grant = await management.grant_system(settings.amqp_vhost, "bo-qlvb")
-    say(
-        f"RabbitMQ user {grant.username}: reads only {grant.queue}, publishes only to {grant.intake_exchange}"
-    )
+    say(f"RabbitMQ user {grant.username}: reads only {grant.queue}, publishes only to {grant.intake_exchange}")
     await registry.wait_for(version)  # the axis learns of the changes by NOTIFY
 
-    north = AxisClient(base_url, tokens["bac-eoffice"])
-    south = AxisClient(base_url, tokens["nam-eoffice"])
-    async with north, south:
+    # Each system is one vendor's integration: its agency's key, its token, the CAs it trusts.
+    trust = TrustAnchors.from_files([settings.keys_dir / "ca.pem"])
+
+    def agency(system_id: str, code: str, name: str) -> AgencyClient:
+        return AgencyClient(base_url, tokens[system_id], identity=agencies[code], agency_name=name, trust=trust)
+
+    north = agency("bac-eoffice", NORTH, "UBND Tỉnh Thử Nghiệm Bắc")
+    south = agency("nam-eoffice", SOUTH, "UBND Tỉnh Thử Nghiệm Nam")
+    ministry = agency("bo-qlvb", MINISTRY, "Bộ Thử Nghiệm")
+    async with north, south, ministry:
         step(f"{NORTH} signs an official letter with an attachment, to {SOUTH} and {MINISTRY}")
         today = dt.datetime.now(m.VN_TZ).date()
-        code = m.Code("125", "UBND-VP")
-        letter = m.DocumentPackage(
-            sender=m.Organization(NORTH, "UBND Tỉnh Thử Nghiệm Bắc"),
-            recipients=(
-                m.Organization(SOUTH, "UBND Tỉnh Thử Nghiệm Nam"),
-                m.Organization(MINISTRY, "Bộ Thử Nghiệm"),
-            ),
-            code=code,
-            promulgation=m.PromulgationInfo("Thành phố Bắc", today),
-            document_type=m.DocumentType(1, 0, "Công văn"),
+        sent = await north.send_document(
+            to=[SOUTH, MINISTRY],
             subject="V/v phối hợp thử nghiệm trục liên thông văn bản điện tử",
-            document_id=m.document_id_for(NORTH, today, code),
+            number="125",
+            notation="UBND-VP",
+            date=today,
+            place="Thành phố Bắc",
             due_date=today + dt.timedelta(days=7),
-            traces=(m.TraceHeader(NORTH, dt.datetime.now(m.VN_TZ).replace(microsecond=0)),),
-            attachments=(
-                m.Attachment.from_bytes("1", "cong-van-125.pdf", "application/pdf", b"%PDF-1.7 demo" * 500),
-            ),
+            attachments=[File("cong-van-125.pdf", b"%PDF-1.7 demo" * 500, "application/pdf")],
         )
-        identity = agencies[NORTH]
-        answer = await north.submit(sign(build(letter), identity.key, identity.cert_chain))
-        package_id = answer["package_id"]
-        say(f"accepted: package {package_id}")
-        for r in answer["recipients"]:
-            say(f"  {r['requested']} → system {r['system']}")
+        say(f"accepted: package {sent.package_id}")
+        for r in sent.recipients:
+            say(f"  {r.requested} → system {r.system}")
 
         step(f"{SOUTH} pulls its inbox over HTTP, checks the signature itself, and acknowledges")
-        trust = TrustAnchors.from_files([settings.keys_dir / "ca.pem"])
         for item in await south.inbox():
-            data = await south.fetch(item["id"])
-            checked = verify(data, trust)
-            assert checked.signer is not None
-            say(f"got {item['document_id']}: signed by {checked.signer.common_name}")
-            ack = await south.ack(item["id"])
-            say(f"acknowledged: delivery {ack['state']}")
+            received = await south.receive(item.id)  # fetched and verified against the trust anchors
+            assert received.signer is not None
+            say(f"got {received.document_id}: signed by {received.signer.common_name}")
+            delivery = await south.ack(item.id)
+            say(f"acknowledged: delivery {delivery.state}")
 
         step(f"{MINISTRY} consumes its RabbitMQ queue and answers with a signed status 01 (arrived)")
         amqp_url = settings.amqp_url.replace("guest:guest", f"{grant.username}:{grant.password}", 1)
         async with Mailbox(amqp_url, "bo-qlvb", grant.username) as mailbox:
+
+            async def arrived(delivery: Delivery) -> bool:
+                say(f"message {delivery.message_id}: {delivery.kind} {delivery.document_id}")
+                letter = await ministry.open(delivery.body, package_id=delivery.message_id)
+                answer = ministry.status_package(
+                    letter.document_id,
+                    StatusCode.ARRIVED,
+                    description="Đã đến",
+                    staff="Trần Văn Thử",
+                    department="Văn thư Bộ",
+                )
+                await mailbox.publish(answer)
+                return False  # the demo stops after one; a real consumer keeps going
+
             async with asyncio.timeout(15):
-                async for delivery in mailbox.deliveries():
-                    say(f"message {delivery.message_id}: {delivery.kind} {delivery.document_id}")
-                    break
-            arrived = m.StatusPackage(
-                sender=m.Organization(MINISTRY, "Bộ Thử Nghiệm"),
-                response_for=m.ResponseFor(NORTH, str(code), today, letter.document_id),
-                status_code=m.StatusCode.ARRIVED,
-                timestamp=dt.datetime.now(m.VN_TZ).replace(microsecond=0),
-                description="Đã đến",
-                staff=m.StaffInfo("Văn thư Bộ", "Trần Văn Thử"),
-            )
-            ministry = agencies[MINISTRY]
-            await mailbox.publish(sign(build(arrived), ministry.key, ministry.cert_chain))
+                await mailbox.handle(arrived)
             say("status 01 published to axis.intake as user " + grant.username)
 
         step(f"Receipts come back to {NORTH}; each is verified offline with the axis certificate")
-        axis_trust = TrustAnchors.from_pem(await north.axis_certificate())
-        seen: set[str] = set()
+        deliveries = 0
         async with asyncio.timeout(15):
-            while len([k for k in seen if k.startswith("delivery")]) < 2:
-                for item in await north.inbox():
-                    if item["type"] != "receipt" or item["id"] in seen:
-                        continue
-                    receipt, signer = receipts.verify(await north.receipt(item["id"]), axis_trust)
-                    seen.add(f"{receipt.kind.value}:{item['id']}")
-                    target = f" to {receipt.delivered_to}" if receipt.delivered_to else ""
-                    when = f"{receipt.at:%H:%M:%S}"
-                    say(f"{receipt.kind.value} receipt{target} at {when}, signed by {signer.common_name}")
-                    await north.ack_receipt(item["id"])
+            while deliveries < 2:
+                for item in await north.inbox(only="receipt"):
+                    proof = await north.receipt(item.id)  # verified against the pinned axis certificate
+                    if proof.kind is receipts.ReceiptKind.DELIVERY:
+                        deliveries += 1
+                    target = f" to {proof.delivered_to}" if proof.delivered_to else ""
+                    when = f"{proof.at:%H:%M:%S}"
+                    say(f"{proof.kind.value} receipt{target} at {when}, signed by {proof.signer.common_name}")
+                    await north.ack_receipt(item.id)
                 await asyncio.sleep(0.2)
 
-        step(f"The status timeline of {letter.document_id}")
-        timeline = await north.status(letter.document_id)
-        for r in timeline["recipients"]:
-            delivery = r["delivery"]
-            state = f"{delivery['state']} at {delivery['delivered_at']}"
-            say(f"{r['requested']} ({r['name']}) via {r['system']}: {state}")
-            for s in r["statuses"]:
-                say(f"    status {s['code']} {s['description']} at {s['time']} by {s['staff']}")
+        step(f"The status timeline of {sent.document_id}")
+        timeline = await north.status(sent.document_id)
+        for row in timeline.recipients:
+            delivered = row.delivery.delivered_at.isoformat() if row.delivery.delivered_at else None
+            say(f"{row.requested} ({row.name}) via {row.system}: {row.delivery.state} at {delivered}")
+            for status in row.statuses:
+                at = status.time.isoformat() if status.time else None
+                say(f"    status {status.code} {status.description} at {at} by {status.staff}")
     step("Done: the document reached both recipients once, and the sender holds signed proof of it")
     return 0

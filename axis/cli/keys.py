@@ -48,7 +48,7 @@ def _init(args: argparse.Namespace) -> int:
         print(f"created development CA: {ca_files[1]}")
     axis_files = directory / "axis.key.pem", directory / "axis.pem"
     if not all(p.exists() for p in axis_files) or args.force:
-        pki.save(pki.issue(ca, None, "Trục liên thông (axis, development)"), directory, "axis")
+        pki.save(pki.issue(ca, None, "Trục liên thông (axis, development)", key_type="ec"), directory, "axis")
         print(f"created the axis's receipt signing certificate: {axis_files[1]}")
     return 0
 

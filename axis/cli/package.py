@@ -40,9 +40,7 @@ def register(sub: Any) -> None:
     verify.add_argument(
         "--trust", type=Path, action="append", help="trust anchor PEM (repeatable; default: the dev CA)"
     )
-    verify.add_argument(
-        "--legacy-sha1", action="store_true", help="accept RSA-SHA1 as the national SDKs sign"
-    )
+    verify.add_argument("--legacy-sha1", action="store_true", help="accept RSA-SHA1 as the national SDKs sign")
     verify.add_argument("--allow-unsigned", action="store_true", help="accept a package without signature")
     verify.add_argument("--at", type=dt.datetime.fromisoformat, help="verify as of this ISO time")
     verify.set_defaults(handler=_verify)
@@ -128,8 +126,7 @@ def _lines(package: m.Package) -> list[tuple[str, str]]:
     lines += [("Replaces", f"{r.document_id} for {', '.join(r.organ_ids)}") for r in business.replacements]
     lines += [("Trace", f"{t.organ_id} at {t.timestamp.isoformat()}") for t in package.traces]
     lines += [
-        ("Attachment", f"cid:{a.content_id}  {a.name}  {a.content_type}  {a.size:,} bytes")
-        for a in package.attachments
+        ("Attachment", f"cid:{a.content_id}  {a.name}  {a.content_type}  {a.size:,} bytes") for a in package.attachments
     ]
     return lines
 
@@ -198,9 +195,7 @@ def _sign(args: argparse.Namespace) -> int:
     identity = pki.load(args.key, args.cert)
     method = SignatureMethod.RSA_SHA1 if args.sha1 else None
     digest = DigestAlgorithm.SHA1 if args.sha1 else DigestAlgorithm.SHA256
-    signed = signature.sign(
-        _read(args.file), identity.key, identity.cert_chain, signature_method=method, digest=digest
-    )
+    signed = signature.sign(_read(args.file), identity.key, identity.cert_chain, signature_method=method, digest=digest)
     _write(signed, args.output)
     return 0
 

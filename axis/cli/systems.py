@@ -83,9 +83,7 @@ def _delivery(value: str) -> dict[str, bool]:
 
 def _add(args: argparse.Namespace) -> int:
     async def action(conn: Conn) -> None:
-        await systems.add(
-            conn, runtime.actor(), args.id, args.name, contact=args.contact, **_delivery(args.delivery)
-        )
+        await systems.add(conn, runtime.actor(), args.id, args.name, contact=args.contact, **_delivery(args.delivery))
 
     runtime.run(runtime.transaction(action))
     print(f"system {args.id} added; next: axis systems bind {args.id} CODE, axis systems token {args.id}")

@@ -54,9 +54,7 @@ def default_schemas() -> Schemas:
     return Schemas.load()
 
 
-def parse(
-    data: bytes, *, limits: xmlsafe.Limits = xmlsafe.Limits(), schemas: Schemas | None = None
-) -> Parsed:
+def parse(data: bytes, *, limits: xmlsafe.Limits = xmlsafe.Limits(), schemas: Schemas | None = None) -> Parsed:
     """Hardened parse, schema validation and model, without signature verification."""
     root = _checked_tree(data, limits, schemas)
     package, quirks = reader.read(root)

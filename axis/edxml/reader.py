@@ -48,9 +48,7 @@ def detect_kind(root: etree._Element) -> m.Kind:
         )
     header = root.find(f"{ed('edXMLEnvelope')}/{ed('edXMLHeader')}/{ed('MessageHeader')}")
     if header is None:
-        raise PackageError(
-            "edxml.kind.unknown", "The package has no edXMLEnvelope/edXMLHeader/MessageHeader."
-        )
+        raise PackageError("edxml.kind.unknown", "The package has no edXMLEnvelope/edXMLHeader/MessageHeader.")
     return m.Kind.STATUS if header.find(ed("StatusCode")) is not None else m.Kind.DOCUMENT
 
 
@@ -246,9 +244,7 @@ class _Reader:
         sender = self.organization(_one(mh, "From", required=True))
         recipients = tuple(self.organization(el) for el in _children(mh, "To"))
         if not recipients:
-            raise PackageError(
-                "edxml.header.missing", "MessageHeader has no To.", element="To", path=_path(mh)
-            )
+            raise PackageError("edxml.header.missing", "MessageHeader has no To.", element="To", path=_path(mh))
         code_el = _one(mh, "Code", required=True)
         promulgation_el = _one(mh, "PromulgationInfo", required=True)
         type_el = _one(mh, "DocumentType", required=True)
@@ -287,9 +283,7 @@ class _Reader:
                 promulgation_amount=_int(_text(other_el, "PromulgationAmount")),
                 page_amount=_int(_text(other_el, "PageAmount")),
                 direction=direction in ("true", "1") if direction else None,
-                appendixes=tuple(
-                    (a.text or "").strip() for a in _children(_one(other_el, "Appendixes"), "Appendix")
-                ),
+                appendixes=tuple((a.text or "").strip() for a in _children(_one(other_el, "Appendixes"), "Appendix")),
             ),
             response_for=tuple(self.response_for(el) for el in _children(mh, "ResponseFor")),
             steering_type=_int(_text(mh, "SteeringType")),
@@ -387,9 +381,7 @@ class _Reader:
             content_type = _text(att, "ContentType")
             name = _text(att, "AttachmentName")
             if content_type.lower() in _ZIP_TYPES and not name.lower().endswith(".zip"):
-                self.quirk(
-                    "quirk.attachment.zipped", f"Attachment {name!r} is sent zipped ({content_type}).", att
-                )
+                self.quirk("quirk.attachment.zipped", f"Attachment {name!r} is sent zipped ({content_type}).", att)
             encoded_el = _one(att, "ContentTransferEncoded")
             encoded_text = encoded_el.text or ""
             _check_base64(encoded_text, encoded_el)

@@ -164,9 +164,7 @@ class Schemas:
                 )
             return schema
 
-    def _first_xmlschema_error(
-        self, root: etree._Element, kind: Kind
-    ) -> xmlschema.XMLSchemaValidationError | None:
+    def _first_xmlschema_error(self, root: etree._Element, kind: Kind) -> xmlschema.XMLSchemaValidationError | None:
         resource = xmlschema.XMLResource(root, allow="none")  # the package may not load anything
         errors = self._explainer(kind).iter_errors(
             resource,

@@ -168,9 +168,7 @@ def verify_tree(
     try:
         result = verifier.verify(root, expect_config=config)
     except InvalidDigest as exc:
-        raise SignatureError(
-            "signature.digest_mismatch", f"The package was changed after signing: {exc}"
-        ) from None
+        raise SignatureError("signature.digest_mismatch", f"The package was changed after signing: {exc}") from None
     except InvalidCertificate as exc:
         text = str(exc)
         code = "signature.certificate.key_usage" if "KeyUsage" in text else "signature.certificate.untrusted"
@@ -238,9 +236,7 @@ def _precheck(signature: etree._Element, policy: SignaturePolicy) -> tuple[Signa
             references=uris,
         )
     digest_el = references[0].find(ds("DigestMethod"))
-    method = _algorithm(
-        SignatureMethod, method_el.get("Algorithm"), policy, _STRONG_SIGNATURES, _SHA1_SIGNATURES
-    )
+    method = _algorithm(SignatureMethod, method_el.get("Algorithm"), policy, _STRONG_SIGNATURES, _SHA1_SIGNATURES)
     digest = _algorithm(
         DigestAlgorithm,
         digest_el.get("Algorithm") if digest_el is not None else None,
@@ -270,15 +266,11 @@ def _algorithm(
 
 
 def certificates(signature: etree._Element) -> list[x509.Certificate]:
-    texts = [
-        el.text or ""
-        for el in signature.iterfind(f"{ds('KeyInfo')}/{ds('X509Data')}/{ds('X509Certificate')}")
-    ]
+    texts = [el.text or "" for el in signature.iterfind(f"{ds('KeyInfo')}/{ds('X509Data')}/{ds('X509Certificate')}")]
     if not texts:
         raise SignatureError(
             "signature.certificate.missing",
-            "The signature carries no KeyInfo/X509Data/X509Certificate: "
-            "the axis needs the signer's certificate.",
+            "The signature carries no KeyInfo/X509Data/X509Certificate: the axis needs the signer's certificate.",
         )
     return [_certificate("".join(text.split())) for text in texts]
 
@@ -289,9 +281,7 @@ def _certificate(body: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(base64.b64decode(body, validate=True))
     except (ValueError, binascii.Error) as exc:
-        raise SignatureError(
-            "signature.certificate.malformed", f"A certificate cannot be read: {exc}"
-        ) from None
+        raise SignatureError("signature.certificate.malformed", f"A certificate cannot be read: {exc}") from None
 
 
 class _ChainVerifier(X509CertChainVerifier):

@@ -93,8 +93,7 @@ def _check_prolog(data: bytes) -> None:
     if declaration and declaration.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
         raise PackageError(
             "edxml.xml.encoding",
-            f"The XML declaration says encoding={declaration.group(1).decode('ascii')!r}; "
-            "edXML packages are UTF-8.",
+            f"The XML declaration says encoding={declaration.group(1).decode('ascii')!r}; edXML packages are UTF-8.",
         )
     end = len(data)
     while pos < end:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from axis.edxml import model as m
@@ -72,26 +73,41 @@ def digest_of(data: bytes) -> str:
 
 
 def dedupe_key(package: m.Package, digest: str) -> str:
-    """What "the same package" means: a document is its DocumentId and business type (a second
-    submission of it with other bytes is a conflict); a status package has no identity but its
-    bytes."""
+    """What "the same package" means. A new document, a replacement or a revocation is its
+    DocumentId (a second one with other bytes is a conflict); updates of one document may be
+    many, and a status package has no identity: those are their bytes."""
     if isinstance(package, m.DocumentPackage):
-        return f"document:{int(package.business.doc_type)}:{package.document_id}"
+        kind = package.business.doc_type
+        if kind is m.BusinessDocType.UPDATE:
+            return f"document:{int(kind)}:{package.document_id}:{digest}"
+        return f"document:{int(kind)}:{package.document_id}"
     return f"status:{digest}"
 
 
-def admit(verified: Verified, caller: System, resolver: Resolver, data: bytes) -> Admission:
-    """Check the caller may send this package for its sender, and route its recipients."""
+def authorize(verified: Verified, caller: System, resolver: Resolver) -> None:
+    """The caller may send for the package's sender agency, with this certificate."""
     package = verified.package
     if not caller.active:
         raise AxisError("registry.system.disabled", f"The system {caller.id} is disabled.", system=caller.id)
     resolver.check_sender(caller.id, package.sender.organ_id)
     if verified.signer is not None:
         resolver.check_certificate(caller.id, verified.signer.fingerprint_sha256, package.sender.organ_id)
-    if isinstance(package, m.DocumentPackage):
+
+
+def admit(
+    verified: Verified, caller: System, resolver: Resolver, data: bytes, *, route: Sequence[str] | None = None
+) -> Admission:
+    """Check the caller may send this package for its sender, and route its recipients: the To
+    list of a document, or ``route`` (decided by the flow rules, e.g. a status back to the
+    document's sender, a take-back request to its recipients)."""
+    package = verified.package
+    authorize(verified, caller, resolver)
+    if route is not None:
+        addressed = list(route)
+    elif isinstance(package, m.DocumentPackage):
         addressed = [r.organ_id for r in package.recipients]
     else:
-        addressed = [package.response_for.organ_id]  # a status goes back to the document's sender
+        addressed = [package.response_for.organ_id]
     recipients = tuple(_route(resolver, code) for code in dict.fromkeys(addressed))
     digest = digest_of(data)
     return Admission(

@@ -22,9 +22,7 @@ class InboxItem:
     package_id: uuid.UUID
 
 
-async def waiting(
-    conn: Conn, system_id: str, *, limit: int = 100, only: str | None = None
-) -> list[InboxItem]:
+async def waiting(conn: Conn, system_id: str, *, limit: int = 100, only: str | None = None) -> list[InboxItem]:
     """Oldest first: packages and receipts not yet acknowledged (``only`` one of the two types)."""
     rows = await conn.fetch(
         """(SELECT 'package' AS type, p.id, p.kind, p.document_id, p.sender_code, p.sender_system,
@@ -103,9 +101,7 @@ async def acceptance_receipt(conn: Conn, package_id: uuid.UUID) -> bytes:
     return data
 
 
-async def receipts_of(
-    conn: Conn, package_id: uuid.UUID
-) -> list[tuple[uuid.UUID, str, str | None, dt.datetime]]:
+async def receipts_of(conn: Conn, package_id: uuid.UUID) -> list[tuple[uuid.UUID, str, str | None, dt.datetime]]:
     rows = await conn.fetch(
         "SELECT id, kind, about_system, created_at FROM receipts WHERE package_id = $1 ORDER BY created_at",
         package_id,

@@ -27,8 +27,8 @@ from axis.edxml import model as m
 from axis.edxml.trust import TrustAnchors
 from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
-from axis.exchange import inbox, store
-from axis.exchange.admission import Admission, admit
+from axis.exchange import context, flows, inbox, store
+from axis.exchange.admission import Admission, admit, authorize, dedupe_key, digest_of
 from axis.registry.cache import RegistryCache
 from axis.registry.model import System
 from axis.store.db import Conn
@@ -81,26 +81,35 @@ class Exchange:
     async def submit(self, caller: System, data: bytes, *, via: str) -> Answer:
         """Verify, admit, store and publish one package from ``caller``."""
         verified = await self._off_loop(
-            codec.verify, data, self._trust, policy=caller.policy, limits=self._limits
+            codec.verify,
+            data,
+            self._trust,
+            policy=caller.policy,
+            limits=self._limits,
+            attachment_content=False,
         )
-        admission = admit(verified, caller, self._registry.resolver, data)
+        package = verified.package
+        resolver = self._registry.resolver
+        authorize(verified, caller, resolver)  # before any look-up, so that refusals leak nothing
         async with self._pool.acquire() as conn:
-            repeated = await self._repeated(conn, admission)
+            repeated = await self._repeated(conn, caller, package, digest_of(data))
             if repeated is not None:
                 return repeated
-            now = dt.datetime.now(dt.UTC)
-            receipt_id = uuid.uuid4()
-            receipt = await self._off_loop(self._acceptance_receipt, admission, now)
-            amqp = frozenset(s for s in (*admission.systems, caller.id) if self._amqp(s))
             async with conn.transaction():
+                contexts = await context.load(conn, flows.concerned(package))
+                plan = flows.plan(package, contexts)
+                admission = admit(verified, caller, resolver, data, route=plan.route)
+                receipt_id = uuid.uuid4()
+                receipt = await self._off_loop(self._acceptance_receipt, admission, dt.datetime.now(dt.UTC))
+                amqp = frozenset(s for s in (*admission.systems, caller.id) if self._amqp(s))
                 stored = await store.accept(
                     conn, admission, data, via=via, receipt_id=receipt_id, receipt=receipt, amqp_systems=amqp
                 )
                 receipts_made: list[Outgoing] = []
-                if stored and isinstance(admission.package, m.StatusPackage):
-                    receipts_made = await self._status_effects(conn, admission, admission.package)
+                if stored:
+                    receipts_made = await self._effects(conn, admission, plan)
             if not stored:  # a concurrent submission with the same key committed first
-                repeated = await self._repeated(conn, admission)
+                repeated = await self._repeated(conn, caller, package, admission.digest)
                 assert repeated is not None
                 return repeated
         log.info(
@@ -111,17 +120,11 @@ class Exchange:
             system=caller.id,
             recipients=len(admission.recipients),
         )
-        sender = admission.package.sender.organ_id
+        sender = package.sender.organ_id
+        pid = str(admission.package_id)
+        kind = admission.kind.value
         outgoing = [
-            Outgoing(
-                s,
-                str(admission.package_id),
-                admission.kind.value,
-                data,
-                admission.document_id,
-                sender,
-                caller.id,
-            )
+            Outgoing(s, pid, kind, data, admission.document_id, sender, caller.id)
             for s in admission.systems
             if s in amqp
         ]
@@ -135,23 +138,31 @@ class Exchange:
                     admission.document_id,
                     sender,
                     caller.id,
-                    correlation_id=str(admission.package_id),
+                    correlation_id=pid,
                 )
             )
         await self._publish([*outgoing, *receipts_made])
         return Answer(202, self._answer(admission), admission.package_id)
 
-    async def _repeated(self, conn: Conn, admission: Admission) -> Answer | None:
-        existing = await store.by_dedupe_key(conn, admission.dedupe_key)
+    async def _effects(self, conn: Conn, admission: Admission, plan: flows.Plan) -> list[Outgoing]:
+        """What an accepted package does to documents: their record, links, statuses, acks."""
+        package = admission.package
+        if isinstance(package, m.StatusPackage):
+            return await self._status_effects(conn, admission, package, plan)
+        await store.record_document(conn, admission, plan.links)
+        return []
+
+    async def _repeated(self, conn: Conn, caller: System, package: m.Package, digest: str) -> Answer | None:
+        existing = await store.by_dedupe_key(conn, dedupe_key(package, digest))
         if existing is None:
             return None
-        if existing.digest != admission.digest or existing.sender_system != admission.caller.id:
+        if existing.digest != digest or existing.sender_system != caller.id:
             raise AxisError(
                 "intake.duplicate",
-                f"{admission.document_id} was already submitted with other content; send an update (2) or "
+                f"{package.document_id} was already submitted with other content; send an update (2) or "
                 "replace (3) instead.",
-                document_id=admission.document_id,
-                package_id=str(existing.id) if existing.sender_system == admission.caller.id else None,
+                document_id=package.document_id,
+                package_id=str(existing.id) if existing.sender_system == caller.id else None,
             )
         rows = await conn.fetch(
             """SELECT pr.requested_code, pr.agency_code, coalesce(a.name, '') AS name, pr.system_id,
@@ -217,23 +228,29 @@ class Exchange:
         return receipts.sign(receipt, self._identity.key, self._identity.cert_chain)
 
     async def _status_effects(
-        self, conn: Conn, admission: Admission, status: m.StatusPackage
+        self, conn: Conn, admission: Admission, status: m.StatusPackage, plan: flows.Plan
     ) -> list[Outgoing]:
-        """A status from a recipient system shows it has the document: its deliveries are done."""
-        await store.add_event(
-            conn,
-            status.document_id,
-            admission.package_id,
-            "status",
-            admission.caller.id,
-            status.sender.organ_id,
-            {
-                "code": status.status_code.value,
-                "description": status.description,
-                "timestamp": status.timestamp.isoformat(),
-                "staff": status.staff.staff if status.staff else "",
-            },
-        )
+        """Record the steps in each recipient's history. A status from a recipient system also
+        shows it has the document: its deliveries of that document are done."""
+        for agency, step in plan.steps:
+            await store.add_event(
+                conn,
+                status.document_id,
+                admission.package_id,
+                "status",
+                admission.caller.id,
+                agency,
+                {
+                    "code": step.code.value,
+                    "by": step.by.value,
+                    "author": status.sender.organ_id,
+                    "description": status.description,
+                    "timestamp": status.timestamp.isoformat(),
+                    "staff": status.staff.staff if status.staff else "",
+                },
+            )
+        if status.status_code is m.StatusCode.TAKE_BACK_REQUEST:
+            return []
         made: list[Outgoing] = []
         for package_id in await store.queued_document_packages(conn, status.document_id, admission.caller.id):
             _, receipt = await self._delivered(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from axis.edxml.model import VN_TZ
 from axis.errors import AxisError
 from axis.registry import folding
 from axis.store.db import Conn, contains
@@ -18,7 +19,17 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def timeline(conn: Conn, document_id: str, system_id: str) -> dict[str, Any]:
+async def timeline(
+    conn: Conn,
+    document_id: str,
+    system_id: str,
+    *,
+    ack_deadline: dt.timedelta = dt.timedelta(hours=24),
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Per recipient agency: where each of the document's packages stands, every status with its
+    author and time, and what is overdue; plus the document's own state (revoked, replaced)."""
+    now = now or dt.datetime.now(dt.UTC)
     rows = await conn.fetch(
         """SELECT p.id AS package_id, p.business_type, p.sender_code, p.sender_system, p.subject,
                   p.received_at, pr.requested_code, pr.agency_code, coalesce(a.name, '') AS agency_name,
@@ -35,30 +46,37 @@ async def timeline(conn: Conn, document_id: str, system_id: str) -> dict[str, An
         system_id,
     )
     if not rows:
-        raise AxisError(
-            "document.unknown", f"No document {document_id!r} for this system.", document_id=document_id
-        )
-    statuses = await conn.fetch(
-        """SELECT e.at, e.agency_code, e.system_id, e.detail FROM events e
-            WHERE e.document_id = $1 AND e.kind = 'status' ORDER BY e.id""",
+        raise AxisError("document.unknown", f"No document {document_id!r} for this system.", document_id=document_id)
+    document = await conn.fetchrow(
+        "SELECT state, superseded_by, due_date FROM documents WHERE document_id = $1", document_id
+    )
+    replaces = await conn.fetch(
+        """SELECT DISTINCT l.target_document_id FROM document_links l JOIN packages p ON p.id = l.package_id
+            WHERE p.document_id = $1 AND l.relation = 'replaces' ORDER BY 1""",
         document_id,
     )
-    by_agency: dict[str, list[dict[str, Any]]] = {}
-    for s in statuses:
-        by_agency.setdefault(s["agency_code"], []).append(
-            {
-                "code": s["detail"].get("code"),
-                "description": s["detail"].get("description", ""),
-                "time": s["detail"].get("timestamp"),
-                "received_at": _iso(s["at"]),
-                "staff": s["detail"].get("staff", ""),
-            }
-        )
+    events = await conn.fetch(
+        """SELECT at, kind, agency_code, detail FROM events
+            WHERE document_id = $1 AND kind IN ('status', 'business') ORDER BY id""",
+        document_id,
+    )
+    due = document["due_date"] if document else None
     first = rows[0]
-    recipients = []
+    recipients: dict[str, dict[str, Any]] = {}
     for r in rows:
-        recipients.append(
-            {
+        entry = recipients.get(r["agency_code"])
+        delivery = {
+            "package_id": str(r["package_id"]),
+            "business_type": r["business_type"],
+            "state": r["state"],
+            "queued_at": _iso(r["created_at"]),
+            "published_at": _iso(r["published_at"]),
+            "fetched_at": _iso(r["fetched_at"]),
+            "delivered_at": _iso(r["delivered_at"]),
+            "failed_reason": r["failed_reason"],
+        }
+        if entry is None:
+            entry = recipients[r["agency_code"]] = {
                 "package_id": str(r["package_id"]),
                 "business_type": r["business_type"],
                 "requested": r["requested_code"],
@@ -66,24 +84,56 @@ async def timeline(conn: Conn, document_id: str, system_id: str) -> dict[str, An
                 "name": r["agency_name"],
                 "system": r["system_id"],
                 "redirects": list(r["redirects"]),
-                "delivery": {
-                    "state": r["state"],
-                    "queued_at": _iso(r["created_at"]),
-                    "published_at": _iso(r["published_at"]),
-                    "fetched_at": _iso(r["fetched_at"]),
-                    "delivered_at": _iso(r["delivered_at"]),
-                    "failed_reason": r["failed_reason"],
-                },
-                "statuses": by_agency.get(r["agency_code"], []) or by_agency.get(r["requested_code"], []),
+                "delivery": delivery,
+                "deliveries": [],
+                "statuses": [],
+                "requests": [],
+                "overdue": [],
+            }
+        entry["deliveries"].append(delivery)
+        if r["state"] == "queued" and r["created_at"] + ack_deadline < now:
+            hours = ack_deadline.total_seconds() / 3600
+            entry["overdue"].append(f"package {r['package_id']} not acknowledged within {hours:g} h")
+    for e in events:
+        entry = recipients.get(e["agency_code"])
+        if entry is None:
+            continue
+        detail = e["detail"]
+        if e["kind"] == "business":
+            entry["requests"].append(
+                {"type": detail.get("type"), "reason": detail.get("reason", ""), "at": _iso(e["at"])}
+            )
+            continue
+        entry["statuses"].append(
+            {
+                "code": detail.get("code"),
+                "by": detail.get("by", "recipient"),
+                "description": detail.get("description", ""),
+                "time": detail.get("timestamp"),
+                "received_at": _iso(e["at"]),
+                "staff": detail.get("staff", ""),
             }
         )
+    today = now.astimezone(VN_TZ).date()
+    for entry in recipients.values():
+        codes = {s["code"] for s in entry["statuses"] if s["by"] == "recipient"}
+        if due is not None and due < today and not codes & {"02", "06"}:
+            entry["overdue"].append(f"due date {due:%Y-%m-%d} passed before completion (06)")
     return {
         "document_id": document_id,
         "sender": first["sender_code"],
         "sender_system": first["sender_system"],
         "subject": first["subject"],
         "received_at": _iso(first["received_at"]),
-        "recipients": recipients,
+        "state": document["state"] if document else "active",
+        "superseded_by": document["superseded_by"] if document else None,
+        "replaces": [r["target_document_id"] for r in replaces],
+        "due_date": _iso(due),
+        "packages": [
+            {"package_id": str(pid), "business_type": bt, "received_at": _iso(at)}
+            for pid, bt, at in dict.fromkeys((r["package_id"], r["business_type"], r["received_at"]) for r in rows)
+        ],
+        "recipients": list(recipients.values()),
     }
 
 
@@ -111,9 +161,7 @@ async def search(
 
     received = "EXISTS (SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $1)"
     conditions.append(
-        {"sent": "p.sender_system = $1", "received": received}.get(
-            direction, f"(p.sender_system = $1 OR {received})"
-        )
+        {"sent": "p.sender_system = $1", "received": received}.get(direction, f"(p.sender_system = $1 OR {received})")
     )
     if document_id:
         conditions.append(f"p.document_id = {arg(document_id)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +38,7 @@ class StoredPackage:
     subject: str | None = None
 
 
-_PACKAGE_COLUMNS = (
-    "id, kind, document_id, sender_code, sender_system, digest, size, received_at, status_code, subject"
-)
+_PACKAGE_COLUMNS = "id, kind, document_id, sender_code, sender_system, digest, size, received_at, status_code, subject"
 
 
 def _stored(row: asyncpg.Record) -> StoredPackage:
@@ -181,9 +180,7 @@ async def visible_package(conn: Conn, package_id: str, system_id: str) -> Stored
         system_id,
     )
     if row is None:
-        raise AxisError(
-            "package.unknown", f"No package {package_id!r} for this system.", package_id=package_id
-        )
+        raise AxisError("package.unknown", f"No package {package_id!r} for this system.", package_id=package_id)
     return _stored(row)
 
 
@@ -208,9 +205,7 @@ async def fetch_body(conn: Conn, package_id: str, system_id: str) -> bytes:
         system_id,
     )
     if body is None:
-        raise AxisError(
-            "package.unknown", f"No package {package_id!r} for this system.", package_id=package_id
-        )
+        raise AxisError("package.unknown", f"No package {package_id!r} for this system.", package_id=package_id)
     return body
 
 
@@ -294,3 +289,62 @@ async def queued_document_packages(conn: Conn, document_id: str, system_id: str)
         system_id,
     )
     return [r["package_id"] for r in rows]
+
+
+async def record_document(conn: Conn, admission: Admission, links: Sequence[tuple[str, str]]) -> None:
+    """The document record of a new or replacing package, and what a business package does to
+    the documents it names (their state, the links, a pending request per recipient)."""
+    package = admission.package
+    assert isinstance(package, m.DocumentPackage)
+    kind = package.business.doc_type
+    if kind in (m.BusinessDocType.NEW, m.BusinessDocType.REPLACE):
+        await conn.execute(
+            """INSERT INTO documents (document_id, sender_code, sender_system, package_id, due_date)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (document_id) DO NOTHING""",
+            package.document_id,
+            package.sender.organ_id,
+            admission.caller.id,
+            admission.package_id,
+            package.due_date,
+        )
+    if not links:
+        return
+    await conn.executemany(
+        "INSERT INTO document_links (package_id, relation, target_document_id) VALUES ($1, $2, $3)",
+        [(admission.package_id, relation, target) for relation, target in links],
+    )
+    targets = [target for _, target in links]
+    if kind is m.BusinessDocType.REVOKE:
+        await conn.execute(
+            "UPDATE documents SET state = 'revoked', updated_at = now() WHERE document_id = ANY($1::text[])",
+            targets,
+        )
+    elif kind is m.BusinessDocType.REPLACE:
+        await conn.execute(
+            """UPDATE documents SET state = 'superseded', superseded_by = $2, updated_at = now()
+                WHERE document_id = ANY($1::text[])""",
+            targets,
+            package.document_id,
+        )
+    else:
+        await conn.execute(
+            "UPDATE documents SET updated_at = now(), due_date = coalesce($2, due_date) WHERE document_id = $1",
+            package.document_id,
+            package.due_date,
+        )
+    # Each recipient may now answer 15 (agree) or 16 (refuse) about each document acted on.
+    await conn.executemany(
+        """INSERT INTO events (document_id, package_id, kind, system_id, agency_code, detail)
+           VALUES ($1, $2, 'business', $3, $4, $5)""",
+        [
+            (
+                target,
+                admission.package_id,
+                r.system_id,
+                r.agency_code,
+                {"type": int(kind), "relation": relation, "reason": package.business.reason},
+            )
+            for relation, target in links
+            for r in admission.recipients
+        ],
+    )

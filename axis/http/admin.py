@@ -219,9 +219,7 @@ async def issue_token(request: web.Request) -> web.Response:
     body = await json_object(request) if request.can_read_body else {}
     label = field(body, "label", str, required=False) or ""
     system_id = request.match_info["id"]
-    token_id, token = await change(
-        request, lambda conn, actor: systems.issue_token(conn, actor, system_id, label)
-    )
+    token_id, token = await change(request, lambda conn, actor: systems.issue_token(conn, actor, system_id, label))
     return web.json_response({"id": token_id, "token": token, "note": "shown once; store it now"}, status=201)
 
 
@@ -240,9 +238,7 @@ async def revoke_token(request: web.Request) -> web.Response:
 async def add_certificate(request: web.Request) -> web.Response:
     pem = await request.read()
     system_id = request.match_info["id"]
-    certificate = await change(
-        request, lambda conn, actor: systems.add_certificate(conn, actor, system_id, pem)
-    )
+    certificate = await change(request, lambda conn, actor: systems.add_certificate(conn, actor, system_id, pem))
     return web.json_response(certificate_json(certificate), status=201)
 
 

@@ -38,9 +38,7 @@ def admin_of(request: web.Request, resolver: Resolver) -> str:
     name = resolver.admin_for_token(token_hash(token))
     if name is None:
         if not token.startswith(ADMIN_PREFIX) and resolver.system_for_token(token_hash(token)) is not None:
-            raise AxisError(
-                "auth.admin.required", "This is a system token; administration needs an admin token."
-            )
+            raise AxisError("auth.admin.required", "This is a system token; administration needs an admin token.")
         raise AxisError("auth.token.invalid", "The admin token is unknown or was revoked.")
     return name
 

@@ -54,5 +54,10 @@ async def search(request: web.Request) -> web.Response:
 async def document_status(request: web.Request) -> web.Response:
     axis, system = caller(request)
     async with axis.pool.acquire() as conn:
-        timeline = await status.timeline(conn, request.match_info["document_id"], system.id)
+        timeline = await status.timeline(
+            conn,
+            request.match_info["document_id"],
+            system.id,
+            ack_deadline=dt.timedelta(hours=axis.settings.ack_deadline_hours),
+        )
     return web.json_response(timeline)

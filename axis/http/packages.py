@@ -29,9 +29,7 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
     async for chunk in request.content.iter_chunked(1 << 20):
         size += len(chunk)
         if size > limit:
-            raise AxisError(
-                "edxml.xml.too_large", f"The package exceeds the limit of {limit} bytes.", limit=limit
-            )
+            raise AxisError("edxml.xml.too_large", f"The package exceeds the limit of {limit} bytes.", limit=limit)
         chunks.append(chunk)
     data = b"".join(chunks)
     chunks.clear()
@@ -69,9 +67,7 @@ async def waiting(request: web.Request) -> web.Response:
                     "sender_system": item.sender_system,
                     "at": item.at.isoformat(),
                     "package_id": str(item.package_id),
-                    "url": f"/api/v1/packages/{item.id}"
-                    if item.type == "package"
-                    else f"/api/v1/receipts/{item.id}",
+                    "url": f"/api/v1/packages/{item.id}" if item.type == "package" else f"/api/v1/receipts/{item.id}",
                 }
                 for item in items
             ]
@@ -144,5 +140,7 @@ async def acknowledge_receipt(request: web.Request) -> web.Response:
 @routes.get("/api/v1/axis/certificate")
 async def axis_certificate(request: web.Request) -> web.Response:
     """The certificate receipts are signed with, to verify them offline."""
+    # The certificate alone, not its chain: receipts are verified against this very certificate,
+    # and trusting an intermediate CA as well would accept receipts signed by anyone it certified.
     identity = axis_of(request).identity
-    return web.Response(body=cert_pem(*identity.cert_chain), content_type="application/x-pem-file")
+    return web.Response(body=cert_pem(identity.certificate), content_type="application/x-pem-file")

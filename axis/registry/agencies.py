@@ -90,8 +90,7 @@ async def search(
     if q and _CODE_PREFIX.match(q.upper()):
         prefix = q.upper()
         conditions.append(
-            f"(code LIKE {arg(prefix + '%')} OR code_qd20 LIKE {arg(prefix + '%')}"
-            f" OR code LIKE {arg('%.' + prefix)})"
+            f"(code LIKE {arg(prefix + '%')} OR code_qd20 LIKE {arg(prefix + '%')} OR code LIKE {arg('%.' + prefix)})"
         )
     elif q:
         for word in folding.words(q):
@@ -100,8 +99,7 @@ async def search(
         conditions.append("status = 'active'")
     where = " AND ".join(conditions) or "true"
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM agencies WHERE {where}"
-        f" ORDER BY code LIMIT {arg(limit)} OFFSET {arg(offset)}",
+        f"SELECT {_COLUMNS} FROM agencies WHERE {where} ORDER BY code LIMIT {arg(limit)} OFFSET {arg(offset)}",
         *args,
     )
     return [from_row(r) for r in rows]
@@ -140,9 +138,7 @@ async def add(conn: Conn, actor: str, code: str, name: str, *, code_qd20: str | 
             code_qd20=code_qd20,
         ) from None
     if inserted is None:
-        raise AxisError(
-            "registry.agency.exists", f"The agency {agency.code} already exists.", agency_code=code
-        )
+        raise AxisError("registry.agency.exists", f"The agency {agency.code} already exists.", agency_code=code)
     await history.record(conn, actor, "agency.create", "agency", agency.code, None, agency)
     return agency
 
@@ -229,9 +225,7 @@ async def retire(
 
 async def _refuse_cycle(conn: Conn, code: str, target: Agency) -> None:
     if target.code == code:
-        raise AxisError(
-            "registry.agency.successor_invalid", f"{code} cannot be its own successor.", agency_code=code
-        )
+        raise AxisError("registry.agency.successor_invalid", f"{code} cannot be its own successor.", agency_code=code)
     chain, current = [code, target.code], target
     while current.retired and current.successor_code is not None:
         if current.successor_code in chain:

@@ -100,11 +100,7 @@ class AgencyCode:
         the registry: the levels `root` fixes must be equal, and this code may only be deeper.
         """
         fixed = root.level - 1
-        return (
-            self.level1 == root.level1
-            and self.groups[:fixed] == root.groups[:fixed]
-            and self.level >= root.level
-        )
+        return self.level1 == root.level1 and self.groups[:fixed] == root.groups[:fixed] and self.level >= root.level
 
 
 def _build(level1: str, bb: int, cc: int, ddd: int) -> AgencyCode:

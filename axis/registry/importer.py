@@ -177,9 +177,7 @@ def _columns(header: list[str], where: str, source: str) -> dict[str, int]:
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
         if name in columns and name in _COLUMNS:
-            raise AxisError(
-                "registry.import.format", f"{where}the header names {name!r} twice", source=source
-            )
+            raise AxisError("registry.import.format", f"{where}the header names {name!r} twice", source=source)
         columns.setdefault(name, index)
     missing = [name for name in _REQUIRED if name not in columns]
     if missing:

@@ -222,9 +222,7 @@ class Resolver:
         """
         system = self._systems.get(system_id)
         if system is None:
-            raise AxisError(
-                "registry.system.unknown", f"No system has the id {system_id!r}.", system=system_id
-            )
+            raise AxisError("registry.system.unknown", f"No system has the id {system_id!r}.", system=system_id)
         if not system.active:
             raise AxisError("registry.system.disabled", f"System {system_id} is disabled.", system=system_id)
         agency = self.agency(sender_code)

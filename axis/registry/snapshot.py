@@ -19,9 +19,7 @@ async def load(conn: Conn) -> Snapshot:
             "SELECT fingerprint, system_id, subject, agency_code, not_before, not_after, revoked_at"
             " FROM system_certificates"
         )
-        token_rows = await conn.fetch(
-            "SELECT token_hash, system_id FROM system_tokens WHERE revoked_at IS NULL"
-        )
+        token_rows = await conn.fetch("SELECT token_hash, system_id FROM system_tokens WHERE revoked_at IS NULL")
         admin_rows = await conn.fetch("SELECT token_hash, name FROM admin_tokens WHERE revoked_at IS NULL")
     return Snapshot(
         version=version,

@@ -23,9 +23,7 @@ from axis.store.db import Conn
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _COLUMNS = "id, name, contact, delivery_http, delivery_amqp, allow_sha1, allow_unsigned, status"
-_SETTABLE = frozenset(
-    {"name", "contact", "delivery_http", "delivery_amqp", "allow_sha1", "allow_unsigned", "status"}
-)
+_SETTABLE = frozenset({"name", "contact", "delivery_http", "delivery_amqp", "allow_sha1", "allow_unsigned", "status"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +148,7 @@ async def update(conn: Conn, actor: str, system_id: str, **settings: Any) -> Sys
 
 
 async def bindings(conn: Conn, system_id: str) -> list[str]:
-    rows = await conn.fetch(
-        "SELECT agency_code FROM bindings WHERE system_id = $1 ORDER BY agency_code", system_id
-    )
+    rows = await conn.fetch("SELECT agency_code FROM bindings WHERE system_id = $1 ORDER BY agency_code", system_id)
     return [r["agency_code"] for r in rows]
 
 
@@ -170,9 +166,7 @@ async def bind(conn: Conn, actor: str, system_id: str, agency_code: str) -> str:
             agency_code=agency.code,
             system=holder,
         )
-    await conn.execute(
-        "INSERT INTO bindings (agency_code, system_id) VALUES ($1, $2)", agency.code, system_id
-    )
+    await conn.execute("INSERT INTO bindings (agency_code, system_id) VALUES ($1, $2)", agency.code, system_id)
     await history.record(conn, actor, "system.bind", "system", system_id, None, {"agency_code": agency.code})
     return agency.code
 
@@ -234,9 +228,7 @@ async def revoke_token(conn: Conn, actor: str, system_id: str, token_id: int) ->
             system=system_id,
             token_id=token_id,
         )
-    await history.record(
-        conn, actor, "system.token.revoke", "system", system_id, {"token_id": token_id}, None
-    )
+    await history.record(conn, actor, "system.token.revoke", "system", system_id, {"token_id": token_id}, None)
 
 
 async def issue_admin_token(conn: Conn, actor: str, name: str) -> tuple[int, str]:
@@ -259,9 +251,7 @@ async def add_certificate(conn: Conn, actor: str, system_id: str, pem: bytes) ->
     try:
         cert = x509.load_pem_x509_certificates(pem)[0]
     except (ValueError, IndexError) as exc:
-        raise AxisError(
-            "registry.certificate.invalid", f"The PEM data holds no readable certificate: {exc}"
-        ) from None
+        raise AxisError("registry.certificate.invalid", f"The PEM data holds no readable certificate: {exc}") from None
     signer = Signer.from_certificate(cert)
     certificate = Certificate(
         fingerprint=signer.fingerprint_sha256,
@@ -294,9 +284,7 @@ async def add_certificate(conn: Conn, actor: str, system_id: str, pem: bytes) ->
 
 
 async def certificates(conn: Conn, system_id: str) -> list[Certificate]:
-    rows = await conn.fetch(
-        "SELECT * FROM system_certificates WHERE system_id = $1 ORDER BY not_after DESC", system_id
-    )
+    rows = await conn.fetch("SELECT * FROM system_certificates WHERE system_id = $1 ORDER BY not_after DESC", system_id)
     return [certificate_from_row(r) for r in rows]
 
 

@@ -144,9 +144,7 @@ async def test_granted_system_publishes_to_intake_and_the_axis_sees_who_it_is(
     grant = await management.grant_system(broker.vhost, broker.system)
 
     with channel_as(system_url(broker, grant)) as channel:
-        channel.basic_publish(
-            grant.intake_exchange, "", b"<status/>", pika.BasicProperties(user_id=grant.username)
-        )
+        channel.basic_publish(grant.intake_exchange, "", b"<status/>", pika.BasicProperties(user_id=grant.username))
     with channel_as(broker.guest_url) as channel:
         properties, body = consume_one(channel, topology.INTAKE)
 
@@ -197,9 +195,7 @@ async def test_system_may_not_declare_queues_not_even_its_own(broker: Broker, ma
     assert refused.value.reply_code == 403
 
 
-async def test_system_may_not_publish_to_intake_as_another_user(
-    broker: Broker, management: Management
-) -> None:
+async def test_system_may_not_publish_to_intake_as_another_user(broker: Broker, management: Management) -> None:
     grant = await management.grant_system(broker.vhost, broker.system)
     impostor = pika.BasicProperties(user_id=username_for(broker.other))
 

@@ -70,9 +70,7 @@ def header(root: etree._Element) -> etree._Element:
 
 
 def xxe(_: Keys) -> bytes:
-    return (
-        b'<?xml version="1.0"?><!DOCTYPE edXML [<!ENTITY x SYSTEM "file:///etc/passwd">]><edXML>&x;</edXML>'
-    )
+    return b'<?xml version="1.0"?><!DOCTYPE edXML [<!ENTITY x SYSTEM "file:///etc/passwd">]><edXML>&x;</edXML>'
 
 
 def billion_laughs(_: Keys) -> bytes:
@@ -85,9 +83,7 @@ def external_dtd(keys: Keys) -> bytes:
 
 
 def doctype_after_comment(_: Keys) -> bytes:
-    return (
-        b'<?xml version="1.0"?><!-- hello --><!DOCTYPE edXML [<!ENTITY % p SYSTEM "http://x/">%p;]><edXML/>'
-    )
+    return b'<?xml version="1.0"?><!-- hello --><!DOCTYPE edXML [<!ENTITY % p SYSTEM "http://x/">%p;]><edXML/>'
 
 
 def undeclared_entity(keys: Keys) -> bytes:
@@ -202,9 +198,7 @@ def certificate_not_for_signing(keys: Keys) -> bytes:
         .not_valid_before(now - dt.timedelta(hours=1))
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, True, False, False, False, False, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(False, False, True, False, False, False, False, False, False), critical=True)
         .sign(keys.ca.key, hashes.SHA256())
     )
     return sign(build(builders.document()), identity.key, [cert])

@@ -60,9 +60,7 @@ def documents(draw: st.DrawFn) -> m.DocumentPackage:
         signer_info=m.SignerInfo(draw(text), draw(text), draw(text)),
         due_date=draw(st.none() | dates),
         to_places=tuple(draw(st.lists(text, max_size=3))),
-        other_info=m.OtherInfo(
-            priority=draw(st.integers(0, 3)), page_amount=draw(st.none() | st.integers(1, 500))
-        ),
+        other_info=m.OtherInfo(priority=draw(st.integers(0, 3)), page_amount=draw(st.none() | st.integers(1, 500))),
         steering_type=draw(st.none() | st.integers(0, 1)),
         traces=(m.TraceHeader(sender.organ_id, draw(times)),),
         business=m.Business(

@@ -216,9 +216,7 @@ def test_real_sdk_sample_validates(schemas: Schemas, samples: Path, name: str, k
         ("bkav_status_processing_05.edxml", Kind.STATUS),
     ],
 )
-def test_explaining_engine_agrees_that_real_sdk_samples_are_valid(
-    samples: Path, name: str, kind: Kind
-) -> None:
+def test_explaining_engine_agrees_that_real_sdk_samples_are_valid(samples: Path, name: str, kind: Kind) -> None:
     # If xmlschema disagreed with libxml2 about a valid package, an invalid one could be explained by
     # a "problem" that is not one.
     explainer = xmlschema.XMLSchema10(str(DEFAULT_DIRECTORY / f"edxml-{kind}.xsd"))
@@ -251,9 +249,7 @@ def test_status_package_in_each_prefix_shape_validates(schemas: Schemas) -> None
 
 
 def test_document_with_empty_due_date_validates(schemas: Schemas) -> None:
-    text = mutate(
-        package(DOCUMENT), "<edXML:DueDate>2015/10/30</edXML:DueDate>", "<edXML:DueDate></edXML:DueDate>"
-    )
+    text = mutate(package(DOCUMENT), "<edXML:DueDate>2015/10/30</edXML:DueDate>", "<edXML:DueDate></edXML:DueDate>")
     schemas.validate(tree(text), Kind.DOCUMENT)
 
 

@@ -63,9 +63,7 @@ def xmlsec1_sign(package: m.Package, files: dict[str, Path]) -> bytes:
     template = files["dir"] / "template.xml"
     template.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
     out = files["dir"] / "signed-by-xmlsec1.xml"
-    result = xmlsec1(
-        "--sign", "--privkey-pem", f"{files['key']},{files['cert']}", "--output", str(out), str(template)
-    )
+    result = xmlsec1("--sign", "--privkey-pem", f"{files['key']},{files['cert']}", "--output", str(out), str(template))
     assert result.returncode == 0, result.stderr
     return out.read_bytes()
 
@@ -91,9 +89,7 @@ def test_package_signed_by_axis_verifies_with_xmlsec1(files: dict[str, Path], no
     assert "OK" in result.stdout + result.stderr
 
 
-def test_status_signed_by_axis_with_ecdsa_verifies_with_xmlsec1(
-    files: dict[str, Path], south_ec: pki.Identity
-) -> None:
+def test_status_signed_by_axis_with_ecdsa_verifies_with_xmlsec1(files: dict[str, Path], south_ec: pki.Identity) -> None:
     signed = sign(build(builders.status()), south_ec.key, south_ec.cert_chain)
     assert xmlsec1_verifies(signed, files).returncode == 0
 
@@ -112,9 +108,7 @@ def test_one_changed_byte_fails_in_both_implementations(
         assert refused.value.code == "signature.digest_mismatch"
 
 
-def test_xmlsec1_signature_over_tampered_package_fails_in_axis(
-    files: dict[str, Path], trust: TrustAnchors
-) -> None:
+def test_xmlsec1_signature_over_tampered_package_fails_in_axis(files: dict[str, Path], trust: TrustAnchors) -> None:
     signed = xmlsec1_sign(builders.document(), files)
     with pytest.raises(SignatureError) as refused:
         verify(signed.replace(b">000.00.00.H99<", b">000.00.00.G01<", 1), trust)

@@ -41,9 +41,7 @@ async def test_other_systems_cannot_read_acknowledge_or_follow_a_package(world: 
 
 
 async def test_recipient_sees_only_its_own_agencies_in_the_status(world: World) -> None:
-    accepted = await world.post(
-        world.signed(world.document(to=("000.00.00.H99", "000.00.11.H99", "000.00.00.G98")))
-    )
+    accepted = await world.post(world.signed(world.document(to=("000.00.00.H99", "000.00.11.H99", "000.00.00.G98"))))
     document_id = urllib.parse.quote(world.document().document_id, safe="")
     seen_by_dept = await world.get(f"/api/v1/documents/{document_id}/status", "dept")
     assert [r["requested"] for r in seen_by_dept["recipients"]] == ["000.00.11.H99"]

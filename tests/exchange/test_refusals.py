@@ -36,9 +36,7 @@ async def not_xml(world: World) -> tuple[bytes, dict[str, str]]:
 
 
 async def not_schema_valid(world: World) -> tuple[bytes, dict[str, str]]:
-    data = world.signed(world.document()).replace(
-        b"<edXML:Subject>", b"<edXML:Paper>0</edXML:Paper><edXML:Subject>"
-    )
+    data = world.signed(world.document()).replace(b"<edXML:Subject>", b"<edXML:Paper>0</edXML:Paper><edXML:Subject>")
     return await as_north(world, data)
 
 
@@ -167,9 +165,7 @@ async def small_world(database_url: str, tmp_path: Path) -> AsyncIterator[World]
 
 async def test_oversize_package_is_refused_before_it_is_read(small_world: World) -> None:
     big = small_world.signed(small_world.document(attachments=(builders.attachment_of_size(200 * 1024),)))
-    declared = await small_world.client.post(
-        "/api/v1/packages", data=big, headers=small_world["north"].headers
-    )
+    declared = await small_world.client.post("/api/v1/packages", data=big, headers=small_world["north"].headers)
     assert declared.status == 413
     assert (await declared.json())["error"]["code"] == "edxml.xml.too_large"
 
@@ -177,8 +173,6 @@ async def test_oversize_package_is_refused_before_it_is_read(small_world: World)
         for start in range(0, len(big), 16 * 1024):
             yield big[start : start + 16 * 1024]
 
-    chunked = await small_world.client.post(
-        "/api/v1/packages", data=stream(), headers=small_world["north"].headers
-    )
+    chunked = await small_world.client.post("/api/v1/packages", data=stream(), headers=small_world["north"].headers)
     assert chunked.status == 413
     assert await small_world.count("packages") == 0

@@ -88,9 +88,7 @@ async def test_package_whose_publish_failed_is_republished_by_the_relay(world: W
 
 async def test_axis_keeps_accepting_while_rabbitmq_is_unreachable(world: World) -> None:
     await close_axis_connections(world)
-    accepted = await world.post(
-        world.signed(world.document(to=("000.00.00.G98", "000.00.00.H99"), number="301"))
-    )
+    accepted = await world.post(world.signed(world.document(to=("000.00.00.G98", "000.00.00.H99"), number="301")))
     assert len(accepted["recipients"]) == 2
     # HTTP recipients do not depend on RabbitMQ at all.
     inbox = await world.get("/api/v1/inbox", "south")

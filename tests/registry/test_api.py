@@ -29,9 +29,7 @@ class Api:
         self, method: str, path: str, *, status: int, headers: dict[str, str] | None = None, **kw: Any
     ) -> dict[str, Any]:
         """Call as the administrator (or with ``headers``) and expect ``status``."""
-        response = await self.client.request(
-            method, path, headers=self.admin if headers is None else headers, **kw
-        )
+        response = await self.client.request(method, path, headers=self.admin if headers is None else headers, **kw)
         body: dict[str, Any] = await response.json() if response.status != 204 else {}
         assert response.status == status, body
         return body
@@ -92,18 +90,14 @@ async def test_retirement_with_successor_and_its_history(api: Api) -> None:
 
 async def test_system_onboarding_token_is_usable_at_once_and_revocable(api: Api, north: pki.Identity) -> None:
     await seed(api)
-    await api.call(
-        "POST", "/api/v1/admin/systems", json={"id": "bac-eoffice", "name": "eOffice Bắc"}, status=201
-    )
+    await api.call("POST", "/api/v1/admin/systems", json={"id": "bac-eoffice", "name": "eOffice Bắc"}, status=201)
     await api.call(
         "POST",
         "/api/v1/admin/systems/bac-eoffice/bindings",
         json={"agency_code": "000.00.00.H98"},
         status=201,
     )
-    issued = await api.call(
-        "POST", "/api/v1/admin/systems/bac-eoffice/tokens", json={"label": "prod"}, status=201
-    )
+    issued = await api.call("POST", "/api/v1/admin/systems/bac-eoffice/tokens", json={"label": "prod"}, status=201)
     cert = await api.call(
         "POST",
         "/api/v1/admin/systems/bac-eoffice/certificates",
@@ -132,9 +126,7 @@ async def test_system_onboarding_token_is_usable_at_once_and_revocable(api: Api,
 
 async def test_admin_api_needs_an_admin_token(api: Api) -> None:
     missing = await api.call("GET", "/api/v1/admin/systems", status=401, headers={})
-    wrong = await api.call(
-        "GET", "/api/v1/admin/systems", status=401, headers={"Authorization": "Bearer nope"}
-    )
+    wrong = await api.call("GET", "/api/v1/admin/systems", status=401, headers={"Authorization": "Bearer nope"})
     assert missing["error"]["code"] == "auth.token.missing"
     assert wrong["error"]["code"] == "auth.token.invalid"
 
@@ -184,9 +176,7 @@ async def test_bad_requests_get_stable_codes(api: Api) -> None:
 
 
 async def test_administrator_imports_a_csv_with_a_dry_run_first(api: Api) -> None:
-    csv = (
-        "code,name\n000.00.00.H98,UBND Tỉnh Thử Nghiệm Bắc\n000.00.11.H98,Sở Tài chính\n000.1137.H98,Sai mã\n"
-    )
+    csv = "code,name\n000.00.00.H98,UBND Tỉnh Thử Nghiệm Bắc\n000.00.11.H98,Sở Tài chính\n000.1137.H98,Sai mã\n"
     refused = await api.call("POST", "/api/v1/admin/imports", data=csv.encode(), status=422)
     assert refused["error"]["code"] == "registry.import.bad_rows"
     assert refused["error"]["details"]["bad"][0]["line"] == 4

@@ -13,9 +13,7 @@ from axis.registry.cache import RegistryCache
 from axis.store import db
 
 
-async def test_a_change_made_by_another_process_reaches_the_cache(
-    database_url: str, pool: asyncpg.Pool
-) -> None:
+async def test_a_change_made_by_another_process_reaches_the_cache(database_url: str, pool: asyncpg.Pool) -> None:
     cache = RegistryCache(pool, database_url)
     await cache.start()
     try:
@@ -26,9 +24,7 @@ async def test_a_change_made_by_another_process_reaches_the_cache(
             ["systems", "add", "bac-eoffice", "--name", "eOffice Bắc"],
             ["systems", "bind", "bac-eoffice", "000.00.00.H98"],
         ):
-            done = subprocess.run(
-                [sys.executable, "-m", "axis", *args], env=env, capture_output=True, text=True
-            )
+            done = subprocess.run([sys.executable, "-m", "axis", *args], env=env, capture_output=True, text=True)
             assert done.returncode == 0, done.stderr
         await cache.wait_for(before + 3, timeout=10)
         assert cache.resolver.resolve("000.00.00.H98").system.id == "bac-eoffice"
@@ -59,9 +55,7 @@ async def test_two_caches_agree_after_a_burst_of_changes(database_url: str, pool
         await other_pool.close()
 
 
-async def test_cache_reloads_after_its_listening_connection_is_lost(
-    database_url: str, pool: asyncpg.Pool
-) -> None:
+async def test_cache_reloads_after_its_listening_connection_is_lost(database_url: str, pool: asyncpg.Pool) -> None:
     cache = RegistryCache(pool, database_url, poll_seconds=0.2)
     await cache.start()
     try:

@@ -259,9 +259,7 @@ def test_level_1_letters_are_a_to_k_as_data() -> None:
     letters = load_letters()
     assert sorted(letters) == list("ABCDEFGHIJK")
     assert letters["H"].startswith("Provincial People's Committees")
-    confirmed = {
-        row["letter"] for row in read_rows(SEEDS / "level1_letters.csv") if row["confirmed"] == "yes"
-    }
+    confirmed = {row["letter"] for row in read_rows(SEEDS / "level1_letters.csv") if row["confirmed"] == "yes"}
     assert confirmed == {"A", "G", "H", "I", "K"}
 
 

@@ -52,9 +52,7 @@ def test_real_provincial_list_reports_bad_rows_and_imports_the_rest_on_request(
     assert "imported: 0 changes" in capsys.readouterr().out
 
 
-def test_seed_files_import_idempotently_with_a_dry_run_diff(
-    cli_db: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_seed_files_import_idempotently_with_a_dry_run_diff(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("national.csv", "fictitious.csv"):
         assert main(["agencies", "import", str(SEEDS / name), "--dry-run"]) == 0
         assert "+ " in capsys.readouterr().out

@@ -178,9 +178,7 @@ def test_retirement_carries_its_successor() -> None:
     text = csv("code,name,status,successor", "000.00.00.H41,UBND tỉnh Nghệ An,retired,000.00.00.H40")
     (change,) = plan(read_csv(text), registry(NGHE_AN, HA_TINH)).changes
     assert change.kind is ChangeKind.RETIRE
-    assert change.after == Agency(
-        "000.00.00.H41", "UBND tỉnh Nghệ An", status=RETIRED, successor_code=HA_TINH.code
-    )
+    assert change.after == Agency("000.00.00.H41", "UBND tỉnh Nghệ An", status=RETIRED, successor_code=HA_TINH.code)
 
 
 def test_successor_created_in_the_same_file_is_created_before_it_is_named() -> None:
@@ -217,17 +215,13 @@ def test_successor_known_to_neither_registry_nor_file_is_a_bad_row() -> None:
         ("closed", "", "status 'closed' is neither active nor retired"),
     ],
 )
-def test_successor_and_status_that_cannot_be_meant_are_bad_rows(
-    status: str, successor: str, reason: str
-) -> None:
+def test_successor_and_status_that_cannot_be_meant_are_bad_rows(status: str, successor: str, reason: str) -> None:
     text = csv("code,name,status,successor", f"000.00.00.H41,UBND tỉnh Nghệ An,{status},{successor}")
     assert reasons(plan(read_csv(text), registry(NGHE_AN, HA_TINH))) == {2: reason}
 
 
 def test_empty_code_qd20_and_successor_never_clear_known_values() -> None:
-    known = Agency(
-        "000.00.00.G21", "Ủy ban Dân tộc", status=RETIRED, successor_code="000.00.00.G09", code_qd20="G21"
-    )
+    known = Agency("000.00.00.G21", "Ủy ban Dân tộc", status=RETIRED, successor_code="000.00.00.G09", code_qd20="G21")
     text = csv("code,name,code_qd20,status,successor", "000.00.00.G21,Ủy ban Dân tộc,,retired,")
     kept = plan(read_csv(text), registry(known, Agency("000.00.00.G09", "Bộ Nội vụ")))
     assert kept.changes == ()
@@ -367,9 +361,7 @@ def test_identical_duplicate_rows_are_imported_once_with_a_warning() -> None:
 
 
 def test_same_code_and_name_with_other_fields_differing_is_ambiguous_too() -> None:
-    text = csv(
-        "code,name,code_qd20", "000.00.00.H53,UBND tỉnh Tây Ninh,H53", "000.00.00.H53,UBND tỉnh Tây Ninh,H54"
-    )
+    text = csv("code,name,code_qd20", "000.00.00.H53,UBND tỉnh Tây Ninh,H53", "000.00.00.H53,UBND tỉnh Tây Ninh,H54")
     assert reasons(plan(read_csv(text), {})) == {
         2: "code listed 2 times with different code_qd20 (lines 2, 3)",
         3: "code listed 2 times with different code_qd20 (lines 2, 3)",
@@ -513,9 +505,7 @@ def test_dry_run_output_describes_every_kind_of_change() -> None:
 def test_dry_run_output_is_cut_after_the_limit_per_section() -> None:
     lines = ["code,name"] + [f"000.00.{n:02d}.H98,Sở {n} (giả lập)" for n in range(1, 6)]
     lines += [f"000.{n:04d}.H98,Sai {n}" for n in range(3)]
-    shown = format_diff(
-        plan(read_csv(csv(*lines)), registry(Agency("000.00.00.H98", "Tỉnh (giả lập)"))), limit=2
-    )
+    shown = format_diff(plan(read_csv(csv(*lines)), registry(Agency("000.00.00.H98", "Tỉnh (giả lập)"))), limit=2)
     assert shown == (
         "create 5; bad 3, unchanged 0, warnings 0\n"
         "bad rows (3):\n"
@@ -545,10 +535,7 @@ def national_scale_file() -> str:
         lines.append(f"000.00.00.{top},UBND tỉnh {province} (giả lập)")
         for bb in range(1, 41):
             lines.append(f"000.00.{bb:02d}.{top},Sở {bb} (giả lập),000.00.00.{top}")
-            lines += [
-                f"000.{cc:02d}.{bb:02d}.{top},Đơn vị {cc} (giả lập),000.00.{bb:02d}.{top}"
-                for cc in range(1, 46)
-            ]
+            lines += [f"000.{cc:02d}.{bb:02d}.{top},Đơn vị {cc} (giả lập),000.00.{bb:02d}.{top}" for cc in range(1, 46)]
         lines += [f"{ddd:03d}.01.01.{top},Tổ {ddd} (giả lập),000.01.01.{top}" for ddd in range(1, 10)]
     random.Random(102).shuffle(lines)  # children before parents, as a careless export would have them
     return csv("code,name,parent", *lines)
@@ -561,8 +548,6 @@ def test_national_scale_file_plans_and_replans_against_a_national_scale_registry
     assert first.bad == ()
     assert first.summary()["create"] == 111_000
     national = apply(first, {})
-    again = plan(
-        read_csv(text.replace("Tổ 9 (giả lập),000.01.01.H60", "Tổ chín (giả lập),000.01.01.H60")), national
-    )
+    again = plan(read_csv(text.replace("Tổ 9 (giả lập),000.01.01.H60", "Tổ chín (giả lập),000.01.01.H60")), national)
     assert kinds(again) == [(ChangeKind.RENAME, "009.01.01.H60")]
     assert again.unchanged == 110_999

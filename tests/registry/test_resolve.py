@@ -56,9 +56,7 @@ def retired(code: str, successor: str | None) -> Agency:
     return agency(code, status=AgencyStatus.RETIRED, successor_code=successor)
 
 
-def certificate(
-    fingerprint: str, system: str, agency_code: str | None, *, revoked: bool = False
-) -> Certificate:
+def certificate(fingerprint: str, system: str, agency_code: str | None, *, revoked: bool = False) -> Certificate:
     return Certificate(fingerprint, system, f"CN={agency_code}", agency_code, VALID_FROM, VALID_TO, revoked)
 
 
@@ -332,9 +330,7 @@ def test_retired_agency_may_not_send(resolver: Resolver) -> None:
 
 
 def test_unknown_sender_is_refused(resolver: Resolver) -> None:
-    assert (
-        refusal(resolver.check_sender, PROVINCE_SYSTEM.id, "000.00.99.H53").code == "registry.agency.unknown"
-    )
+    assert refusal(resolver.check_sender, PROVINCE_SYSTEM.id, "000.00.99.H53").code == "registry.agency.unknown"
 
 
 def test_disabled_system_may_not_send(resolver: Resolver) -> None:
@@ -443,9 +439,7 @@ random_codes = st.builds(lineage, _LEVEL1, st.integers(0, 3), st.integers(0, 3),
 @st.composite
 def trees(draw: st.DrawFn) -> tuple[list[str], dict[str, str], list[str]]:
     """Random agency trees (every ancestor registered), random bindings, and unregistered codes."""
-    registered = sorted(
-        {text for code in draw(st.lists(random_codes, min_size=1, max_size=25)) for text in code}
-    )
+    registered = sorted({text for code in draw(st.lists(random_codes, min_size=1, max_size=25)) for text in code})
     roots = draw(st.lists(st.sampled_from(registered), unique=True, max_size=len(registered)))
     bindings = {root: draw(st.sampled_from(["sys-a", "sys-b", "sys-c"])) for root in roots}
     strangers = [code[0] for code in draw(st.lists(random_codes, max_size=10)) if code[0] not in registered]

@@ -133,9 +133,7 @@ async def test_certificates_and_bindings_reach_the_snapshot(pool: asyncpg.Pool, 
         await seed(conn)
         await systems.add(conn, ADMIN, "bac-eoffice", "eOffice Tỉnh Bắc", delivery_amqp=True)
         await systems.bind(conn, ADMIN, "bac-eoffice", "000.00.00.H98")
-        certificate = await systems.add_certificate(
-            conn, ADMIN, "bac-eoffice", pki.cert_pem(north.certificate)
-        )
+        certificate = await systems.add_certificate(conn, ADMIN, "bac-eoffice", pki.cert_pem(north.certificate))
         snapshot = await snapshot_store.load(conn)
         with pytest.raises(AxisError) as twice:
             await systems.add_certificate(conn, ADMIN, "bac-eoffice", pki.cert_pem(north.certificate))
