@@ -8,7 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     AXIS_HTTP_HOST=0.0.0.0 \
     AXIS_HTTP_PORT=8080 \
-    AXIS_KEYS_DIR=/keys
+    AXIS_KEYS_DIR=/keys \
+    AXIS_ARCHIVE_DIR=/archive
 
 WORKDIR /app
 # Dependencies first, so that a code change does not reinstall them.
@@ -19,7 +20,8 @@ COPY schemas ./schemas
 COPY agency_codes ./agency_codes
 # Editable: the package finds schemas/ and agency_codes/ next to itself, as in a checkout.
 RUN pip install --no-deps -e . \
-    && useradd --system --uid 10001 --home-dir /app axis
+    && useradd --system --uid 10001 --home-dir /app axis \
+    && mkdir -p /keys /archive && chown axis /keys /archive
 USER axis
 
 EXPOSE 8080

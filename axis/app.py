@@ -18,6 +18,7 @@ import structlog
 from aiohttp import web
 
 from axis import pki
+from axis import web as web_ui
 from axis.broker.consumer import IntakeConsumer
 from axis.broker.dead_letters import DeadLetters
 from axis.broker.publisher import Broker
@@ -27,11 +28,15 @@ from axis.edxml.codec import default_schemas
 from axis.edxml.trust import TrustAnchors
 from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
+from axis.exchange.freshness import Window
 from axis.exchange.service import Exchange
-from axis.http import admin, agencies, documents, health, packages
+from axis.http import admin, agencies, documents, headers, health, packages, tls
+from axis.http import vdxp as vdxp_http
 from axis.http.context import AXIS
 from axis.http.errors import errors_middleware
+from axis.http.limits import IntakeGate, RateLimiter
 from axis.log import configure as configure_logging
+from axis.metrics import Metrics
 from axis.registry.cache import RegistryCache
 from axis.store import db
 from axis.store.db import Conn
@@ -54,11 +59,14 @@ class Axis:
     dead_letters: DeadLetters
     identity: pki.Identity
     executor: ThreadPoolExecutor | None
+    metrics: Metrics
+    intake_gate: IntakeGate
+    rate_limiter: RateLimiter
 
     @classmethod
     async def start(cls, settings: Settings) -> Axis:
         identity = _identity(settings)
-        trust = TrustAnchors.from_files(settings.trust_anchors)
+        trust = TrustAnchors.from_files(settings.trust_anchors, settings.crl_files)
         default_schemas()  # load once now rather than on the first package
         await db.ensure_database(settings.database_url)
         pool = await db.create_pool(settings.database_url, max_size=20)
@@ -87,13 +95,22 @@ class Axis:
             identity=identity,
             limits=Limits(max_bytes=settings.max_package_bytes, max_depth=settings.max_xml_depth),
             executor=executor,
+            acquire_timeout=settings.db_acquire_timeout,
+            archive_dir=settings.archive_dir,
+            timestamps=Window.of(settings.max_clock_skew_seconds, settings.max_package_age_days),
         )
 
+        metrics = Metrics()
+
         async def from_amqp(system_id: str, data: bytes) -> object:
-            system = registry.snapshot.systems.get(system_id)
-            if system is None:
-                raise AxisError("registry.system.unknown", f"No system {system_id!r}.", system=system_id)
-            return await exchange.submit(system, data, via="amqp")
+            with metrics.intake("amqp"):
+                system = registry.snapshot.systems.get(system_id)
+                if system is None:
+                    raise AxisError("registry.system.unknown", f"No system {system_id!r}.", system=system_id)
+                answer = await exchange.submit(system, data, via="amqp")
+            if answer.status == 202:
+                metrics.accepted.labels(answer.body["kind"], "amqp").inc()
+            return answer
 
         consumer = IntakeConsumer(broker, from_amqp, prefetch=settings.intake_prefetch)
         dead_letters = DeadLetters(broker, pool)
@@ -101,7 +118,21 @@ class Axis:
         await consumer.start()
         await dead_letters.start()
         log.info("axis.ready", registry_version=registry.snapshot.version)
-        return cls(settings, pool, registry, broker, relay, exchange, consumer, dead_letters, identity, executor)
+        return cls(
+            settings,
+            pool,
+            registry,
+            broker,
+            relay,
+            exchange,
+            consumer,
+            dead_letters,
+            identity,
+            executor,
+            metrics,
+            IntakeGate(settings.max_intake_in_flight),
+            RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        )
 
     async def stop_taking_work(self) -> None:
         await self.consumer.stop()
@@ -148,10 +179,13 @@ def build_app(settings: Settings) -> web.Application:
         if AXIS in app:
             await app[AXIS].stop_taking_work()
 
+    headers.install(app)  # security headers on every response
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(on_shutdown)
     for module in (health, agencies, admin, packages, documents):
         app.add_routes(module.routes)
+    web_ui.setup(app, settings)  # the web pages under /ui/ (axis/web)
+    vdxp_http.install(app, settings)  # the national SDK's interface under /vdxp/ (axis/vdxp)
     return app
 
 
@@ -166,4 +200,5 @@ def serve(settings: Settings) -> None:
         shutdown_timeout=30.0,
         handler_cancellation=False,
         reuse_port=True,  # several axis processes may share the port (the kernel spreads connections)
+        ssl_context=tls.server_context(settings),  # HTTPS (and client certificates) when configured
     )

@@ -38,6 +38,47 @@ class Settings:
     intake_prefetch: int = 8
     #: A delivery not acknowledged within this many hours is marked overdue in the status views.
     ack_deadline_hours: float = 24.0
+    #: Intakes in flight per process; beyond it intake answers 503 with Retry-After.
+    max_intake_in_flight: int = 64
+    #: Requests a minute per system (average; 0 = no limit) and the burst allowed; beyond: 429.
+    rate_limit_per_minute: float = 1200.0
+    rate_limit_burst: int = 200
+    #: Seconds to wait for a database connection before answering 503.
+    db_acquire_timeout: float = 5.0
+    #: Retention: packages older than this are archived by `axis retention run` into archive_dir.
+    retention_days: float = 1825.0
+    archive_dir: Path = Path("var/archive")
+
+    # Security (issue 7)
+    #: CRL files (PEM or DER) issued by the trust anchors: a signer certificate they list is refused.
+    crl_files: tuple[Path, ...] = field(default_factory=tuple)
+    #: A package's timestamp may lie this far ahead of the axis's clock, and be this old (0: no age limit).
+    max_clock_skew_seconds: float = 600.0
+    max_package_age_days: float = 30.0
+    #: Serve HTTPS with this certificate (chain) and key; with a client CA, ask systems for client
+    #: certificates (optional, required per system: ``axis systems policy --require-client-cert``).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+
+    # National SDK compatibility (axis.vdxp: /vdxp/<operation>)
+    #: The key that seals the systems' SDK secrets (32 random bytes, base64); ``axis systems secret``
+    #: creates it when missing. Default: ``keys_dir/vdxp-secrets.key``.
+    vdxp_secret_key_file: Path | None = None
+    #: A signed XroadVnpt-timestamp may differ from the axis's clock by this much; within it, a
+    #: signature already used is refused (replay).
+    vdxp_timestamp_window_seconds: float = 300.0
+    #: What XroadVnpt-hash-header is the HMAC of: the XroadVnpt-sign-header text as sent
+    #: (``as_sent``), or the compact JSON rebuilt from it in XroadVnpt-sign-header-key order
+    #: (``canonical``).
+    vdxp_signed_text: str = "as_sent"
+    #: FAIL answers carry the error's HTTP status instead of 200 (the SDK reads ErrorCode).
+    vdxp_http_errors: bool = False
+    #: The spelling each operation uses when docId and docid arrive with different values, e.g.
+    #: ``getEdoc=docId,updateStatus=docid`` (without it such requests are refused, never guessed).
+    vdxp_docid_spelling: str = ""
+    #: Systems may register agencies, and retire them (deleteAgency), under the subtrees they serve.
+    vdxp_agency_changes: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,6 +106,26 @@ class Settings:
                 verify_workers=int(get("VERIFY_WORKERS", defaults.verify_workers)),
                 intake_prefetch=int(get("INTAKE_PREFETCH", defaults.intake_prefetch)),
                 ack_deadline_hours=float(get("ACK_DEADLINE_HOURS", defaults.ack_deadline_hours)),
+                max_intake_in_flight=int(get("MAX_INTAKE_IN_FLIGHT", defaults.max_intake_in_flight)),
+                rate_limit_per_minute=float(get("RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute)),
+                rate_limit_burst=int(get("RATE_LIMIT_BURST", defaults.rate_limit_burst)),
+                db_acquire_timeout=float(get("DB_ACQUIRE_TIMEOUT", defaults.db_acquire_timeout)),
+                retention_days=float(get("RETENTION_DAYS", defaults.retention_days)),
+                archive_dir=Path(get("ARCHIVE_DIR", defaults.archive_dir)),
+                crl_files=_paths(env.get("AXIS_CRL_FILES", "")),
+                max_clock_skew_seconds=float(get("MAX_CLOCK_SKEW_SECONDS", defaults.max_clock_skew_seconds)),
+                max_package_age_days=float(get("MAX_PACKAGE_AGE_DAYS", defaults.max_package_age_days)),
+                tls_cert=_path(env.get("AXIS_TLS_CERT", "")),
+                tls_key=_path(env.get("AXIS_TLS_KEY", "")),
+                tls_client_ca=_path(env.get("AXIS_TLS_CLIENT_CA", "")),
+                vdxp_secret_key_file=_path(env.get("AXIS_VDXP_SECRET_KEY_FILE", "")),
+                vdxp_timestamp_window_seconds=float(
+                    get("VDXP_TIMESTAMP_WINDOW_SECONDS", defaults.vdxp_timestamp_window_seconds)
+                ),
+                vdxp_signed_text=get("VDXP_SIGNED_TEXT", defaults.vdxp_signed_text).lower(),
+                vdxp_http_errors=_flag(get("VDXP_HTTP_ERRORS", "0")),
+                vdxp_docid_spelling=get("VDXP_DOCID_SPELLING", defaults.vdxp_docid_spelling),
+                vdxp_agency_changes=_flag(get("VDXP_AGENCY_CHANGES", "1")),
             )
         except ValueError as exc:
             raise AxisError("config.invalid", f"A numeric AXIS_* setting is not a number: {exc}") from None
@@ -81,6 +142,11 @@ class Settings:
         return self.keys_dir / "axis.pem"
 
     @property
+    def vdxp_key_path(self) -> Path:
+        """The key that seals SDK secrets (``AXIS_VDXP_SECRET_KEY_FILE``, else in ``keys_dir``)."""
+        return self.vdxp_secret_key_file or self.keys_dir / "vdxp-secrets.key"
+
+    @property
     def amqp_vhost(self) -> str:
         path = urlsplit(self.amqp_url).path
         return unquote(path[1:]) if len(path) > 1 else "/"
@@ -94,6 +160,18 @@ class Settings:
             raise AxisError("config.invalid", "AXIS_VERIFY_WORKERS must be 0 (on the event loop) or more.")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise AxisError("config.invalid", f"AXIS_LOG_LEVEL {self.log_level!r} is not a log level.")
+        if self.max_clock_skew_seconds < 0 or self.max_package_age_days < 0:
+            raise AxisError(
+                "config.invalid", "AXIS_MAX_CLOCK_SKEW_SECONDS and AXIS_MAX_PACKAGE_AGE_DAYS must be 0 or more."
+            )
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise AxisError("config.invalid", "AXIS_TLS_CERT and AXIS_TLS_KEY go together: set both or neither.")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise AxisError("config.invalid", "AXIS_TLS_CLIENT_CA needs AXIS_TLS_CERT and AXIS_TLS_KEY (HTTPS).")
+        if self.vdxp_timestamp_window_seconds <= 0:
+            raise AxisError("config.invalid", "AXIS_VDXP_TIMESTAMP_WINDOW_SECONDS must be more than 0.")
+        if self.vdxp_signed_text not in ("as_sent", "canonical"):
+            raise AxisError("config.invalid", "AXIS_VDXP_SIGNED_TEXT must be 'as_sent' or 'canonical'.")
 
     def redacted(self) -> dict[str, object]:
         """The settings as they may be logged: passwords in URLs replaced by ``***``."""
@@ -101,6 +179,19 @@ class Settings:
         for name in ("database_url", "amqp_url", "amqp_management_url"):
             values[name] = _redact_url(values[name])
         return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
+
+
+def _paths(text: str) -> tuple[Path, ...]:
+    """An os.pathsep-separated list of files (empty parts ignored)."""
+    return tuple(Path(p) for p in text.split(os.pathsep) if p)
+
+
+def _path(text: str) -> Path | None:
+    return Path(text) if text else None
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _redact_url(url: str) -> str:

@@ -103,6 +103,11 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "document.unknown": (404, "No such document for this system."),
     "receipt.unknown": (404, "No such receipt for this system."),
     "broker.unavailable": (503, "RabbitMQ is unavailable; try again later."),
+    # Operations (issue 7): backpressure, limits, retention
+    "intake.overloaded": (503, "Too many packages in flight in this axis process; retry after the given delay."),
+    "rate.limited": (429, "The system exceeds its request rate; retry after the given delay."),
+    "service.unavailable": (503, "A dependency (PostgreSQL) is unavailable or too slow; retry after the given delay."),
+    "package.archived": (410, "The package was archived by retention; its receipts and digest remain."),
     # Status lifecycle (axis.exchange.lifecycle)
     "status.backwards": (422, "The status goes below a step the recipient has already reached."),
     "status.repeated": (422, "Status 01, 03 or 06 was already sent for this recipient; it may not repeat."),
@@ -129,6 +134,16 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "http.method_not_allowed": (405, "The method is not allowed on this resource."),
     "http.bad_request": (400, "The request is malformed (parameters or JSON body)."),
     "internal": (500, "An internal error; the axis logged it with this request's id."),
+    # Security (issue 7)
+    "signature.certificate.revoked": (400, "The signer's certificate is on its CA's revocation list (CRL)."),
+    "intake.timestamp.future": (422, "The package's timestamp lies further in the future than the clock skew allows."),
+    "intake.timestamp.stale": (422, "The package's timestamp is older than the maximum package age."),
+    "auth.client_certificate.required": (403, "The system must present its TLS client certificate."),
+    "auth.client_certificate.mismatch": (403, "The TLS client certificate is not one registered for the system."),
+    "keys.foreign_certificate": (
+        400,
+        "The certificate was not issued by the development CA, so its CRL cannot list it.",
+    ),
     # RabbitMQ (axis.broker)
     "broker.management.unavailable": (
         503,
@@ -136,10 +151,42 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     ),
     "broker.management.refused": (502, "The RabbitMQ management API refused a request as malformed."),
     "broker.vhost.unknown": (500, "The RabbitMQ virtual host does not exist."),
+    # Web pages (axis.web)
+    "web.login.failed": (401, "The user name or the password is wrong."),
+    "web.login.locked": (429, "Too many failed log-ins: the account is locked for a while."),
+    "web.login.disabled": (403, "The web user is disabled."),
+    "web.session.required": (401, "The page needs a logged-in user."),
+    "web.forbidden": (403, "The logged-in user's role may not use this page."),
+    "web.csrf": (403, "The form's CSRF token is missing or does not match the session (reload the page)."),
+    "web.password.weak": (422, "The new password is too short, too long, or equal to the user name."),
+    "web.user.unknown": (404, "No web user has this user name."),
+    "web.user.exists": (409, "A web user with this user name already exists."),
+    "web.user.invalid": (422, "The web user's name, role or system is invalid."),
+    "web.import.stale": (409, "The registry changed since the dry run; review the new diff and confirm again."),
     # Command line and configuration
     "cli.file_not_found": (400, "The file named on the command line does not exist."),
     "config.invalid": (500, "A setting from the environment is invalid."),
     "keys.missing": (400, "A key or certificate file named by the command does not exist."),
+    # National SDK compatibility (axis.vdxp)
+    "vdxp.operation.unknown": (404, "No such operation of the national SDK's interface under /vdxp/."),
+    "vdxp.auth.missing": (401, "A required XroadVnpt-* header (systemid, timestamp, sign-header…) is missing."),
+    "vdxp.signature.malformed": (
+        401,
+        "XroadVnpt-sign-header is not a JSON object of the names listed in XroadVnpt-sign-header-key.",
+    ),
+    "vdxp.signature.invalid": (401, "XroadVnpt-hash-header is not the HMAC of the signed headers with the secret."),
+    "vdxp.signature.altered": (401, "A header sent differs from its signed value, or a signed header is missing."),
+    "vdxp.timestamp.invalid": (401, "The signed timestamp is unreadable or outside the accepted window."),
+    "vdxp.signature.replayed": (401, "This signature was already used: a request cannot be sent twice."),
+    "vdxp.param.missing": (400, "A parameter the operation needs is missing."),
+    "vdxp.param.invalid": (400, "A parameter's value is not one the operation accepts."),
+    "vdxp.param.unsigned": (400, "A parameter the operation uses is not among the signed headers."),
+    "vdxp.param.ambiguous": (400, "The docId and docid headers carry different values and no spelling is preferred."),
+    "vdxp.hash_file.mismatch": (400, "No body sent matches XroadVnpt-hash-file (the SHA-256 of the file)."),
+    "vdxp.update.conflict": (409, "updateStatus contradicts the delivery's state (done after fail, fail after done)."),
+    "vdxp.agency.not_served": (403, "The agency is outside the subtrees the system serves, or is a binding's root."),
+    "vdxp.agency.changes_disabled": (403, "This axis does not let systems register or delete agencies."),
+    "vdxp.key.missing": (500, "The axis has no key to open SDK secrets (AXIS_VDXP_SECRET_KEY_FILE)."),
 }
 
 

@@ -22,159 +22,37 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 from signxml import SignatureConfiguration, XMLVerifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import builders
+import cluster as cluster_module
+from cluster import Cluster, Sim
 
-from axis import pki
-from axis.broker.management import AmqpGrant, Management
 from axis.client import AxisClient, Mailbox
-from axis.config import Settings
 from axis.edxml import build, sign
 from axis.edxml import model as m
-from axis.registry import agencies, systems
-from axis.store import db
-from axis.store.migrate import migrate
-
-
-@dataclass
-class Sim:
-    """One simulated system: its agency, signing identity, token, and how it receives."""
-
-    system_id: str
-    code: str
-    identity: pki.Identity
-    amqp: bool
-    token: str = ""
-    grant: AmqpGrant | None = None
-
-
-@dataclass
-class Env:
-    settings: Settings
-    vhost: str
-    database: str
-    keys: Path
-    ca: pki.Identity
-    sims: list[Sim] = field(default_factory=list)
-    base_url: str = ""
-
 
 VERIFY_WORKERS = 1
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-async def setup(systems_count: int, keys: Path) -> Env:
-    base = Settings.from_env()
-    database = f"axis_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    vhost = f"axis-bench-{uuid.uuid4().hex[:8]}"
-    url = db.with_database(base.database_url, database)
-    await db.ensure_database(url)
-    async with Management(base.amqp_management_url) as management:
-        await management.create_vhost(vhost)
-        await management.set_permissions(vhost, "guest", ".*", ".*", ".*")
-    ca = pki.new_ca("Bench CA")
-    pki.save(ca, keys, "ca")
-    pki.save(pki.issue(ca, None, "Trục liên thông (bench)", key_type="ec"), keys, "axis")
-    settings = Settings(
-        database_url=url,
-        amqp_url=base.amqp_url.rstrip("/") + "/" + vhost,
-        amqp_management_url=base.amqp_management_url,
-        http_port=free_port(),
-        keys_dir=keys,
-        trust_anchors=(keys / "ca.pem",),
+async def setup(systems_count: int, keys: Path) -> Cluster:
+    return await cluster_module.create(
+        systems_count, keys, prefix="axis_bench", AXIS_VERIFY_WORKERS=str(VERIFY_WORKERS)
     )
-    env = Env(settings, vhost, database, keys, ca)
-    conn = await db.connect(url)
-    try:
-        await migrate(conn)
-        async with conn.transaction():
-            for i in range(1, systems_count + 1):
-                code = f"000.00.00.H{i:02d}"
-                sim = Sim(f"sys-{i:02d}", code, pki.issue(ca, code, f"UBND tỉnh mô phỏng {i}"), amqp=i % 2 == 0)
-                await agencies.add(conn, "bench", code, f"UBND tỉnh mô phỏng {i}")
-                await systems.add(
-                    conn,
-                    "bench",
-                    sim.system_id,
-                    f"Hệ thống {i}",
-                    delivery_http=not sim.amqp,
-                    delivery_amqp=sim.amqp,
-                )
-                await systems.bind(conn, "bench", sim.system_id, code)
-                await systems.add_certificate(conn, "bench", sim.system_id, pki.cert_pem(sim.identity.certificate))
-                _, sim.token = await systems.issue_token(conn, "bench", sim.system_id)
-                env.sims.append(sim)
-    finally:
-        await conn.close()
-    async with Management(base.amqp_management_url) as management:
-        for sim in env.sims:
-            if sim.amqp:
-                sim.grant = await management.grant_system(vhost, sim.system_id)
-    env.base_url = f"http://127.0.0.1:{settings.http_port}"
-    return env
 
 
-async def teardown(env: Env) -> None:
-    async with Management(env.settings.amqp_management_url) as management:
-        for sim in env.sims:
-            if sim.amqp:
-                await management.revoke_system(env.vhost, sim.system_id)
-        await management.delete_vhost(env.vhost)
-    admin = await db.connect(db.with_database(env.settings.database_url, "postgres"))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{env.database}" WITH (FORCE)')
-    await admin.close()
-
-
-def start_axis(env: Env, processes: int) -> list[subprocess.Popen[bytes]]:
-    environment = {
-        **os.environ,
-        "AXIS_DATABASE_URL": env.settings.database_url,
-        "AXIS_AMQP_URL": env.settings.amqp_url,
-        "AXIS_AMQP_MANAGEMENT_URL": env.settings.amqp_management_url,
-        "AXIS_HTTP_PORT": str(env.settings.http_port),
-        "AXIS_KEYS_DIR": str(env.keys),
-        "AXIS_LOG_LEVEL": "warning",
-        "AXIS_VERIFY_WORKERS": str(VERIFY_WORKERS),
-    }
-    return [
-        subprocess.Popen([sys.executable, "-m", "axis", "serve"], env=environment, stderr=subprocess.DEVNULL)
-        for _ in range(processes)
-    ]
-
-
-async def wait_ready(env: Env, processes: list[subprocess.Popen[bytes]]) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            if any(p.poll() is not None for p in processes):
-                raise SystemExit("an axis process exited during start-up")
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(env.base_url + "/readyz") as response:
-                    if response.status == 200:
-                        return
-            await asyncio.sleep(0.1)
-    raise SystemExit("the axis did not become ready")
+def start_axis(cluster: Cluster, processes: int) -> list[subprocess.Popen[bytes]]:
+    return [cluster.start_process() for _ in range(processes)]
 
 
 def peak_memory_mb(pid: int) -> float:
@@ -225,7 +103,7 @@ class Tally:
         return [at - self.submitted_at[pid] for pid, at in self.acked_at if pid in self.submitted_at]
 
 
-async def http_receiver(env: Env, sim: Sim, tally: Tally) -> None:
+async def http_receiver(env: Cluster, sim: Sim, tally: Tally) -> None:
     async with AxisClient(env.base_url, sim.token) as client:
         while not tally.done.is_set():
             items = await client.inbox(limit=200, only="package")
@@ -237,9 +115,9 @@ async def http_receiver(env: Env, sim: Sim, tally: Tally) -> None:
                 await asyncio.sleep(0.05)
 
 
-async def amqp_receiver(env: Env, sim: Sim, tally: Tally) -> None:
+async def amqp_receiver(env: Cluster, sim: Sim, tally: Tally) -> None:
     assert sim.grant is not None
-    url = env.settings.amqp_url.replace("guest:guest", f"{sim.grant.username}:{sim.grant.password}", 1)
+    url = sim.amqp_url(env.settings)
     async with (
         Mailbox(url, sim.system_id, sim.grant.username) as mailbox,
         AxisClient(env.base_url, sim.token) as client,
@@ -252,7 +130,7 @@ async def amqp_receiver(env: Env, sim: Sim, tally: Tally) -> None:
                 return
 
 
-async def sender(env: Env, sim: Sim, packages: list[bytes], tally: Tally, concurrency: int) -> None:
+async def sender(env: Cluster, sim: Sim, packages: list[bytes], tally: Tally, concurrency: int) -> None:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for data in packages:
         queue.put_nowait(data)
@@ -268,7 +146,7 @@ async def sender(env: Env, sim: Sim, packages: list[bytes], tally: Tally, concur
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
 
 
-async def load(env: Env, documents: int, concurrency: int) -> tuple[float, Tally, list[bytes]]:
+async def load(env: Cluster, documents: int, concurrency: int) -> tuple[float, Tally, list[bytes]]:
     rng = random.Random(5)
     per_sender: dict[str, list[bytes]] = {}
     everything: list[bytes] = []
@@ -312,16 +190,13 @@ async def main_load(args: argparse.Namespace) -> None:
         env = await setup(args.systems, Path(tmp) / "keys")
         processes = start_axis(env, args.processes)
         try:
-            await wait_ready(env, processes)
+            await env.wait_ready()
             elapsed, tally, packages = await load(env, args.documents, args.concurrency)
             peaks = [peak_memory_mb(p.pid) for p in processes]
         finally:
-            for p in processes:
-                p.terminate()
-            for p in processes:
-                p.wait(timeout=60)
+            env.stop_all()
         bare = bare_verification_rate(packages, env.keys / "ca.pem")
-        await teardown(env)
+        await cluster_module.destroy(env)
     packages_per_second = len(packages) / elapsed
     latencies = sorted(tally.latencies)
     size = sum(len(p) for p in packages) / len(packages)
@@ -347,7 +222,7 @@ async def main_large(args: argparse.Namespace) -> None:
         env = await setup(3, Path(tmp) / "keys")
         processes = start_axis(env, 1)
         try:
-            await wait_ready(env, processes)
+            await env.wait_ready()
             pid = processes[0].pid
             parts = 5
             attachments = tuple(
@@ -375,10 +250,8 @@ async def main_large(args: argparse.Namespace) -> None:
             total = time.perf_counter() - started
             peak = peak_memory_mb(pid)
         finally:
-            for p in processes:
-                p.terminate()
-                p.wait(timeout=60)
-        await teardown(env)
+            env.stop_all()
+        await cluster_module.destroy(env)
     size_mb = len(data) / 1024 / 1024
     print(f"package         {size_mb:.1f} MB ({parts} base64 attachments), to 1 HTTP and 1 AMQP recipient")
     print(
@@ -403,7 +276,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="axis processes sharing the port")
     parser.add_argument("--large", action="store_true", help="one ~50 MB package instead of the load run")
     parser.add_argument("--size-mb", type=int, default=50)
-    parser.add_argument("--verify-workers", type=int, default=2, help="AXIS_VERIFY_WORKERS of each axis process")
+    parser.add_argument("--verify-workers", type=int, default=1, help="AXIS_VERIFY_WORKERS of each axis process")
     args = parser.parse_args()
     global VERIFY_WORKERS
     VERIFY_WORKERS = args.verify_workers

@@ -83,7 +83,7 @@ class IntakeConsumer:
         except AxisError as refusal:
             log.info("intake.amqp.refused", system=system_id, code=refusal.code, message_id=message.message_id)
             await self._refuse(system_id, message, refusal)
-        except (BrokerUnavailable, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (BrokerUnavailable, OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("intake.amqp.retry", system=system_id, error=repr(exc))
             await asyncio.sleep(1.0)
             await message.nack(requeue=True)

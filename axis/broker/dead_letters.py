@@ -79,7 +79,7 @@ class DeadLetters:
                     system_id,
                     reason,
                 )
-        except (OSError, asyncpg.PostgresError) as exc:
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("dead_letter.retry", error=repr(exc))
             await message.nack(requeue=True)
             return

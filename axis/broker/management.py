@@ -205,6 +205,16 @@ class Management:
         unacked = answer.get("messages_unacknowledged", 0)
         return int(ready or 0) + int(unacked or 0)
 
+    async def queue_depths(self, vhost: str) -> dict[str, int]:
+        """Every queue of the vhost with its messages (ready + unacknowledged), for metrics."""
+        answer = await self._call(
+            "GET", f"queues/{_segment(vhost)}?columns=name,messages_ready,messages_unacknowledged"
+        )
+        return {
+            q["name"]: int(q.get("messages_ready") or 0) + int(q.get("messages_unacknowledged") or 0)
+            for q in answer or []
+        }
+
     async def queue_info(self, vhost: str, queue: str) -> dict[str, Any] | None:
         """The management API's view of a queue (statistics, effective policy); None when missing."""
         answer: dict[str, Any] | None = await self._call(

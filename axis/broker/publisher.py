@@ -68,7 +68,10 @@ class Broker:
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        """Whether RabbitMQ is reachable right now (a robust connection stays "open" while it
+        reconnects; its ``connected`` event tells the truth)."""
+        connection = self._connection
+        return connection is not None and not connection.is_closed and connection.connected.is_set()
 
     async def _open_channel(self) -> None:
         self._channel = await self.connection.channel(publisher_confirms=True)

@@ -24,7 +24,8 @@ log = structlog.get_logger("axis.relay")
 async def _load(conn: Conn, kind: str, message_id: str, system_id: str) -> Outgoing | None:
     if kind == "package":
         row = await conn.fetchrow(
-            "SELECT body, kind, document_id, sender_code, sender_system FROM packages WHERE id = $1::uuid",
+            "SELECT body, kind, document_id, sender_code, sender_system FROM packages"
+            " WHERE id = $1::uuid AND archived_at IS NULL",
             message_id,
         )
         if row is None:
@@ -155,7 +156,7 @@ class OutboxRelay:
             try:
                 while await self.drain_due() == self._batch:
                     pass
-            except (OSError, asyncpg.PostgresError) as exc:
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("relay.round_failed", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._interval):

@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from axis import __version__
-from axis.cli import admin, agencies, db, demo, exchange, keys, package, systems
+from axis.cli import admin, agencies, audit, db, demo, exchange, keys, package, retention, systems, users
 from axis.errors import AxisError
 
-_COMMANDS = (db, agencies, systems, admin, keys, package, exchange, demo)
+_COMMANDS = (db, agencies, systems, admin, users, audit, retention, keys, package, exchange, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 
 from axis import pki
 from axis.config import Settings
+from axis.edxml import revocation
 from axis.edxml.trust import Signer
+from axis.errors import AxisError
 
 
 def register(sub: Any) -> None:
@@ -34,6 +39,19 @@ def register(sub: Any) -> None:
     show = keys_sub.add_parser("show", help="print who a certificate file says its holder is")
     show.add_argument("certificate", type=Path)
     show.set_defaults(handler=_show)
+
+    revoke = keys_sub.add_parser(
+        "revoke", help="put certificates on the development CA's revocation list (writes DIR/ca.crl.pem)"
+    )
+    revoke.add_argument(
+        "certificates", nargs="*", type=Path, help="PEM certificates issued by the CA (none: re-issue the CRL)"
+    )
+    revoke.add_argument("--dir", type=Path, default=default_dir)
+    revoke.add_argument("--days", type=int, default=30, help="days until the CRL's nextUpdate (default 30)")
+    revoke.add_argument(
+        "--out", type=Path, help="the CRL file (default DIR/ca.crl.pem); entries already in it are kept"
+    )
+    revoke.set_defaults(handler=_revoke)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -66,6 +84,38 @@ def _issue(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     for cert in x509.load_pem_x509_certificates(args.certificate.read_bytes()):
         _print_signer(cert)
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    """Add the certificates' serial numbers to the CA's CRL (keeping those already listed) and
+    sign it anew: a development stand-in for a real CA's CRL, for AXIS_CRL_FILES."""
+    ca = pki.load(args.dir / "ca.key.pem", args.dir / "ca.pem")
+    out: Path = args.out or args.dir / "ca.crl.pem"
+    listed: dict[int, dt.datetime] = {}
+    if out.exists():
+        for crl in revocation.Revocations.verified(revocation.load_files([out]), [ca.certificate]).crls:
+            listed.update({entry.serial_number: entry.revocation_date_utc for entry in crl})
+    now = dt.datetime.now(dt.UTC)
+    for path in args.certificates:
+        try:
+            certs = x509.load_pem_x509_certificates(path.read_bytes())
+        except FileNotFoundError:
+            raise AxisError("cli.file_not_found", f"{path} does not exist.") from None
+        cert = certs[0]  # the file's first certificate; any after it are its chain
+        try:
+            cert.verify_directly_issued_by(ca.certificate)
+        except (ValueError, TypeError, InvalidSignature):
+            raise AxisError(
+                "keys.foreign_certificate", f"{path} was not issued by the CA in {args.dir}; its CRL cannot revoke it."
+            ) from None
+        listed.setdefault(cert.serial_number, now)
+        print(f"revoked:     {format(cert.serial_number, 'x')}  {cert.subject.rfc4514_string()}")
+    crl = revocation.issue(ca.certificate, ca.key, listed, days=args.days, now=now)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    print(f"CRL:         {out} ({len(listed)} revoked, next update {now + dt.timedelta(days=args.days):%Y-%m-%d})")
+    print(f"use it with: AXIS_CRL_FILES={out}")
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from axis.config import Settings
 from axis.errors import AxisError
 from axis.registry import systems
 from axis.store.db import Conn
+from axis.vdxp.secret import SecretBox
 
 
 def register(sub: Any) -> None:
@@ -69,11 +72,29 @@ def register(sub: Any) -> None:
     grant.add_argument("--password", help="set this password instead of generating one")
     grant.set_defaults(handler=_grant_amqp)
 
+    secret = actions.add_parser(
+        "secret", help="issue the secret for the national SDK's interface /vdxp/ (shown once; replaces the last)"
+    )
+    secret.add_argument("id")
+    secret.add_argument(
+        "--keep-previous-hours",
+        type=float,
+        default=0.0,
+        help="the secret it replaces keeps working this long (time to reconfigure the SDK)",
+    )
+    secret.set_defaults(handler=_secret)
+
     policy = actions.add_parser("policy", help="signature policy: strict, or legacy relaxations")
     policy.add_argument("id")
     policy.add_argument("--legacy-sha1", action=argparse.BooleanOptionalAction, default=None)
     policy.add_argument("--allow-unsigned", action=argparse.BooleanOptionalAction, default=None)
     policy.add_argument("--status", choices=("active", "disabled"))
+    policy.add_argument(
+        "--require-client-cert",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="requests must come over mutual TLS with one of the system's registered certificates",
+    )
     policy.set_defaults(handler=_policy)
 
 
@@ -98,6 +119,7 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  contact:   {system.contact or '-'}")
         print(f"  delivery:  {', '.join(modes)}")
         print(f"  signature: {system.policy.name}")
+        print(f"  mTLS:      {'client certificate required' if system.require_client_certificate else 'optional'}")
         for code in await systems.bindings(conn, args.id):
             print(f"  serves     {code} and below")
         for c in await systems.certificates(conn, args.id):
@@ -186,12 +208,41 @@ def _policy(args: argparse.Namespace) -> int:
         settings["allow_unsigned"] = args.allow_unsigned
     if args.status is not None:
         settings["status"] = args.status
+    if args.require_client_cert is not None:
+        settings["require_client_certificate"] = args.require_client_cert
 
     async def action(conn: Conn) -> None:
         system = await systems.update(conn, runtime.actor(), args.id, **settings)
-        print(f"{system.id}: signature policy {system.policy.name}, {system.status.value}")
+        mtls = ", client certificate required" if system.require_client_certificate else ""
+        print(f"{system.id}: signature policy {system.policy.name}, {system.status.value}{mtls}")
 
     runtime.run(runtime.transaction(action))
+    return 0
+
+
+def _secret(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    box, created = SecretBox.load_or_create(settings.vdxp_key_path)
+    keep = dt.timedelta(hours=args.keep_previous_hours)
+
+    async def action(conn: Conn) -> tuple[int, str]:
+        return await systems.issue_sdk_secret(
+            conn, runtime.actor(), args.id, box.seal, box.key_id, previous_valid_for=keep
+        )
+
+    secret_id, secret = runtime.run(runtime.transaction(action), settings)
+    if created:
+        print(
+            f"(created {settings.vdxp_key_path}, the key that seals SDK secrets: every axis process needs "
+            "this file, or AXIS_VDXP_SECRET_KEY_FILE pointing at a copy)",
+            file=sys.stderr,
+        )
+    print(secret)
+    print(
+        f"(SDK secret #{secret_id} for {args.id}; it is shown only now. Configure the SDK with systemid "
+        f"{args.id}, this secret, and the axis's /vdxp/ endpoint.)",
+        flush=True,
+    )
     return 0
 
 

@@ -182,6 +182,8 @@ def verify_tree(
         raise SignatureError(
             "signature.reference.not_whole_document", "The verified content is not the whole edXML package."
         )
+    if trust.revocations:
+        _check_revocation(trust, (verifier.leaf, *chain))
     return SignatureCheck(
         signed_root=signed_root,
         signer=Signer.from_certificate(verifier.leaf),
@@ -189,6 +191,23 @@ def verify_tree(
         signature_method=method.value,
         digest_method=digest.value,
     )
+
+
+def _check_revocation(trust: TrustAnchors, chain: Sequence[x509.Certificate]) -> None:
+    """After signxml accepted the signature: neither the signer's certificate nor a CA certificate
+    the signature carries may be on its issuer's CRL (``AXIS_CRL_FILES``)."""
+    for cert in chain:
+        revoked = trust.revocations.revoked(cert)
+        if revoked is not None:
+            raise SignatureError(
+                "signature.certificate.revoked",
+                f"Certificate {cert.subject.rfc4514_string()} (serial {revoked.serial}) was revoked by "
+                f"{revoked.issuer} on {revoked.revoked_at:%Y-%m-%d %H:%M} UTC.",
+                subject=cert.subject.rfc4514_string(),
+                serial=revoked.serial,
+                issuer=revoked.issuer,
+                revoked_at=revoked.revoked_at.isoformat(),
+            )
 
 
 def locate(root: etree._Element) -> etree._Element | None:
@@ -279,8 +298,13 @@ def certificates(signature: etree._Element) -> list[x509.Certificate]:
 def _certificate(body: str) -> x509.Certificate:
     """Parse one X509Certificate value; cached because agencies reuse one certificate for years."""
     try:
-        return x509.load_der_x509_certificate(base64.b64decode(body, validate=True))
-    except (ValueError, binascii.Error) as exc:
+        cert = x509.load_der_x509_certificate(base64.b64decode(body, validate=True))
+        # cryptography decodes names lazily: decode them now, so that a malformed subject is this
+        # refusal rather than a ValueError in whatever reads it later (found by fuzzing).
+        cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+        return cert
+    except (ValueError, binascii.Error, x509.InvalidVersion) as exc:
         raise SignatureError("signature.certificate.malformed", f"A certificate cannot be read: {exc}") from None
 
 

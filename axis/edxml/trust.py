@@ -18,6 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
+from axis.edxml import revocation
+from axis.edxml.revocation import Revocations
 from axis.errors import AxisError
 
 _AGENCY_CODE = re.compile(r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}")
@@ -25,32 +27,37 @@ _AGENCY_CODE = re.compile(r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}")
 
 @dataclass(frozen=True)
 class TrustAnchors:
-    """The CA certificates a signer's chain must end in. Built once; the store is reused per call."""
+    """The CA certificates a signer's chain must end in, and the CRLs of those CAs (each verified
+    against its issuer among the anchors). Built once; the store is reused per call."""
 
     certificates: tuple[x509.Certificate, ...]
+    crls: tuple[x509.CertificateRevocationList, ...] = field(default=(), hash=False)  # CRLs are unhashable
     store: x509.verification.Store = field(init=False, repr=False, compare=False)
+    revocations: Revocations = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.certificates:
             raise AxisError("config.invalid", "At least one trust anchor certificate is needed.")
         object.__setattr__(self, "store", x509.verification.Store(list(self.certificates)))
+        object.__setattr__(self, "revocations", Revocations.verified(self.crls, self.certificates))
 
     @classmethod
-    def from_pem(cls, *pems: bytes) -> TrustAnchors:
+    def from_pem(cls, *pems: bytes, crls: Iterable[x509.CertificateRevocationList] = ()) -> TrustAnchors:
         certs: list[x509.Certificate] = []
         for pem in pems:
             certs.extend(x509.load_pem_x509_certificates(pem))
-        return cls(tuple(certs))
+        return cls(tuple(certs), tuple(crls))
 
     @classmethod
-    def from_files(cls, paths: Iterable[str | Path]) -> TrustAnchors:
+    def from_files(cls, paths: Iterable[str | Path], crl_files: Iterable[str | Path] = ()) -> TrustAnchors:
+        """Anchors from PEM files; ``crl_files`` (PEM or DER) must each be signed by one of them."""
         pems = []
         for path in paths:
             try:
                 pems.append(Path(path).read_bytes())
             except FileNotFoundError:
                 raise AxisError("keys.missing", f"Trust anchor file {path} does not exist.") from None
-        return cls.from_pem(*pems)
+        return cls.from_pem(*pems, crls=revocation.load_files(crl_files))
 
 
 @dataclass(frozen=True, slots=True)

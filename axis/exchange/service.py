@@ -14,12 +14,13 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
 import structlog
 
-from axis import pki, receipts
+from axis import pki, receipts, retention
 from axis.broker.publisher import Outgoing
 from axis.broker.relay import OutboxRelay
 from axis.edxml import codec
@@ -27,8 +28,9 @@ from axis.edxml import model as m
 from axis.edxml.trust import TrustAnchors
 from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
-from axis.exchange import context, flows, inbox, store
+from axis.exchange import context, flows, freshness, inbox, store
 from axis.exchange.admission import Admission, admit, authorize, dedupe_key, digest_of
+from axis.exchange.freshness import Window
 from axis.registry.cache import RegistryCache
 from axis.registry.model import System
 from axis.store.db import Conn
@@ -57,6 +59,9 @@ class Exchange:
         identity: pki.Identity,
         limits: Limits,
         executor: Executor | None,
+        acquire_timeout: float = 5.0,
+        archive_dir: Path | None = None,
+        timestamps: Window | None = None,
     ) -> None:
         self._pool = pool
         self._registry = registry
@@ -65,6 +70,9 @@ class Exchange:
         self._identity = identity
         self._limits = limits
         self._executor = executor
+        self._archive_dir = archive_dir
+        self._timestamps = timestamps or Window()  # AXIS_MAX_CLOCK_SKEW_SECONDS, AXIS_MAX_PACKAGE_AGE_DAYS
+        self._acquire_timeout = acquire_timeout  # a database too slow to lend a connection: 503, not a queue
 
     async def _off_loop(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self._executor is None:  # AXIS_VERIFY_WORKERS=0: on the loop (fewer threads fighting for the GIL)
@@ -91,10 +99,12 @@ class Exchange:
         package = verified.package
         resolver = self._registry.resolver
         authorize(verified, caller, resolver)  # before any look-up, so that refusals leak nothing
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
             repeated = await self._repeated(conn, caller, package, digest_of(data))
             if repeated is not None:
                 return repeated
+            # A new package (a repeat of the same bytes was answered above): its time must be believable.
+            freshness.check(package, dt.datetime.now(dt.UTC), self._timestamps)
             async with conn.transaction():
                 contexts = await context.load(conn, flows.concerned(package))
                 plan = flows.plan(package, contexts)
@@ -263,13 +273,23 @@ class Exchange:
     # --- fetch and acknowledge ----------------------------------------------------------------------
 
     async def fetch(self, caller: System, package_id: str) -> bytes:
-        async with self._pool.acquire() as conn:
-            return await store.fetch_body(conn, package_id, caller.id)
+        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+            fetched = await store.fetch_body(conn, package_id, caller.id)
+        if fetched.archive_path is None:
+            return fetched.body
+        path = (self._archive_dir or Path("var/archive")) / fetched.archive_path
+        if not path.exists():
+            raise AxisError(
+                "package.archived",
+                f"Package {package_id} was archived and its file is not available here.",
+                archive_path=fetched.archive_path,
+            )
+        return await asyncio.to_thread(retention.read_archive, path, fetched.digest)
 
     async def acknowledge(self, caller: System, package_id: str) -> dict[str, Any]:
         """The recipient system has the package: the delivery is done and the sender gets a receipt."""
         pid = store.package_uuid(package_id)
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction():
             delivery, receipt = await self._delivered(conn, pid, caller.id, how="http ack")
         if receipt is not None:
             await self._publish([receipt])
@@ -335,5 +355,5 @@ class Exchange:
             return
         try:
             await self._relay.publish_now(wanted)
-        except (OSError, asyncpg.PostgresError) as exc:
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("publish.deferred", error=str(exc), messages=len(wanted))

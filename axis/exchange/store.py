@@ -184,13 +184,20 @@ async def visible_package(conn: Conn, package_id: str, system_id: str) -> Stored
     return _stored(row)
 
 
-async def fetch_body(conn: Conn, package_id: str, system_id: str) -> bytes:
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    body: bytes
+    digest: str
+    archive_path: str | None  # set when retention moved the bytes to a file
+
+
+async def fetch_body(conn: Conn, package_id: str, system_id: str) -> Fetched:
     """The bytes of a package the system may see; for a recipient, the first download is recorded.
     One statement: visibility, bytes, ``fetched_at`` and its event."""
     pid = package_uuid(package_id)
-    body: bytes | None = await conn.fetchval(
+    row = await conn.fetchrow(
         """WITH p AS (
-               SELECT id, body, document_id FROM packages p
+               SELECT id, body, document_id, digest, archive_path FROM packages p
                 WHERE id = $1 AND (sender_system = $2 OR EXISTS (
                       SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $2))),
            f AS (
@@ -200,13 +207,13 @@ async def fetch_body(conn: Conn, package_id: str, system_id: str) -> bytes:
            e AS (
                INSERT INTO events (document_id, package_id, kind, system_id)
                SELECT p.document_id, p.id, 'fetched', $2 FROM p, f)
-           SELECT body FROM p""",
+           SELECT body, digest, archive_path FROM p""",
         pid,
         system_id,
     )
-    if body is None:
+    if row is None:
         raise AxisError("package.unknown", f"No package {package_id!r} for this system.", package_id=package_id)
-    return body
+    return Fetched(row["body"], row["digest"], row["archive_path"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 import structlog
 from aiohttp import web
 
@@ -24,7 +25,21 @@ REQUEST_ID = "X-Request-Id"
 def error_response(error: AxisError, request_id: str) -> web.Response:
     body = error.as_dict()
     body["error"]["request_id"] = request_id
-    return web.json_response(body, status=error.http_status, headers={REQUEST_ID: request_id})
+    headers = {REQUEST_ID: request_id}
+    if "retry_after" in error.details:
+        headers["Retry-After"] = str(error.details["retry_after"])
+    return web.json_response(body, status=error.http_status, headers=headers)
+
+
+#: A dependency that is down or too slow is the caller's "try again later", not a bug.
+_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 _HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 400: "http.bad_request"}
@@ -44,6 +59,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if code is None:
             raise
         return error_response(AxisError(code, exc.reason or code), request_id)
+    except _UNAVAILABLE as exc:
+        log.warning("request.unavailable", path=request.path, method=request.method, error=repr(exc))
+        unavailable = AxisError("service.unavailable", "The axis cannot reach its database right now.", retry_after=5)
+        return error_response(unavailable, request_id)
     except Exception:  # the one catch-all: a bug must not become a stack trace for the caller
         log.exception("request.failed", path=request.path, method=request.method)
         return error_response(AxisError("internal", "An internal error occurred."), request_id)

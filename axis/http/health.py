@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncpg
+import structlog
 from aiohttp import web
 
+from axis.broker.management import Management
+from axis.errors import AxisError
 from axis.http.context import axis_of
+from axis.metrics import CONTENT_TYPE
 
 routes = web.RouteTableDef()
+log = structlog.get_logger("axis.http.health")
 
 
 @routes.get("/healthz")
@@ -23,9 +28,29 @@ async def readyz(request: web.Request) -> web.Response:
         async with axis.pool.acquire(timeout=2.0) as conn:
             await conn.fetchval("SELECT 1", timeout=2.0)
         checks["postgresql"] = "ok"
-    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         checks["postgresql"] = f"down: {exc.__class__.__name__}"
     checks["rabbitmq"] = "ok" if axis.broker.connected else "down"
     checks["registry"] = f"version {axis.registry.snapshot.version}"
     ready = all(v == "ok" for k, v in checks.items() if k != "registry")
     return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text. Gauges of shared state are read now; a dependency that does not answer
+    leaves its gauges as they were (and /readyz says why)."""
+    axis = axis_of(request)
+    try:
+        async with axis.pool.acquire(timeout=2.0) as conn:
+            await axis.metrics.refresh_from_database(conn)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        log.warning("metrics.database_unavailable", error=repr(exc))
+    try:
+        async with Management(axis.settings.amqp_management_url) as management:
+            for queue, depth in (await management.queue_depths(axis.settings.amqp_vhost)).items():
+                axis.metrics.queue_messages.labels(queue).set(depth)
+    except AxisError as exc:
+        log.warning("metrics.broker_unavailable", code=exc.code)
+    axis.metrics.registry_version.set(axis.registry.snapshot.version)
+    return web.Response(body=axis.metrics.render(), headers={"Content-Type": CONTENT_TYPE})

@@ -38,12 +38,16 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
 
 @routes.post("/api/v1/packages")
 async def submit(request: web.Request) -> web.Response:
-    axis, system = caller(request)
-    data = await read_limited(request, axis.settings.max_package_bytes)
-    answer = await axis.exchange.submit(system, data, via="http")
-    return web.json_response(
-        answer.body, status=answer.status, headers={"Location": f"/api/v1/packages/{answer.package_id}"}
-    )
+    axis = axis_of(request)
+    with axis.metrics.intake("http"):
+        axis, system = caller(request)
+        async with axis.intake_gate.enter():
+            data = await read_limited(request, axis.settings.max_package_bytes)
+            answer = await axis.exchange.submit(system, data, via="http")
+    if answer.status == 202:
+        axis.metrics.accepted.labels(answer.body["kind"], "http").inc()
+    location = {"Location": f"/api/v1/packages/{answer.package_id}"}
+    return web.json_response(answer.body, status=answer.status, headers=location)
 
 
 @routes.get("/api/v1/inbox")

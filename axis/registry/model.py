@@ -50,6 +50,8 @@ class System:
     allow_sha1: bool = False
     allow_unsigned: bool = False
     status: SystemStatus = SystemStatus.ACTIVE
+    #: Requests must come over mutual TLS with one of the system's registered certificates.
+    require_client_certificate: bool = False
 
     @property
     def policy(self) -> SignaturePolicy:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,8 +22,21 @@ from axis.registry.model import Certificate, System, SystemStatus
 from axis.store.db import Conn
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_COLUMNS = "id, name, contact, delivery_http, delivery_amqp, allow_sha1, allow_unsigned, status"
-_SETTABLE = frozenset({"name", "contact", "delivery_http", "delivery_amqp", "allow_sha1", "allow_unsigned", "status"})
+_COLUMNS = (
+    "id, name, contact, delivery_http, delivery_amqp, allow_sha1, allow_unsigned, status, require_client_certificate"
+)
+_SETTABLE = frozenset(
+    {
+        "name",
+        "contact",
+        "delivery_http",
+        "delivery_amqp",
+        "allow_sha1",
+        "allow_unsigned",
+        "status",
+        "require_client_certificate",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +59,7 @@ def from_row(row: asyncpg.Record) -> System:
         allow_sha1=row["allow_sha1"],
         allow_unsigned=row["allow_unsigned"],
         status=SystemStatus(row["status"]),
+        require_client_certificate=row["require_client_certificate"],
     )
 
 
@@ -86,7 +100,7 @@ async def add(conn: Conn, actor: str, system_id: str, name: str, **settings: Any
         )
     system = _with(System(system_id, name.strip()), settings)
     inserted = await conn.fetchval(
-        f"""INSERT INTO systems ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        f"""INSERT INTO systems ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT (id) DO NOTHING RETURNING id""",
         system.id,
         system.name,
@@ -96,6 +110,7 @@ async def add(conn: Conn, actor: str, system_id: str, name: str, **settings: Any
         system.allow_sha1,
         system.allow_unsigned,
         system.status.value,
+        system.require_client_certificate,
     )
     if inserted is None:
         raise AxisError("registry.system.exists", f"The system {system_id} already exists.", system=system_id)
@@ -129,7 +144,8 @@ async def update(conn: Conn, actor: str, system_id: str, **settings: Any) -> Sys
         return before
     await conn.execute(
         """UPDATE systems SET name = $2, contact = $3, delivery_http = $4, delivery_amqp = $5,
-                  allow_sha1 = $6, allow_unsigned = $7, status = $8, updated_at = now()
+                  allow_sha1 = $6, allow_unsigned = $7, status = $8, require_client_certificate = $9,
+                  updated_at = now()
             WHERE id = $1""",
         after.id,
         after.name,
@@ -139,6 +155,7 @@ async def update(conn: Conn, actor: str, system_id: str, **settings: Any) -> Sys
         after.allow_sha1,
         after.allow_unsigned,
         after.status.value,
+        after.require_client_certificate,
     )
     await history.record(conn, actor, "system.update", "system", system_id, before, after)
     return after
@@ -229,6 +246,58 @@ async def revoke_token(conn: Conn, actor: str, system_id: str, token_id: int) ->
             token_id=token_id,
         )
     await history.record(conn, actor, "system.token.revoke", "system", system_id, {"token_id": token_id}, None)
+
+
+# --- SDK secrets (the national SDK's interface, /vdxp/) ------------------------------------------------
+
+SDK_SECRET_PREFIX = "axv_"  # noqa: S105 (a prefix that names the kind of secret, not a secret)
+
+
+async def issue_sdk_secret(
+    conn: Conn,
+    actor: str,
+    system_id: str,
+    seal: Callable[[str, str], bytes],
+    key_id: str,
+    *,
+    previous_valid_for: dt.timedelta = dt.timedelta(0),
+) -> tuple[int, str]:
+    """A new secret for the national SDK's HMAC signature: returns (id, secret), shown once.
+
+    The axis must compute the HMAC, so the secret cannot be kept as a hash: only
+    ``seal(system_id, secret)`` is stored (``axis.vdxp.secret.SecretBox.seal``; ``key_id`` names
+    the sealing key). The system's earlier secrets stop working at once, or after
+    ``previous_valid_for`` (time to reconfigure the SDK); the history records the rotation,
+    never the secret."""
+    await require(conn, system_id)
+    secret = tokens.new_token(SDK_SECRET_PREFIX)
+    previous = await conn.fetch(
+        """UPDATE system_sdk_secrets SET valid_until = now() + $2::interval
+            WHERE system_id = $1 AND (valid_until IS NULL OR valid_until > now() + $2::interval)
+        RETURNING id, valid_until""",
+        system_id,
+        previous_valid_for,
+    )
+    secret_id: int = await conn.fetchval(
+        "INSERT INTO system_sdk_secrets (system_id, sealed, key_id) VALUES ($1, $2, $3) RETURNING id",
+        system_id,
+        seal(system_id, secret),
+        key_id,
+    )
+    await history.record(
+        conn,
+        actor,
+        "system.sdk_secret.issue",
+        "system",
+        system_id,
+        {"secret_ids": [r["id"] for r in previous]} if previous else None,
+        {
+            "secret_id": secret_id,
+            "key_id": key_id,
+            "previous_valid_until": max(r["valid_until"] for r in previous).isoformat() if previous else None,
+        },
+    )
+    return secret_id, secret
 
 
 async def issue_admin_token(conn: Conn, actor: str, name: str) -> tuple[int, str]:

@@ -1,0 +1,73 @@
+"""Checking the tamper-evident chains of the event log and the registry history.
+
+Each row's hash covers its content and the previous row's hash (see migration 006): recomputing the
+chain in order finds the first row that was edited, inserted or deleted by hand. The head (last
+hash) can be copied elsewhere from time to time; a chain that still matches a copied head was not
+rewritten wholesale either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from axis.store.db import Conn
+
+CHAINS = {
+    "events": "audit_event_text",
+    "registry_history": "audit_history_text",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    chain: str
+    rows: int
+    head: str  # hex of the last hash
+    broken_at: int | None = None  # chain_seq of the first broken link
+    broken_id: int | None = None
+    reason: str = ""
+    unchained: int = 0  # rows written before the chain existed
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+async def verify(conn: Conn, chain: str, *, batch: int = 5000) -> ChainReport:
+    """Recompute ``chain`` from its first row; stop at the first broken link."""
+    function = CHAINS[chain]
+    start = await conn.fetchval(f"SELECT sha256(convert_to('axis audit: {chain}', 'UTF8'))")
+    head = await conn.fetchrow("SELECT last_seq, last_hash FROM audit_heads WHERE chain = $1", chain)
+    assert head is not None
+    unchained = await conn.fetchval(f"SELECT count(*) FROM {chain} WHERE chain_seq IS NULL")
+    previous, expected_seq, rows = start, 1, 0
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        cursor = conn.cursor(
+            f"SELECT t.chain_seq, t.id, t.prev_hash, t.hash, sha256(t.prev_hash || convert_to({function}(t), 'UTF8'))"
+            f" AS recomputed FROM {chain} t WHERE t.chain_seq IS NOT NULL ORDER BY t.chain_seq",
+            prefetch=batch,
+        )
+        async for row in cursor:
+            rows += 1
+            reason = ""
+            if row["chain_seq"] != expected_seq:
+                reason = f"row {expected_seq} of the chain is missing (next is {row['chain_seq']})"
+                return ChainReport(chain, rows, previous.hex(), expected_seq, None, reason, unchained)
+            if row["prev_hash"] != previous:
+                reason = "its link to the previous row does not match (a row before it was changed or removed)"
+            elif row["hash"] != row["recomputed"]:
+                reason = "its content does not match its hash (the row was edited)"
+            if reason:
+                return ChainReport(chain, rows, previous.hex(), row["chain_seq"], row["id"], reason, unchained)
+            previous, expected_seq = row["hash"], expected_seq + 1
+    if head["last_seq"] != expected_seq - 1 or head["last_hash"] != previous:
+        return ChainReport(
+            chain,
+            rows,
+            previous.hex(),
+            expected_seq,
+            None,
+            f"the chain ends at row {expected_seq - 1} but its head says {head['last_seq']} (rows removed at the end)",
+            unchained,
+        )
+    return ChainReport(chain, rows, previous.hex(), unchained=unchained)

@@ -1,0 +1,47 @@
+"""``axis retention run``: archive old packages to compressed files (receipts and digests stay)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from axis import retention
+from axis.cli import runtime
+from axis.config import Settings
+from axis.store.db import Conn
+
+
+def register(sub: Any) -> None:
+    group = sub.add_parser("retention", help="archive old packages")
+    actions = group.add_subparsers(dest="retention_command", required=True, metavar="ACTION")
+    run = actions.add_parser("run", help="archive packages older than the retention age")
+    settings = Settings.from_env()
+    run.add_argument("--older-than-days", type=float, default=settings.retention_days)
+    run.add_argument("--archive-dir", type=Path, default=settings.archive_dir)
+    run.add_argument("--dry-run", action="store_true", help="count what would be archived")
+    run.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    async def action(conn: Conn) -> retention.RetentionReport:
+        total = retention.RetentionReport(0, 0, 0)
+        while True:
+            report = await retention.run(
+                conn, args.archive_dir, older_than=dt.timedelta(days=args.older_than_days), dry_run=args.dry_run
+            )
+            total = retention.RetentionReport(
+                total.candidates + report.candidates,
+                total.archived + report.archived,
+                total.bytes_freed + report.bytes_freed,
+            )
+            if args.dry_run or report.archived == 0:
+                return total
+
+    report = runtime.run(action)
+    if args.dry_run:
+        print(f"{report.candidates} packages older than {args.older_than_days:g} days would be archived")
+    else:
+        print(f"archived {report.archived} packages ({report.bytes_freed:,} bytes) to {args.archive_dir}")
+    return 0

@@ -1,0 +1,109 @@
+"""Administrator pages for web users: create clerks and administrators, reset passwords, disable, unlock.
+
+The same operations as ``axis users``; each is audited (actor ``web:<username>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from axis.errors import AxisError
+from axis.registry import systems
+from axis.store.db import Conn
+from axis.web import admin, passwords, render, sessions, users
+from axis.web.site import axis_of, site_of
+from axis.web.users import Role
+from axis.web.vietnamese import refusal
+
+routes = web.RouteTableDef()
+USERS = "/ui/admin/users"
+
+
+async def _act(request: web.Request, operation: Callable[[Conn, str], Awaitable[Any]], done: str) -> web.Response:
+    user = await sessions.require_admin(request)
+    try:
+        async with axis_of(request).pool.acquire() as conn, conn.transaction():
+            await operation(conn, user.actor)
+    except AxisError as exc:
+        await admin.flash(request, "error", refusal(exc))
+    else:
+        await admin.flash(request, "ok", done)
+    raise web.HTTPSeeOther(USERS)
+
+
+async def _new_password(request: web.Request, username: str) -> str:
+    """The hash of the form's new password, typed twice."""
+    password, again = await admin.form_text(request, "password"), await admin.form_text(request, "again")
+    if password != again:
+        raise AxisError("web.password.weak", "Hai lần nhập mật khẩu không giống nhau.")
+    passwords.check_strength(password, username)
+    return await site_of(request).hasher.hash(password)
+
+
+@routes.get("/admin/users")
+async def user_list(request: web.Request) -> web.Response:
+    me = await sessions.require_admin(request)
+    async with axis_of(request).pool.acquire() as conn:
+        found = await users.all_users(conn)
+        known = await systems.all_systems(conn)
+    return await render.page(request, "users.html", {"people": found, "systems": known, "me": me})
+
+
+@routes.post("/admin/users")
+async def create_user(request: web.Request) -> web.Response:
+    await sessions.require_admin(request)
+    username = await admin.form_text(request, "username")
+    role = Role.ADMIN if await admin.form_text(request, "role") == "admin" else Role.CLERK
+    system_id = await admin.form_text(request, "system") if role is Role.CLERK else ""
+    full_name = await admin.form_text(request, "full_name")
+    try:
+        password_hash = await _new_password(request, username)
+    except AxisError as exc:
+        await admin.flash(request, "error", refusal(exc))
+        raise web.HTTPSeeOther(USERS) from None
+
+    async def operation(conn: Conn, actor: str) -> None:
+        await users.add(conn, actor, username, password_hash, role=role, system_id=system_id, full_name=full_name)
+
+    return await _act(request, operation, f"Đã tạo tài khoản {username.strip().lower()}.")
+
+
+@routes.post("/admin/users/{username}/password")
+async def reset_password(request: web.Request) -> web.Response:
+    await sessions.require_admin(request)
+    username = request.match_info["username"]
+    try:
+        password_hash = await _new_password(request, username)
+    except AxisError as exc:
+        await admin.flash(request, "error", refusal(exc))
+        raise web.HTTPSeeOther(USERS) from None
+    return await _act(
+        request,
+        lambda conn, actor: users.set_password(conn, actor, username, password_hash),
+        f"Đã đặt mật khẩu mới cho {username}; các phiên đăng nhập cũ đã kết thúc.",
+    )
+
+
+@routes.post("/admin/users/{username}/status")
+async def set_status(request: web.Request) -> web.Response:
+    me = await sessions.require_admin(request)
+    username, status = request.match_info["username"], await admin.form_text(request, "status")
+    if username == me.username and status != "active":
+        await admin.flash(request, "error", "Không thể tự vô hiệu hóa tài khoản đang dùng.")
+        raise web.HTTPSeeOther(USERS)
+    done = f"Đã {'kích hoạt' if status == 'active' else 'vô hiệu hóa'} tài khoản {username}."
+    return await _act(request, lambda conn, actor: users.set_status(conn, actor, username, status), done)
+
+
+@routes.post("/admin/users/{username}/unlock")
+async def unlock(request: web.Request) -> web.Response:
+    username = request.match_info["username"]
+    return await _act(request, lambda conn, actor: users.unlock(conn, actor, username), f"Đã mở khóa {username}.")
+
+
+def user_url(username: str) -> str:
+    return f"{USERS}#{quote(username, safe='')}"

@@ -1,0 +1,159 @@
+"""Administrator pages for agencies: browse the tree, search, create, rename, retire with successor."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+
+from axis.errors import AxisError
+from axis.registry import agencies
+from axis.registry.model import Agency
+from axis.store.db import Conn
+from axis.web import admin, render, sessions, store
+from axis.web.site import axis_of
+
+routes = web.RouteTableDef()
+PAGE_SIZE = 50
+
+
+def agency_url(code: str) -> str:
+    return f"/ui/admin/agencies/{quote(code, safe='')}"
+
+
+@routes.get("/admin")
+async def admin_home(request: web.Request) -> web.Response:
+    await sessions.require_admin(request)
+    raise web.HTTPSeeOther("/ui/admin/agencies")
+
+
+@routes.get("/admin/agencies")
+async def agency_list(request: web.Request) -> web.Response:
+    """The tree's top level, or the results of a search by code prefix or name words (accents optional)."""
+    await sessions.require_admin(request)
+    q = request.query.get("q", "").strip()
+    include_retired = request.query.get("retired", "1") == "1"
+    try:
+        page = max(1, int(request.query.get("page", "1")))
+    except ValueError:
+        page = 1
+    async with axis_of(request).pool.acquire() as conn:
+        if q:
+            found = await agencies.search(
+                conn, q=q, include_retired=include_retired, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+            )
+        else:
+            found = await store.roots(conn)
+        counts = await store.child_counts(conn, [a.code for a in found])
+
+    def link(number: int) -> str:
+        return "/ui/admin/agencies?" + urlencode({"q": q, "retired": "1" if include_retired else "0", "page": number})
+
+    context = {
+        "q": q,
+        "include_retired": include_retired,
+        "agencies": found[:PAGE_SIZE],
+        "counts": counts,
+        "served": _served_by(request, found),
+        "previous": link(page - 1) if q and page > 1 else None,
+        "next": link(page + 1) if q and len(found) > PAGE_SIZE else None,
+    }
+    return await render.page(request, "agencies.html", context)
+
+
+def _served_by(request: web.Request, found: list[Agency]) -> dict[str, str]:
+    """Which system serves each agency (the most specific binding at or above it)."""
+    resolver = axis_of(request).registry.resolver
+    served = {agency.code: resolver.serving_system(agency.code) for agency in found}
+    return {code: system.id for code, system in served.items() if system is not None}
+
+
+@routes.get("/admin/agencies/{code}")
+async def agency_page(request: web.Request) -> web.Response:
+    await sessions.require_admin(request)
+    code = request.match_info["code"]
+    async with axis_of(request).pool.acquire() as conn:
+        agency = await agencies.require(conn, code)
+        children = await agencies.children(conn, agency.code)
+        counts = await store.child_counts(conn, [c.code for c in children])
+        bound = await store.bindings_of(conn)
+        successor = await agencies.get(conn, agency.successor_code) if agency.successor_code else None
+        ancestors = await _ancestors(conn, agency)
+    context = {
+        "agency": agency,
+        "children": children,
+        "counts": counts,
+        "ancestors": ancestors,
+        "successor": successor,
+        "bound": bound.get(agency.code),
+        "serving": _serving(agency, ancestors, bound),
+        "redirects_to": _final(request, agency),
+    }
+    return await render.page(request, "agency.html", context)
+
+
+async def _ancestors(conn: Conn, agency: Agency) -> list[Agency]:
+    chain: list[Agency] = []
+    parent = agency.parent_code
+    while parent is not None and len(chain) < 8:
+        found = await agencies.get(conn, parent)
+        if found is None:
+            break
+        chain.insert(0, found)
+        parent = found.parent_code
+    return chain
+
+
+def _serving(agency: Agency, ancestors: list[Agency], bound: dict[str, str]) -> tuple[str, str] | None:
+    """(system, the agency whose binding applies): the most specific binding wins."""
+    for candidate in (agency, *reversed(ancestors)):
+        if candidate.code in bound:
+            return bound[candidate.code], candidate.code
+    return None
+
+
+def _final(request: web.Request, agency: Agency) -> str | None:
+    """Where documents addressed to a retired agency end up, following successors."""
+    if not agency.retired or agency.successor_code is None:
+        return None
+    try:
+        return axis_of(request).registry.resolver.resolve(agency.code).agency.code
+    except AxisError as exc:
+        return f"({exc.code})"
+
+
+@routes.post("/admin/agencies")
+async def create_agency(request: web.Request) -> web.Response:
+    code, name = await admin.form_text(request, "code"), await admin.form_text(request, "name")
+    qd20 = await admin.form_text(request, "code_qd20") or None
+    back = await admin.form_text(request, "back") or "/ui/admin/agencies"
+    return await admin.act(
+        request,
+        lambda conn, actor: agencies.add(conn, actor, code, name, code_qd20=qd20),
+        done=f"Đã thêm cơ quan {code} — {name}.",
+        back=agency_url(code) if code else back,
+    )
+
+
+@routes.post("/admin/agencies/{code}/rename")
+async def rename_agency(request: web.Request) -> web.Response:
+    code, name = request.match_info["code"], await admin.form_text(request, "name")
+    return await admin.act(
+        request,
+        lambda conn, actor: agencies.rename(conn, actor, code, name),
+        done=f"Đã đổi tên {code} thành “{name}”.",
+        back=agency_url(code),
+    )
+
+
+@routes.post("/admin/agencies/{code}/retire")
+async def retire_agency(request: web.Request) -> web.Response:
+    code = request.match_info["code"]
+    successor = (await admin.form_text(request, "successor")).split(" ")[0] or None
+    done = f"Đã giải thể {code}" + (f"; văn bản gửi đến sẽ chuyển cho {successor}." if successor else ".")
+    return await admin.act(
+        request,
+        lambda conn, actor: agencies.retire(conn, actor, code, successor),
+        done=done,
+        back=agency_url(code),
+    )

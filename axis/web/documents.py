@@ -1,0 +1,202 @@
+"""Clerk pages: the documents their system sent and received, one document, its attachments.
+
+A clerk works for one system and sees what ``axis.exchange.status`` shows that system: a
+document it sent with every recipient, a document it received with only the agencies it serves.
+Anything else answers 404, as in the API, whether the id was guessed or not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import re
+import unicodedata
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+
+from axis import edxml
+from axis.edxml import model as m
+from axis.errors import AxisError
+from axis.exchange import status
+from axis.registry import codes
+from axis.registry.model import System
+from axis.web import render, sessions, store, vietnamese
+from axis.web.site import axis_of, site_of
+
+routes = web.RouteTableDef()
+PAGE_SIZE = 20
+_FIELDS = ("direction", "q", "code", "from", "to", "counterpart")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Query:
+    """The search form as typed, and what ``status.search`` makes of it."""
+
+    values: dict[str, str]
+    page: int
+
+    @classmethod
+    def from_request(cls, request: web.Request) -> Query:
+        values = {name: request.query.get(name, "").strip() for name in _FIELDS}
+        if values["direction"] not in ("sent", "received"):
+            values["direction"] = ""
+        try:
+            page = max(1, min(int(request.query.get("page", "1")), 100_000))
+        except ValueError:
+            page = 1
+        return cls(values, page)
+
+    def search_arguments(self) -> dict[str, Any]:
+        number, notation = _number_notation(self.values["code"])
+        try:
+            since = vietnamese.parse_date(self.values["from"])
+            until = vietnamese.parse_date(self.values["to"])
+        except ValueError:
+            raise AxisError("http.bad_request", "Ngày phải có dạng dd/mm/yyyy, ví dụ 20/11/2026.") from None
+        return {
+            "direction": self.values["direction"] or "all",
+            "number": number,
+            "notation": notation,
+            "words": self.values["q"] or None,
+            "since": since,
+            "until": until,
+            "counterpart": _agency_code(self.values["counterpart"]),
+        }
+
+    def link(self, page: int) -> str:
+        kept = {k: v for k, v in self.values.items() if v}
+        return "/ui/documents?" + urlencode({**kept, "page": page})
+
+
+def _number_notation(text: str) -> tuple[str | None, str | None]:
+    """``125/UBND-VP`` → number and notation; ``125`` → number; ``UBND-VP`` → notation."""
+    if not text:
+        return None, None
+    if "/" in text:
+        number, _, notation = text.partition("/")
+        return number.strip() or None, notation.strip() or None
+    return (text, None) if text.isdigit() else (None, text)
+
+
+def _agency_code(text: str) -> str | None:
+    """The code at the start of what was typed or picked (``000.00.00.H99 — UBND …``)."""
+    if not text:
+        return None
+    first = text.split()[0]
+    try:
+        return codes.parse(first).text
+    except AxisError:
+        raise AxisError("http.bad_request", f"{first!r} không phải mã định danh cơ quan.") from None
+
+
+@routes.get("/documents")
+async def documents(request: web.Request) -> web.Response:
+    _, system = await sessions.require_clerk(request)
+    query = Query.from_request(request)
+    axis = axis_of(request)
+    async with axis.pool.acquire() as conn:
+        found = await status.search(
+            conn, system.id, limit=PAGE_SIZE + 1, offset=(query.page - 1) * PAGE_SIZE, **query.search_arguments()
+        )
+        counterparts = await store.counterparts(conn, system.id)
+    context = {
+        "system": system,
+        "query": query.values,
+        "found": found[:PAGE_SIZE],
+        "page": query.page,
+        "previous": query.link(query.page - 1) if query.page > 1 else None,
+        "next": query.link(query.page + 1) if len(found) > PAGE_SIZE else None,
+        "counterparts": counterparts,
+        "names": {code: a.name for code, a in _agencies(request, found).items()},
+    }
+    return await render.page(request, "documents.html", context)
+
+
+def _agencies(request: web.Request, found: list[dict[str, Any]]) -> dict[str, Any]:
+    known = axis_of(request).registry.snapshot.agencies
+    return {d["sender"]: known[d["sender"]] for d in found if d["sender"] in known}
+
+
+async def _parsed(request: web.Request, body: bytes) -> m.DocumentPackage:
+    settings = site_of(request).settings
+    limits = edxml.Limits(max_bytes=settings.max_package_bytes, max_depth=settings.max_xml_depth)
+    parsed = await asyncio.to_thread(edxml.parse, body, limits=limits)
+    if not isinstance(parsed.package, m.DocumentPackage):
+        raise AxisError("document.unknown", "Không có văn bản này trong hệ thống của bạn.")
+    return parsed.package
+
+
+async def timeline_context(request: web.Request, system: System, document_id: str) -> dict[str, Any]:
+    """What the timeline fragment shows (the page and the live stream render the same template)."""
+    axis = axis_of(request)
+    async with axis.pool.acquire() as conn:
+        view = await status.timeline(
+            conn, document_id, system.id, ack_deadline=dt.timedelta(hours=axis.settings.ack_deadline_hours)
+        )
+        mark = await store.watermark(conn, document_id)
+    return {"timeline": view, "system": system, "watermark": mark, "updated": dt.datetime.now(dt.UTC)}
+
+
+@routes.get("/documents/{package_id}")
+async def document(request: web.Request) -> web.Response:
+    _, system = await sessions.require_clerk(request)
+    package_id = request.match_info["package_id"]
+    async with axis_of(request).pool.acquire() as conn:
+        stored = await store.visible_document(conn, package_id, system.id)
+    package = await _parsed(request, stored.body)
+    context = await timeline_context(request, system, stored.document_id)
+    context |= {
+        "stored": stored,
+        "package": package,
+        "direction": "sent" if stored.sender_system == system.id else "received",
+        "live_url": f"/ui/documents/{stored.package_id}/live",
+        "status_url": "/api/v1/documents/" + quote(stored.document_id, safe="") + "/status",
+    }
+    return await render.page(request, "document.html", context)
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]+')
+
+
+def download_name(name: str, index: int) -> str:
+    """A file name fit for Content-Disposition: no path, no control or quoting characters."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("_", name).strip(" .")[:150]
+    return name or f"dinh-kem-{index}"
+
+
+def content_disposition(name: str) -> str:
+    """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266 / RFC 5987)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii") or "dinh-kem"
+    ascii_name = ascii_name.replace("%", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@routes.get("/documents/{package_id}/attachments/{index}")
+async def attachment(request: web.Request) -> web.Response:
+    """An attachment as a download, never rendered by the browser (whatever type it claims)."""
+    _, system = await sessions.require_clerk(request)
+    async with axis_of(request).pool.acquire() as conn:
+        stored = await store.visible_document(conn, request.match_info["package_id"], system.id)
+    package = await _parsed(request, stored.body)
+    try:
+        index = int(request.match_info["index"])
+        item = package.attachments[index - 1] if index >= 1 else None
+    except (ValueError, IndexError):
+        item = None
+    if item is None:
+        raise AxisError("http.not_found", "Văn bản không có tệp đính kèm này.")
+    name = download_name(item.name, index)
+    return web.Response(
+        body=await asyncio.to_thread(item.content),
+        headers={
+            "Content-Type": "application/octet-stream",
+            "Content-Disposition": content_disposition(name),
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,98 @@
+"""What every web page passes through: security headers, error pages, and the CSRF check.
+
+The API's ``errors_middleware`` answers JSON; under ``/ui/`` a refusal is a page in Vietnamese
+with the same status (a clerk guessing another system's document gets the same 404 as an unknown
+one). Every POST must carry the session's CSRF token and, when the browser says where the form
+came from (``Origin``), come from this site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+import structlog
+from aiohttp import web
+
+from axis.errors import AxisError
+from axis.web import render, sessions
+from axis.web.vietnamese import refusal
+
+log = structlog.get_logger("axis.web")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: No inline script or style anywhere: the pages load /ui/static/ files only.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+_TITLES = {
+    400: "Yêu cầu không hợp lệ",
+    401: "Cần đăng nhập",
+    403: "Không có quyền",
+    404: "Không tìm thấy",
+    405: "Không được phép",
+    409: "Xung đột dữ liệu",
+    413: "Tệp quá lớn",
+    422: "Không thực hiện được",
+    429: "Tạm khóa",
+    500: "Lỗi hệ thống",
+    502: "Lỗi dịch vụ liên quan",
+    503: "Dịch vụ tạm thời không sẵn sàng",
+}
+
+
+def secure(response: web.StreamResponse, *, private: bool = True) -> None:
+    """Set the security headers (before a streamed response is prepared, by its handler)."""
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if private:
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
+async def error_page(request: web.Request, status: int, message: str, code: str) -> web.Response:
+    context = {"status": status, "title": _TITLES.get(status, "Lỗi"), "message": message, "code": code}
+    return await render.page(request, "error.html", context, status=status)
+
+
+@web.middleware
+async def pages_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    static = request.path.startswith("/ui/static/")
+    try:
+        response = await handler(request)
+    except AxisError as exc:
+        log.info("page.refused", code=exc.code, path=request.path, method=request.method)
+        response = await error_page(request, exc.http_status, refusal(exc), exc.code)
+    except web.HTTPException as exc:
+        if exc.status in (404, 405):
+            response = await error_page(request, exc.status, "Trang này không tồn tại.", "http.not_found")
+        else:
+            secure(exc)
+            raise
+    if not response.prepared:
+        secure(response, private=not static)
+    return response
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return origin is None  # "null": a sandboxed or privacy-stripped context; refuse it
+    return urlsplit(origin).netloc == request.host
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if not _same_origin(request):
+            raise AxisError("web.csrf", "Biểu mẫu này không gửi từ trang của trục liên thông.")
+        await sessions.check_csrf(request)
+    return await handler(request)

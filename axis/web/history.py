@@ -1,0 +1,62 @@
+"""The history log: every registry change (and web user change), newest first, with filters."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from axis.registry import history
+from axis.web import render, sessions
+from axis.web.site import axis_of
+
+routes = web.RouteTableDef()
+PAGE_SIZE = 50
+_FILTERS = ("kind", "id", "action", "actor")
+KINDS = {"agency": "Cơ quan", "system": "Hệ thống", "admin": "Token quản trị", "user": "Người dùng"}
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def differences(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """(field, before, after) for the fields that changed; every field of a creation or removal."""
+    before, after = before or {}, after or {}
+    keys = list(dict.fromkeys([*before, *after]))
+    return [(k, _show(before.get(k)), _show(after.get(k))) for k in keys if before.get(k) != after.get(k)]
+
+
+@routes.get("/admin/history")
+async def history_page(request: web.Request) -> web.Response:
+    await sessions.require_admin(request)
+    filters = {name: request.query.get(name, "").strip() for name in _FILTERS}
+    raw_before = request.query.get("before", "")
+    before = int(raw_before) if raw_before.isdigit() else None
+    async with axis_of(request).pool.acquire() as conn:
+        entries = await history.entries(
+            conn,
+            subject_kind=filters["kind"] or None,
+            subject_id=filters["id"] or None,
+            action=filters["action"] or None,
+            actor=filters["actor"] or None,
+            limit=PAGE_SIZE + 1,
+            before_id=before,
+        )
+    shown = entries[:PAGE_SIZE]
+    older = None
+    if len(entries) > PAGE_SIZE:
+        kept = {k: v for k, v in filters.items() if v}
+        older = "/ui/admin/history?" + urlencode({**kept, "before": shown[-1].id})
+    context = {
+        "filters": filters,
+        "kinds": KINDS,
+        "entries": [(e, differences(e.before, e.after)) for e in shown],
+        "older": older,
+        "first_page": before is None,
+    }
+    return await render.page(request, "history.html", context)

@@ -1,0 +1,73 @@
+"""The live timeline: server-sent events while a clerk has a document open.
+
+Kept simple and bounded: once a second the handler asks PostgreSQL for the document's newest
+event id (one index look-up) and, when it moved, sends the re-rendered timeline fragment (the
+same template as the page, autoescaped). Every stream ends after five minutes or when the axis
+shuts down, and the browser's EventSource reconnects by itself with ``Last-Event-ID``; a session
+that ended (log-out, disabled user) ends the stream at the next check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from aiohttp import web
+
+from axis.web import documents, guard, render, sessions, store, users
+from axis.web.site import axis_of, site_of
+
+log = structlog.get_logger("axis.web.live")
+routes = web.RouteTableDef()
+
+POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 15.0
+STREAM_SECONDS = 300.0
+RETRY_MILLISECONDS = 3000
+
+
+def event(name: str, data: str, event_id: int) -> bytes:
+    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
+    return f"id: {event_id}\nevent: {name}\n{lines}\n".encode()
+
+
+def _since(request: web.Request) -> int:
+    raw = request.headers.get("Last-Event-ID") or request.query.get("since") or "0"
+    return int(raw) if raw.isdigit() else 0
+
+
+@routes.get("/documents/{package_id}/live")
+async def live(request: web.Request) -> web.StreamResponse:
+    _, system = await sessions.require_clerk(request)
+    axis, site = axis_of(request), site_of(request)
+    async with axis.pool.acquire() as conn:
+        stored = await store.visible_document(conn, request.match_info["package_id"], system.id)
+    session = await sessions.session_secret_digest(request)
+    template = render.environment(request).get_template("_timeline.html")
+    since = _since(request)
+
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"})
+    guard.secure(response)
+    await response.prepare(request)
+    loop = asyncio.get_running_loop()
+    deadline, quiet_since = loop.time() + STREAM_SECONDS, loop.time()
+    try:
+        await response.write(f"retry: {RETRY_MILLISECONDS}\n\n".encode())
+        while loop.time() < deadline and not site.stopping.is_set():
+            async with axis.pool.acquire() as conn:
+                if session is None or not await users.session_alive(conn, session):
+                    break
+                mark = await store.watermark(conn, stored.document_id)
+            if mark > since:
+                context = await documents.timeline_context(request, system, stored.document_id)
+                await response.write(event("timeline", template.render(context), context["watermark"]))
+                since, quiet_since = context["watermark"], loop.time()
+            elif loop.time() - quiet_since > HEARTBEAT_SECONDS:
+                await response.write(b": ping\n\n")  # keeps proxies from closing an idle stream
+                quiet_since = loop.time()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(site.stopping.wait(), timeout=POLL_SECONDS)
+    except ConnectionResetError:
+        log.debug("live.closed", document_id=stored.document_id)  # the page was closed: nothing to do
+    return response

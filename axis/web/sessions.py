@@ -1,0 +1,218 @@
+"""Who is logged in: encrypted session cookies, server-side session rows, log-in and log-out, CSRF.
+
+The cookie (``axis_session``, path ``/ui/``, HttpOnly, SameSite=Lax, Secure over HTTPS) is
+encrypted and authenticated with Fernet (aiohttp-session's ``EncryptedCookieStorage``) under a
+key in ``AXIS_KEYS_DIR/web-session.key``. It carries two random values: the CSRF token of the
+session and, once logged in, the session secret. PostgreSQL holds the SHA-256 of that secret
+(``web_sessions``), so log-out, a password change or disabling a user ends the session at once,
+on every axis process, whatever copies of the cookie exist. Sessions last at most 12 hours and
+end after 1 hour without a request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import quote
+
+from aiohttp import web
+from aiohttp_session import Session, get_session, new_session
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from cryptography.fernet import Fernet
+
+from axis.errors import AxisError
+from axis.registry.model import System
+from axis.web import users
+from axis.web.passwords import needs_rehash
+from axis.web.site import axis_of, site_of
+from axis.web.users import Role, User
+from axis.web.vietnamese import clock
+
+COOKIE = "axis_session"
+PATH = "/ui/"
+LIFETIME = dt.timedelta(hours=12)
+IDLE = dt.timedelta(hours=1)
+KEY_FILE = "web-session.key"
+_USER: web.RequestKey[User | None] = web.RequestKey("axis.web.user")
+_SECRET, _CSRF = "sid", "csrf"
+
+
+class CookieStorage(EncryptedCookieStorage):
+    """Encrypted cookies marked Secure whenever the page was served over HTTPS.
+
+    Behind a TLS-terminating proxy the axis sees plain HTTP, so ``X-Forwarded-Proto: https``
+    counts too; trusting it can only add the Secure flag, never remove it.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._key = Fernet(key)
+        super().__init__(self._key, cookie_name=COOKIE, max_age=int(LIFETIME.total_seconds()), path=PATH)
+
+    async def save_session(self, request: web.Request, response: web.StreamResponse, session: Session) -> None:
+        if session.empty:
+            response.del_cookie(COOKIE, path=PATH)
+            return
+        data = self._encoder(self._get_session_data(session)).encode("utf-8")
+        secure = request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+        # No Max-Age: the cookie ends with the browser; the server ends it sooner (LIFETIME, IDLE).
+        response.set_cookie(
+            COOKIE, self._key.encrypt(data).decode("ascii"), path=PATH, httponly=True, samesite="Lax", secure=secure
+        )
+
+
+def load_key(keys_dir: Path) -> bytes:
+    """The cookie key, created on first start (every axis process behind one address must share
+    it: they all read ``AXIS_KEYS_DIR``, like the receipt key)."""
+    path = keys_dir / KEY_FILE
+    if not path.exists():
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        draft = keys_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        draft.write_bytes(Fernet.generate_key())
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)  # atomic: of processes starting together, one key wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    key = path.read_bytes().strip()
+    try:
+        Fernet(key)
+    except ValueError:
+        raise AxisError("config.invalid", f"{path} is not a Fernet key (44 characters of URL-safe base64).") from None
+    return key
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+# --- the logged-in user -------------------------------------------------------------------------------
+
+
+async def current_user(request: web.Request) -> User | None:
+    if _USER in request:
+        return request[_USER]
+    session = await get_session(request)
+    secret = session.get(_SECRET)
+    user = None
+    if isinstance(secret, str):
+        async with axis_of(request).pool.acquire() as conn:
+            user = await users.session_user(conn, _digest(secret), IDLE)
+        if user is None:
+            del session[_SECRET]  # ended elsewhere (log-out, disabled, expired): forget it here too
+    request[_USER] = user
+    return user
+
+
+def login_url(request: web.Request) -> str:
+    return f"{PATH}login?next={quote(request.path_qs, safe='')}"
+
+
+async def require_user(request: web.Request, role: Role | None = None) -> User:
+    """The logged-in user with ``role``; anyone else is sent to the log-in page (GET) or refused."""
+    user = await current_user(request)
+    if user is None:
+        if request.method in ("GET", "HEAD"):
+            raise web.HTTPSeeOther(login_url(request))
+        raise AxisError("web.session.required", "Phiên làm việc đã hết; hãy đăng nhập lại.")
+    if role is not None and user.role is not role:
+        raise AxisError("web.forbidden", "Tài khoản này không được dùng trang này.")
+    return user
+
+
+async def require_admin(request: web.Request) -> User:
+    return await require_user(request, Role.ADMIN)
+
+
+async def require_clerk(request: web.Request) -> tuple[User, System]:
+    """A clerk and the system they work for (from the registry cache)."""
+    user = await require_user(request, Role.CLERK)
+    system = axis_of(request).registry.snapshot.systems.get(user.system_id or "")
+    if system is None:
+        raise AxisError("web.forbidden", "Hệ thống của tài khoản này không còn trong danh bạ.")
+    return user, system
+
+
+async def session_secret_digest(request: web.Request) -> str | None:
+    secret = (await get_session(request)).get(_SECRET)
+    return _digest(secret) if isinstance(secret, str) else None
+
+
+# --- CSRF ---------------------------------------------------------------------------------------------
+
+
+async def csrf_token(request: web.Request) -> str:
+    """This session's token for forms (created with the session, before log-in too)."""
+    session = await get_session(request)
+    token = session.get(_CSRF)
+    if not isinstance(token, str):
+        token = session[_CSRF] = secrets.token_urlsafe(32)
+    return token
+
+
+async def check_csrf(request: web.Request) -> None:
+    """Every POST carries the session's token in the form field ``csrf``."""
+    expected = (await get_session(request)).get(_CSRF)
+    sent = (await request.post()).get(_CSRF)
+    if not isinstance(expected, str) or not isinstance(sent, str) or not hmac.compare_digest(expected, sent):
+        raise AxisError("web.csrf", "Biểu mẫu đã cũ hoặc không hợp lệ; hãy tải lại trang và thử lại.")
+
+
+# --- log-in and log-out -------------------------------------------------------------------------------
+
+
+async def log_in(request: web.Request, username: str, password: str) -> User:
+    """Check the password (with lock-out) and start a new session: new secret, new CSRF token."""
+    axis, hasher = axis_of(request), site_of(request).hasher
+    async with axis.pool.acquire() as conn:
+        attempt = await users.begin_attempt(conn, username)
+    if attempt is None:
+        await hasher.verify(password, None)  # as slow as a real check: names do not leak by timing
+        raise AxisError("web.login.failed", "Sai tên đăng nhập hoặc mật khẩu.")
+    user = attempt.user
+    if user.locked():
+        raise _locked(user.locked_until)
+    if attempt.over_limit:  # concurrent guesses beyond the limit: no password check for them
+        async with axis.pool.acquire() as conn:
+            raise _locked(await users.attempt_failed(conn, attempt))
+    if not await hasher.verify(password, attempt.password_hash):
+        async with axis.pool.acquire() as conn:
+            locked_until = await users.attempt_failed(conn, attempt)
+        if locked_until is not None:
+            raise _locked(locked_until)
+        raise AxisError("web.login.failed", "Sai tên đăng nhập hoặc mật khẩu.")
+    if not user.active:
+        raise AxisError("web.login.disabled", "Tài khoản này đã bị vô hiệu hóa; hãy liên hệ quản trị viên.")
+    new_hash = await hasher.hash(password) if needs_rehash(attempt.password_hash, hasher.cost) else None
+    secret = secrets.token_urlsafe(32)
+    async with axis.pool.acquire() as conn, conn.transaction():
+        await users.attempt_succeeded(conn, user, new_hash)
+        await users.open_session(conn, _digest(secret), user, LIFETIME)
+    session = await new_session(request)  # a fresh cookie: nothing from before log-in carries over
+    session[_SECRET] = secret
+    session[_CSRF] = secrets.token_urlsafe(32)
+    request[_USER] = user
+    return user
+
+
+def _locked(until: dt.datetime | None) -> AxisError:
+    when = clock(until) if until else ""
+    return AxisError(
+        "web.login.locked",
+        f"Đăng nhập sai quá {users.MAX_FAILURES} lần: tài khoản tạm khóa đến {when}.",
+        locked_until=until.isoformat() if until else None,
+    )
+
+
+async def log_out(request: web.Request) -> None:
+    digest = await session_secret_digest(request)
+    if digest is not None:
+        async with axis_of(request).pool.acquire() as conn:
+            await users.end_session(conn, digest)
+    (await get_session(request)).invalidate()
+    request[_USER] = None

@@ -1,0 +1,150 @@
+"""The few queries the web pages need that the exchange and registry modules do not offer.
+
+Documents are read with the same visibility rule as the API (``axis.exchange.store``): the
+sender's system or a recipient system, anything else does not exist. Reading a package here does
+not count as the recipient system fetching it (``fetched_at`` is the system's, not a clerk's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from axis.errors import AxisError
+from axis.registry import agencies
+from axis.registry.model import Agency
+from axis.store.db import Conn
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    package_id: uuid.UUID
+    document_id: str
+    sender_system: str
+    received_at: dt.datetime
+    size: int
+    body: bytes
+
+
+def _unknown(package_id: str) -> AxisError:
+    return AxisError("document.unknown", "Không có văn bản này trong hệ thống của bạn.", package_id=package_id)
+
+
+async def visible_document(conn: Conn, package_id: str, system_id: str) -> StoredDocument:
+    """A document package that ``system_id`` sent or received, with its bytes; else 404."""
+    try:
+        pid = uuid.UUID(package_id)
+    except ValueError:
+        raise _unknown(package_id) from None
+    row = await conn.fetchrow(
+        """SELECT id, document_id, sender_system, received_at, size, body FROM packages p
+            WHERE id = $1 AND kind = 'document'
+              AND (sender_system = $2 OR EXISTS (
+                   SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $2))""",
+        pid,
+        system_id,
+    )
+    if row is None:
+        raise _unknown(package_id)
+    return StoredDocument(row["id"], row["document_id"], row["sender_system"], row["received_at"], row["size"],
+                          row["body"])  # fmt: skip
+
+
+async def watermark(conn: Conn, document_id: str) -> int:
+    """The newest event of a document: the live timeline re-renders when it moves."""
+    value: int = await conn.fetchval("SELECT coalesce(max(id), 0) FROM events WHERE document_id = $1", document_id)
+    return value
+
+
+async def counterparts(conn: Conn, system_id: str, limit: int = 500) -> list[tuple[str, str]]:
+    """Agencies the system exchanged documents with (senders and recipients), for the search form."""
+    rows = await conn.fetch(
+        """WITH mine AS (
+               SELECT p.id, p.sender_code FROM packages p
+                WHERE p.kind = 'document' AND (p.sender_system = $1 OR EXISTS (
+                      SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $1))),
+           codes AS (
+               SELECT sender_code AS code FROM mine
+               UNION SELECT r.agency_code FROM package_recipients r JOIN mine ON mine.id = r.package_id)
+           SELECT c.code, coalesce(a.name, '') AS name FROM codes c LEFT JOIN agencies a ON a.code = c.code
+            ORDER BY c.code LIMIT $2""",
+        system_id,
+        limit,
+    )
+    return [(r["code"], r["name"]) for r in rows]
+
+
+async def roots(conn: Conn) -> list[Agency]:
+    """The top of the agency tree (agencies without a parent)."""
+    rows = await conn.fetch(
+        "SELECT code, name, parent_code, status, successor_code, code_qd20 FROM agencies"
+        " WHERE parent_code IS NULL ORDER BY code"
+    )
+    return [agencies.from_row(r) for r in rows]
+
+
+async def child_counts(conn: Conn, codes: list[str]) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT parent_code, count(*) AS n FROM agencies WHERE parent_code = ANY($1::text[]) GROUP BY parent_code",
+        codes,
+    )
+    return {r["parent_code"]: r["n"] for r in rows}
+
+
+async def bindings_of(conn: Conn) -> dict[str, str]:
+    """Agency code → the system bound to exactly that subtree."""
+    return {r["agency_code"]: r["system_id"] for r in await conn.fetch("SELECT agency_code, system_id FROM bindings")}
+
+
+async def binding_counts(conn: Conn) -> dict[str, int]:
+    """System id → how many agency subtrees it is bound to."""
+    rows = await conn.fetch("SELECT system_id, count(*) AS n FROM bindings GROUP BY system_id")
+    return {r["system_id"]: r["n"] for r in rows}
+
+
+# --- CSV imports awaiting confirmation ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    id: uuid.UUID
+    user_id: int
+    filename: str
+    body: bytes
+    partial: bool
+    plan_digest: str
+
+
+async def save_draft(conn: Conn, user_id: int, filename: str, body: bytes, partial: bool, digest: str) -> uuid.UUID:
+    await conn.execute("DELETE FROM web_import_drafts WHERE created_at < now() - interval '1 day'")
+    draft_id = uuid.uuid4()
+    await conn.execute(
+        """INSERT INTO web_import_drafts (id, user_id, filename, body, partial, plan_digest)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        draft_id,
+        user_id,
+        filename,
+        body,
+        partial,
+        digest,
+    )
+    return draft_id
+
+
+async def draft(conn: Conn, draft_id: str, user_id: int) -> Draft | None:
+    try:
+        key = uuid.UUID(draft_id)
+    except ValueError:
+        return None
+    row = await conn.fetchrow(
+        """SELECT id, user_id, filename, body, partial, plan_digest FROM web_import_drafts
+            WHERE id = $1 AND user_id = $2""",
+        key,
+        user_id,
+    )
+    return Draft(**dict(row)) if row else None
+
+
+async def drop_draft(conn: Conn, draft_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM web_import_drafts WHERE id = $1", draft_id)

@@ -1,0 +1,221 @@
+"""Administrator pages for connected systems: settings, bindings, certificates, tokens, AMQP access.
+
+Secrets (a new API token, a RabbitMQ password) are shown once, on the page that answers the POST,
+and never stored or put in a cookie: only their hashes (tokens) or nothing at all (RabbitMQ) stay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from axis.broker.management import Management
+from axis.errors import AxisError
+from axis.registry import systems
+from axis.registry.model import Certificate
+from axis.store.db import Conn
+from axis.web import admin, render, sessions, store, users
+from axis.web.site import axis_of
+from axis.web.vietnamese import refusal
+
+routes = web.RouteTableDef()
+EXPIRY_WARNING = dt.timedelta(days=30)
+
+
+def system_url(system_id: str) -> str:
+    return f"/ui/admin/systems/{quote(system_id, safe='')}"
+
+
+def certificate_state(certificate: Certificate, now: dt.datetime) -> tuple[str, str]:
+    """(css class, Vietnamese label): revoked, expired, not yet valid, expiring within 30 days, valid."""
+    if certificate.revoked:
+        return "bad", "Đã thu hồi"
+    if certificate.not_after <= now:
+        return "bad", "Đã hết hạn"
+    if certificate.not_before > now:
+        return "warn", "Chưa đến ngày hiệu lực"
+    if certificate.not_after - now <= EXPIRY_WARNING:
+        return "warn", f"Sắp hết hạn (còn {(certificate.not_after - now).days} ngày)"
+    return "ok", "Còn hiệu lực"
+
+
+def _delivery(value: str) -> dict[str, bool]:
+    return {"delivery_http": value in ("http", "both"), "delivery_amqp": value in ("amqp", "both")}
+
+
+@routes.get("/admin/systems")
+async def system_list(request: web.Request) -> web.Response:
+    await sessions.require_admin(request)
+    async with axis_of(request).pool.acquire() as conn:
+        found = await systems.all_systems(conn)
+        counts = await store.binding_counts(conn)
+    return await render.page(request, "systems.html", {"systems": found, "counts": counts})
+
+
+@routes.post("/admin/systems")
+async def create_system(request: web.Request) -> web.Response:
+    system_id, name = await admin.form_text(request, "id"), await admin.form_text(request, "name")
+    contact, delivery = await admin.form_text(request, "contact"), await admin.form_text(request, "delivery")
+    settings = {"contact": contact, **_delivery(delivery or "http")}
+    return await admin.act(
+        request,
+        lambda conn, actor: systems.add(conn, actor, system_id, name, **settings),
+        done=f"Đã thêm hệ thống {system_id}.",
+        back=system_url(system_id) if system_id else "/ui/admin/systems",
+    )
+
+
+async def _system_context(conn: Conn, system_id: str) -> dict[str, Any]:
+    system = await systems.require(conn, system_id)
+    now = dt.datetime.now(dt.UTC)
+    certificates = await systems.certificates(conn, system_id)
+    return {
+        "system": system,
+        "bindings": await systems.bindings(conn, system_id),
+        "certificates": [(c, *certificate_state(c, now)) for c in certificates],
+        "tokens": await systems.list_tokens(conn, system_id),
+        "clerks": await users.all_users(conn, system_id=system_id),
+    }
+
+
+@routes.get("/admin/systems/{id}")
+async def system_page(request: web.Request) -> web.Response:
+    await sessions.require_admin(request)
+    async with axis_of(request).pool.acquire() as conn:
+        context = await _system_context(conn, request.match_info["id"])
+    return await render.page(request, "system.html", context | {"secret": None})
+
+
+@routes.post("/admin/systems/{id}/settings")
+async def update_system(request: web.Request) -> web.Response:
+    system_id = request.match_info["id"]
+    form = await request.post()
+    settings = {
+        "name": await admin.form_text(request, "name"),
+        "contact": await admin.form_text(request, "contact"),
+        "status": "active" if form.get("active") == "1" else "disabled",
+        "allow_sha1": form.get("allow_sha1") == "1",
+        "allow_unsigned": form.get("allow_unsigned") == "1",
+        **_delivery(await admin.form_text(request, "delivery")),
+    }
+    return await admin.act(
+        request,
+        lambda conn, actor: systems.update(conn, actor, system_id, **settings),
+        done="Đã lưu thiết lập của hệ thống.",
+        back=system_url(system_id),
+    )
+
+
+@routes.post("/admin/systems/{id}/bindings")
+async def bind(request: web.Request) -> web.Response:
+    system_id, code = request.match_info["id"], (await admin.form_text(request, "agency_code")).split(" ")[0]
+    return await admin.act(
+        request,
+        lambda conn, actor: systems.bind(conn, actor, system_id, code),
+        done=f"Hệ thống {system_id} nay phục vụ {code} và mọi cơ quan trực thuộc.",
+        back=system_url(system_id),
+    )
+
+
+@routes.post("/admin/systems/{id}/bindings/remove")
+async def unbind(request: web.Request) -> web.Response:
+    system_id, code = request.match_info["id"], await admin.form_text(request, "agency_code")
+    return await admin.act(
+        request,
+        lambda conn, actor: systems.unbind(conn, actor, system_id, code),
+        done=f"Đã bỏ phạm vi {code} khỏi {system_id}.",
+        back=system_url(system_id),
+    )
+
+
+@routes.post("/admin/systems/{id}/certificates")
+async def add_certificate(request: web.Request) -> web.Response:
+    system_id = request.match_info["id"]
+    form = await request.post()
+    upload = form.get("file")
+    pem = upload.file.read() if isinstance(upload, web.FileField) else b""
+    pem = pem or str(form.get("pem", "")).encode("utf-8")
+    return await admin.act(
+        request,
+        lambda conn, actor: systems.add_certificate(conn, actor, system_id, pem),
+        done="Đã gắn chứng thư số cho hệ thống.",
+        back=system_url(system_id),
+    )
+
+
+@routes.post("/admin/systems/{id}/certificates/revoke")
+async def revoke_certificate(request: web.Request) -> web.Response:
+    system_id, fingerprint = request.match_info["id"], await admin.form_text(request, "fingerprint")
+    return await admin.act(
+        request,
+        lambda conn, actor: systems.revoke_certificate(conn, actor, fingerprint),
+        done=f"Đã thu hồi chứng thư số {fingerprint[:16]}….",
+        back=system_url(system_id),
+    )
+
+
+@routes.post("/admin/systems/{id}/tokens/revoke")
+async def revoke_token(request: web.Request) -> web.Response:
+    system_id = request.match_info["id"]
+    raw = await admin.form_text(request, "token_id")
+    token_id = int(raw) if raw.isdigit() else -1
+    return await admin.act(
+        request,
+        lambda conn, actor: systems.revoke_token(conn, actor, system_id, token_id),
+        done=f"Đã thu hồi token #{raw}; hệ thống không dùng được nó nữa.",
+        back=system_url(system_id),
+    )
+
+
+async def _with_secret(request: web.Request, secret: dict[str, Any]) -> web.Response:
+    async with axis_of(request).pool.acquire() as conn:
+        context = await _system_context(conn, request.match_info["id"])
+    return await render.page(request, "system.html", context | {"secret": secret})
+
+
+@routes.post("/admin/systems/{id}/tokens")
+async def issue_token(request: web.Request) -> web.Response:
+    """The token is shown on this answer only (the page says so); reloading does not show it again."""
+    user = await sessions.require_admin(request)
+    system_id, label = request.match_info["id"], await admin.form_text(request, "label")
+    try:
+        token_id, token = await admin.change(
+            request, user, lambda conn, actor: systems.issue_token(conn, actor, system_id, label)
+        )
+    except AxisError as exc:
+        await admin.flash(request, "error", refusal(exc))
+        raise web.HTTPSeeOther(system_url(system_id)) from None
+    secret = {"title": f"Token #{token_id} mới cho {system_id}", "rows": [("Token", token)]}
+    return await _with_secret(request, secret)
+
+
+@routes.post("/admin/systems/{id}/amqp")
+async def grant_amqp(request: web.Request) -> web.Response:
+    """As ``axis systems grant-amqp``: AMQP delivery on, its queue, and its RabbitMQ user (new password)."""
+    user = await sessions.require_admin(request)
+    system_id = request.match_info["id"]
+    axis = axis_of(request)
+    try:
+        await admin.change(
+            request, user, lambda conn, actor: systems.update(conn, actor, system_id, delivery_amqp=True)
+        )
+        await axis.broker.ensure_system(system_id)  # the queue exists before the system consumes it
+        async with Management(axis.settings.amqp_management_url) as management:
+            grant = await management.grant_system(axis.settings.amqp_vhost, system_id)
+    except AxisError as exc:
+        await admin.flash(request, "error", refusal(exc))
+        raise web.HTTPSeeOther(system_url(system_id)) from None
+    secret = {
+        "title": f"Tài khoản RabbitMQ của {system_id}",
+        "rows": [
+            ("Tên đăng nhập (username)", grant.username),
+            ("Mật khẩu (password)", grant.password),
+            ("Virtual host", grant.vhost),
+            ("Hàng đợi nhận (consume)", grant.queue),
+            ("Exchange gửi (publish)", f"{grant.intake_exchange} — đặt user_id={grant.username}"),
+        ],
+    }
+    return await _with_secret(request, secret)

@@ -1,0 +1,48 @@
+"""The event log and the registry history are hash-chained: a row edited by hand is found."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from world import World
+
+from axis import audit
+from axis.registry import agencies
+
+
+async def test_chains_are_intact_after_real_work_and_a_hand_edit_is_found(world: World) -> None:
+    document = world.document(to=("000.00.00.H99", "000.00.00.G98"))
+    await world.post(world.signed(document))
+    async with world.axis.pool.acquire() as conn:
+        await agencies.rename(conn, "test", "000.00.11.H99", "Sở Tài chính (đổi tên)")
+        for chain in audit.CHAINS:
+            report = await audit.verify(conn, chain)
+            assert report.intact, report
+            assert report.rows > 0
+        # Someone with database access rewrites history: the accepted event now names another digest.
+        victim = await conn.fetchrow(
+            "SELECT id, chain_seq FROM events WHERE kind = 'queued' ORDER BY chain_seq LIMIT 1"
+        )
+        await conn.execute("UPDATE events SET agency_code = '000.00.00.G01' WHERE id = $1", victim["id"])
+        report = await audit.verify(conn, "events")
+    assert not report.intact
+    assert report.broken_at == victim["chain_seq"]
+    assert "edited" in report.reason
+
+    env = {**os.environ, "AXIS_DATABASE_URL": world.settings.database_url}
+    cli = subprocess.run([sys.executable, "-m", "axis", "audit", "verify"], env=env, capture_output=True, text=True)
+    assert cli.returncode == 1
+    assert f"events: BROKEN at row {victim['chain_seq']}" in cli.stdout
+    assert "registry_history: intact" in cli.stdout
+
+
+async def test_a_deleted_row_breaks_the_chain(world: World) -> None:
+    await world.post(world.signed(world.document(to=("000.00.00.H99", "000.00.00.G98"))))
+    async with world.axis.pool.acquire() as conn:
+        middle = await conn.fetchval("SELECT chain_seq FROM events ORDER BY chain_seq OFFSET 1 LIMIT 1")
+        await conn.execute("DELETE FROM events WHERE chain_seq = $1", middle)
+        report = await audit.verify(conn, "events")
+    assert report.broken_at == middle
+    assert "missing" in report.reason

@@ -1,0 +1,85 @@
+"""Operators see what happens (/metrics); a busy or slow axis says "later" instead of queueing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import world as world_module
+from world import World
+
+from axis.errors import AxisError
+from axis.http.limits import RateLimiter
+
+
+async def test_metrics_count_intake_deliveries_queues_and_outbox(world: World) -> None:
+    await world.post(world.signed(world.document(to=("000.00.00.H99", "000.00.00.G98"))))
+    refused = await world.client.post("/api/v1/packages", data=b"<not-edxml/>", headers=world["north"].headers)
+    assert refused.status == 400
+    response = await world.client.get("/metrics")
+    text = await response.text()
+    assert response.status == 200
+    assert 'axis_packages_accepted_total{kind="document",via="http"} 1.0' in text
+    assert 'axis_packages_refused_total{code="edxml.root.wrong_namespace",via="http"} 1.0' in text
+    assert 'axis_deliveries{state="queued"} 2.0' in text
+    assert f'axis_queue_messages{{queue="axis.system.{world["bo"].system_id}"}}' in text
+    assert "axis_outbox_lag_seconds" in text
+    assert 'axis_intake_seconds_count{via="http"} 2.0' in text
+
+
+def test_token_bucket_allows_bursts_then_asks_to_wait() -> None:
+    limiter = RateLimiter(per_minute=60, burst=3)
+    for _ in range(3):
+        limiter.check("bac", now=100.0)
+    with pytest.raises(AxisError) as limited:
+        limiter.check("bac", now=100.0)
+    assert limited.value.code == "rate.limited"
+    assert limited.value.details["retry_after"] == 1
+    limiter.check("bac", now=101.5)  # a token came back
+    limiter.check("nam", now=100.0)  # other systems have their own bucket
+
+
+@pytest.fixture
+async def strict_world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
+    overrides = {"rate_limit_per_minute": 60.0, "rate_limit_burst": 2, "db_acquire_timeout": 0.3}
+    async for built in world_module.make_world(database_url, tmp_path, **overrides):
+        yield built
+
+
+async def test_a_system_over_its_rate_gets_429_with_retry_after(strict_world: World) -> None:
+    world = strict_world
+    answers = [await world.client.get("/api/v1/inbox", headers=world["south"].headers) for _ in range(3)]
+    assert [a.status for a in answers] == [200, 200, 429]
+    assert answers[2].headers["Retry-After"] == "1"
+    assert (await answers[2].json())["error"]["code"] == "rate.limited"
+    other = await world.client.get("/api/v1/inbox", headers=world["north"].headers)
+    assert other.status == 200
+
+
+async def test_slow_database_means_503_not_a_queue(strict_world: World) -> None:
+    world = strict_world
+    pool = world.axis.pool
+    held = [await pool.acquire() for _ in range(pool.get_max_size())]  # every connection busy
+    try:
+        answer = await world.client.post(
+            "/api/v1/packages", data=world.signed(world.document()), headers=world["north"].headers
+        )
+        assert answer.status == 503
+        assert answer.headers["Retry-After"] == "5"
+        assert (await answer.json())["error"]["code"] == "service.unavailable"
+    finally:
+        for conn in held:
+            await pool.release(conn)
+    assert await world.count("packages") == 0
+
+
+async def test_too_many_intakes_in_flight_get_503(strict_world: World) -> None:
+    world = strict_world
+    world.axis.intake_gate.limit = 0  # as if every slot were taken
+    answer = await world.client.post(
+        "/api/v1/packages", data=world.signed(world.document()), headers=world["north"].headers
+    )
+    assert answer.status == 503
+    assert answer.headers["Retry-After"] == "1"
+    assert (await answer.json())["error"]["code"] == "intake.overloaded"

@@ -1,0 +1,115 @@
+"""Administrators keep the registry from the web pages; every change is in the history as web:<name>."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from world import World
+
+from axis import pki
+from axis.broker.management import Management
+from axis.registry import history
+from axis.store import db
+
+
+async def actions(world: World, actor: str = "web:quantri") -> list[str]:
+    conn = await db.connect(world.settings.database_url)
+    try:
+        return [e.action for e in reversed(await history.entries(conn, actor=actor, limit=100))]
+    finally:
+        await conn.close()
+
+
+async def test_csv_import_shows_a_dry_run_diff_and_applies_it_only_when_confirmed(
+    world: World, people: Any, visit: Any
+) -> None:
+    admin = visit()
+    await admin.log_in("quantri")
+    await admin.get("/ui/admin/import")
+    csv = "code,name,parent\n000.00.00.H97,UBND Tỉnh Thử Nghiệm Tây,\n000.00.21.H97,Sở Nội vụ Tây,000.00.00.H97\n"
+    page = await admin.post("/ui/admin/import", {"file": csv.encode(), "partial": ""})
+    assert "+ 000.00.00.H97 UBND Tỉnh Thử Nghiệm Tây" in page
+    confirm = re.search(r'action="(/ui/admin/import/[0-9a-f-]{36})"', page)
+    assert confirm is not None
+    assert "Không có cơ quan nào." in await admin.get("/ui/admin/agencies?q=H97")  # a dry run changes nothing
+
+    await admin.post(confirm.group(1))
+    assert "Đã nhập 2 thay đổi" in admin.last
+    assert "Sở Nội vụ Tây" in await admin.get("/ui/admin/agencies?q=noi+vu+tay")
+    assert await actions(world) == ["agency.create", "agency.create"]
+    # The draft is gone once applied: confirming twice does nothing more.
+    await admin.post(confirm.group(1))
+    assert "không còn" in admin.last
+
+
+async def test_a_confirmation_after_the_registry_changed_shows_the_new_diff_instead(
+    world: World, people: Any, visit: Any
+) -> None:
+    admin = visit()
+    await admin.log_in("quantri")
+    await admin.get("/ui/admin/import")
+    page = await admin.post("/ui/admin/import", {"file": b"code,name\n000.00.00.H97,Tay\n"})
+    confirm = re.search(r'action="(/ui/admin/import/[0-9a-f-]{36})"', page)
+    assert confirm is not None
+    await admin.get("/ui/admin/agencies")
+    await admin.post("/ui/admin/agencies", {"code": "000.00.00.H97", "name": "Tây (đã thêm tay)"})
+    page = await admin.post(confirm.group(1), expect=409)
+    assert "Danh bạ đã thay đổi" in page
+    assert "rename 000.00.00.H97" in page
+    # Bad rows block the import unless the administrator asks for the good rows only.
+    page = await admin.post("/ui/admin/import", {"file": b"code,name\nnot-a-code,X\n"})
+    assert "Dòng lỗi" in page
+    assert "chưa thể nhập" in page
+
+
+async def test_system_page_binds_adds_a_certificate_issues_and_revokes_a_token_and_grants_amqp(
+    world: World, people: Any, visit: Any
+) -> None:
+    admin = visit()
+    await admin.log_in("quantri")
+    await admin.get("/ui/admin/systems")
+    await admin.post("/ui/admin/systems", {"id": "tay-eoffice", "name": "eOffice Tây", "delivery": "http"})
+    await admin.post("/ui/admin/agencies", {"code": "000.00.00.H97", "name": "UBND Tỉnh Thử Nghiệm Tây"})
+    await admin.get("/ui/admin/systems/tay-eoffice")
+    page = await admin.post("/ui/admin/systems/tay-eoffice/bindings", {"agency_code": "000.00.00.H97"})
+    assert "nay phục vụ 000.00.00.H97" in page
+    refused = await admin.post("/ui/admin/systems/tay-eoffice/bindings", {"agency_code": "000.00.00.H98"})
+    assert "đã do một hệ thống khác phục vụ" in refused
+
+    certificate = pki.cert_pem(pki.issue(world.ca, "000.00.00.H97", "UBND Tây", days=10).certificate)
+    page = await admin.post("/ui/admin/systems/tay-eoffice/certificates", {"pem": certificate.decode()})
+    assert "Sắp hết hạn" in page  # ten days left: the page warns
+
+    page = await admin.post("/ui/admin/systems/tay-eoffice/tokens", {"label": "máy chủ chính"})
+    token = re.search(r'class="wrap secret-value">(axs_[^<]+)<', page)
+    assert token is not None
+    assert "Chỉ hiển thị một lần" in page
+    response = await world.client.get("/api/v1/inbox", headers={"Authorization": f"Bearer {token.group(1)}"})
+    assert response.status == 200
+    assert token.group(1) not in await admin.get("/ui/admin/systems/tay-eoffice")  # shown once only
+    await admin.post("/ui/admin/systems/tay-eoffice/tokens/revoke", {"token_id": _token_id(page)})
+    response = await world.client.get("/api/v1/inbox", headers={"Authorization": f"Bearer {token.group(1)}"})
+    assert response.status == 401
+
+    page = await admin.post("/ui/admin/systems/tay-eoffice/amqp")
+    assert "axis-sys-tay-eoffice" in page
+    assert "axis.system.tay-eoffice" in page
+    async with Management(world.settings.amqp_management_url) as management:
+        await management.revoke_system(world.vhost, "tay-eoffice")
+
+    assert await actions(world) == [
+        "system.create",
+        "agency.create",
+        "system.bind",
+        "system.certificate.add",
+        "system.token.issue",
+        "system.token.revoke",
+        "system.update",
+    ]
+
+
+def _token_id(page: str) -> str:
+    found = re.search(r"Token #(\d+) mới", page)
+    assert found is not None
+    return found.group(1)

@@ -1,0 +1,68 @@
+"""Every page renders for the role it is for: clerks see their documents, administrators the registry."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+from world import World, status_of
+
+from axis.edxml import model as m
+
+
+async def test_clerk_searches_opens_and_downloads_a_document(world: World, people: Any, visit: Any) -> None:
+    document = world.document(to=("000.00.00.H99", "000.00.00.G98"), subject="Về việc tăng cường ứng dụng chữ ký số")
+    accepted = await world.post(world.signed(document))
+    package_id = accepted["package_id"]
+    await world.post(
+        world.signed(status_of(document, m.StatusCode.ARRIVED, "south", "000.00.00.H99"), by="south"), by="south"
+    )
+
+    clerk = visit()
+    await clerk.log_in("vanthu.bac")
+    page = await clerk.get("/ui/documents?q=chu+ky+so")
+    assert "Về việc tăng cường ứng dụng chữ ký số" in page
+    assert f"/ui/documents/{package_id}" in page
+    assert "Về việc" not in await clerk.get("/ui/documents?q=khong+co+tu+nay")
+    for query in (
+        "code=125%2FUBND-VP",
+        "from=20%2F11%2F2026&to=20%2F11%2F2026",
+        "counterpart=000.00.00.H99",
+        "direction=sent",
+    ):
+        assert f"/ui/documents/{package_id}" in await clerk.get(f"/ui/documents?{query}"), query
+    assert f"/ui/documents/{package_id}" not in await clerk.get("/ui/documents?direction=received")
+
+    page = await clerk.get(f"/ui/documents/{package_id}")
+    assert "125/UBND-VP" in page
+    assert "20/11/2026" in page
+    assert "Đã đến" in page
+    assert "Nguyễn Thị Thử" in page
+    assert "cong-van-125.pdf" in page
+
+    response = await clerk.response(f"/ui/documents/{package_id}/attachments/1")
+    assert response.status == 200
+    assert await response.read() == b"%PDF-1.7 noi dung thu"
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="cong-van-125.pdf"')
+    assert (await clerk.response(f"/ui/documents/{package_id}/attachments/2")).status == 404
+
+
+async def test_administrator_pages_render(world: World, people: Any, visit: Any) -> None:
+    admin = visit()
+    await admin.log_in("quantri")
+    assert "000.00.00.H98" in await admin.get("/ui/admin/agencies")
+    assert "Tây" not in await admin.get("/ui/admin/agencies?q=thu+nghiem+nam")
+    assert "000.00.11.H99" in await admin.get("/ui/admin/agencies?q=tai+chinh")
+    page = await admin.get("/ui/admin/agencies/000.00.00.H99")
+    assert "000.00.11.H99" in page  # its child
+    page = await admin.get("/ui/admin/systems")
+    assert "nam-stc" in page
+    page = await admin.get("/ui/admin/systems/bac")
+    assert "Còn hiệu lực" in page
+    assert "000.00.00.H98" in page
+    assert "agency.create" in await admin.get("/ui/admin/history")
+    assert "vanthu.bac" in await admin.get("/ui/admin/users")
+    assert "Tải tệp lên" in await admin.get("/ui/admin/import")
+    quoted = urllib.parse.quote("000.00.00.H98")
+    assert "Lịch sử" in await admin.get(f"/ui/admin/history?kind=agency&id={quoted}")
