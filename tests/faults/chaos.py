@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import shutil
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,8 +253,59 @@ def postgresql_restart() -> None:
     _run(*command)
 
 
+def _server_pid_for(client_port: int, server_port: int) -> int | None:
+    """The process holding the server side of our TCP connection (from /proc: socket inode → pid)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, remote, inode = fields[1], fields[2], fields[9]
+                if int(local.rsplit(":", 1)[1], 16) == server_port and int(remote.rsplit(":", 1)[1], 16) == client_port:
+                    inodes.add(f"socket:[{inode}]")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return int(proc.name)
+    return None
+
+
+async def kill_mid_intake(cluster: Cluster, sim: Sim, data: bytes, ledger: Ledger) -> str:
+    """Start sending ``data`` slowly, kill the axis process that is reading it: the kill lands in
+    the middle of an intake, provably (the caller then sends the same bytes again)."""
+    port = cluster.settings.http_port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = (
+        f"POST /api/v1/packages HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {sim.token}\r\n"
+        f"Content-Type: application/xml\r\nContent-Length: {len(data)}\r\n\r\n"
+    ).encode()
+    writer.write(head + data[: len(data) // 2])
+    await writer.drain()
+    await asyncio.sleep(0.3)
+    pid = _server_pid_for(writer.get_extra_info("sockname")[1], port)
+    victim = next((p for p in cluster.processes if p.pid == pid), cluster.processes[0])
+    cluster.kill(victim)
+    with contextlib.suppress(ConnectionError, OSError):
+        writer.write(data[len(data) // 2 :])
+        await writer.drain()
+        await reader.read(100)
+    writer.close()
+    ledger.retries += 1
+    how = "identified from its socket" if pid else "guessed"
+    return f"axis process {victim.pid} killed (SIGKILL) while reading a package ({how})"
+
+
 async def inject(
-    cluster: Cluster, ledger: Ledger, faults: tuple[str, ...], gap: float, set_phase: Callable[[str], None]
+    cluster: Cluster,
+    ledger: Ledger,
+    faults: tuple[str, ...],
+    gap: float,
+    set_phase: Callable[[str], None],
+    mid_intake: Callable[[], Awaitable[str]],
 ) -> None:
     loop = asyncio.get_running_loop()
     for fault in faults:
@@ -271,9 +323,7 @@ async def inject(
             ledger.faults.append("PostgreSQL restarted")
         elif fault == "sigkill":
             set_phase("axis process killed")
-            victim = cluster.processes[0]
-            cluster.kill(victim)
-            ledger.faults.append(f"axis process {victim.pid} killed (SIGKILL) mid-intake")
+            ledger.faults.append(await mid_intake())
             cluster.start_process()
             await cluster.wait_ready(120)
         set_phase("normal")
@@ -336,8 +386,25 @@ async def run(
         senders = asyncio.gather(
             *(sender(cluster, s, plans[s.system_id], ledger, stop, rate / len(cluster.sims)) for s in cluster.sims)
         )
+        # The package cut in the middle goes again with the same bytes, like every other failed send.
+        victim_sender = cluster.sims[0]
+        cut_data, cut_to = plans[victim_sender.system_id].pop()
+
+        async def mid_intake() -> str:
+            line = await kill_mid_intake(cluster, victim_sender, cut_data, ledger)
+            package_id = await send_until_accepted(cluster, victim_sender, cut_data, ledger, stop)
+            if package_id is not None:
+                ledger.accepted.add(package_id)
+                ledger.expected.setdefault(package_id, set()).update(cut_to)
+            return line
+
         injector = inject(
-            cluster, ledger, tuple(f for f in faults if f != "consumer"), gap, lambda p: phase.__setitem__("now", p)
+            cluster,
+            ledger,
+            tuple(f for f in faults if f != "consumer"),
+            gap,
+            lambda p: phase.__setitem__("now", p),
+            mid_intake,
         )
         await asyncio.gather(senders, injector)
         progress(f"load sent: {len(ledger.accepted)} accepted; waiting for every delivery")
@@ -350,7 +417,7 @@ async def run(
         for task in (*receivers, prober):
             task.cancel()
         await asyncio.gather(*receivers, prober, return_exceptions=True)
-        return await _report(cluster, ledger, sum(len(p) for p in plans.values()), seconds)
+        return await _report(cluster, ledger, sum(len(p) for p in plans.values()) + 1, seconds)
     finally:
         await cluster_module.destroy(cluster)
 
