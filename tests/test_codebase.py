@@ -39,3 +39,15 @@ def test_mypy_strict_is_clean() -> None:
 def test_error_table_in_docs_matches_the_catalogue() -> None:
     documented = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     assert documented == markdown_table(), "regenerate: python -m axis.errors > docs/errors.md"
+
+
+def test_every_setting_is_in_the_operations_guide() -> None:
+    """A setting nobody can find is a setting nobody sets right: docs/operations.md lists them all."""
+    import re
+
+    source = (ROOT / "axis" / "config.py").read_text(encoding="utf-8")
+    names = {f"AXIS_{n}" for n in re.findall(r'(?<!env\.)get\("([A-Z0-9_]+)"', source)}
+    names |= set(re.findall(r'env\.get\("(AXIS_[A-Z0-9_]+)"', source))
+    guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    missing = sorted(n for n in names if n not in guide)
+    assert not missing, f"add to docs/operations.md: {missing}"
