@@ -52,6 +52,7 @@ def system_json(system: System) -> dict[str, Any]:
         "delivery_amqp": system.delivery_amqp,
         "allow_sha1": system.allow_sha1,
         "allow_unsigned": system.allow_unsigned,
+        "require_client_certificate": system.require_client_certificate,
         "status": system.status.value,
     }
 
@@ -161,6 +162,7 @@ _SETTINGS = {
     "delivery_amqp": bool,
     "allow_sha1": bool,
     "allow_unsigned": bool,
+    "require_client_certificate": bool,
     "status": str,
 }
 

@@ -318,10 +318,9 @@ async def add_certificate(conn: Conn, actor: str, system_id: str, pem: bytes) ->
     """Bind a signing certificate (PEM; the first certificate in the data) to a system."""
     await require(conn, system_id)
     try:
-        cert = x509.load_pem_x509_certificates(pem)[0]
-    except (ValueError, IndexError) as exc:
+        signer = Signer.from_certificate(x509.load_pem_x509_certificates(pem)[0])
+    except (ValueError, IndexError, x509.InvalidVersion) as exc:
         raise AxisError("registry.certificate.invalid", f"The PEM data holds no readable certificate: {exc}") from None
-    signer = Signer.from_certificate(cert)
     certificate = Certificate(
         fingerprint=signer.fingerprint_sha256,
         system_id=system_id,
