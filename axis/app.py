@@ -19,6 +19,7 @@ from aiohttp import web
 
 from axis import pki
 from axis import web as web_ui
+from axis.audit import Linker
 from axis.broker.consumer import IntakeConsumer
 from axis.broker.dead_letters import DeadLetters
 from axis.broker.publisher import Broker
@@ -62,6 +63,7 @@ class Axis:
     metrics: Metrics
     intake_gate: IntakeGate
     rate_limiter: RateLimiter
+    linker: Linker
 
     @classmethod
     async def start(cls, settings: Settings) -> Axis:
@@ -114,7 +116,9 @@ class Axis:
 
         consumer = IntakeConsumer(broker, from_amqp, prefetch=settings.intake_prefetch)
         dead_letters = DeadLetters(broker, pool)
+        linker = Linker(pool)
         relay.start()
+        linker.start()
         await consumer.start()
         await dead_letters.start()
         log.info("axis.ready", registry_version=registry.snapshot.version)
@@ -132,6 +136,7 @@ class Axis:
             metrics,
             IntakeGate(settings.max_intake_in_flight),
             RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+            linker,
         )
 
     async def stop_taking_work(self) -> None:
@@ -141,6 +146,7 @@ class Axis:
     async def close(self) -> None:
         await self.stop_taking_work()
         await self.relay.stop()
+        await self.linker.stop()
         if self.executor is not None:
             self.executor.shutdown(wait=True)
         await self.broker.close()

@@ -1,4 +1,4 @@
-"""Checking the tamper-evident chains of the event log and the registry history.
+"""The tamper-evident chains of the event log and the registry history: linking and checking.
 
 Each row's hash covers its content and the previous row's hash (see migration 006): recomputing the
 chain in order finds the first row that was edited, inserted or deleted by hand. The head (last
@@ -8,9 +8,18 @@ rewritten wholesale either.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 from dataclasses import dataclass
 
+import asyncpg
+import structlog
+
 from axis.store.db import Conn
+
+log = structlog.get_logger("axis.audit")
+_LINKER_LOCK = 0x61756474  # "audt": one linker at a time across all axis processes
 
 CHAINS = {
     "events": "audit_event_text",
@@ -71,3 +80,41 @@ async def verify(conn: Conn, chain: str, *, batch: int = 5000) -> ChainReport:
             unchained,
         )
     return ChainReport(chain, rows, previous.hex(), unchained=unchained)
+
+
+async def link(conn: Conn, *, settle: dt.timedelta = dt.timedelta(seconds=1), batch: int = 5000) -> int:
+    """Chain the event rows committed more than ``settle`` ago (one linker at a time); returns how
+    many were linked, or 0 when another process holds the linker."""
+    async with conn.transaction():
+        if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _LINKER_LOCK):
+            return 0
+        linked: int = await conn.fetchval("SELECT audit_link_events($1::interval, $2)", settle, batch)
+    return linked
+
+
+class Linker:
+    """The background task every axis process runs; the advisory lock lets one work at a time."""
+
+    def __init__(self, pool: asyncpg.Pool, *, interval: float = 1.0) -> None:
+        self._pool = pool
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="audit-linker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                async with self._pool.acquire(timeout=5) as conn:
+                    while await link(conn) > 0:
+                        pass
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("audit.link_failed", error=repr(exc))
+            await asyncio.sleep(self._interval)

@@ -46,8 +46,13 @@ VERIFY_WORKERS = 1
 
 
 async def setup(systems_count: int, keys: Path) -> Cluster:
+    # No per-system rate limit: the benchmark measures throughput, not the limiter.
     return await cluster_module.create(
-        systems_count, keys, prefix="axis_bench", AXIS_VERIFY_WORKERS=str(VERIFY_WORKERS)
+        systems_count,
+        keys,
+        prefix="axis_bench",
+        AXIS_VERIFY_WORKERS=str(VERIFY_WORKERS),
+        AXIS_RATE_LIMIT_PER_MINUTE="0",
     )
 
 

@@ -27,7 +27,11 @@ def _verify(args: argparse.Namespace) -> int:
     broken = 0
     for report in runtime.run(action):
         if report.intact:
-            note = f"; {report.unchained} earlier rows predate the chain" if report.unchained else ""
+            note = (
+                f"; {report.unchained} rows not chained (too recent, or older than the chain)"
+                if report.unchained
+                else ""
+            )
             print(f"{report.chain}: intact, {report.rows} rows, head {report.head}{note}")
         else:
             broken += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ async def test_chains_are_intact_after_real_work_and_a_hand_edit_is_found(world:
     await world.post(world.signed(document))
     async with world.axis.pool.acquire() as conn:
         await agencies.rename(conn, "test", "000.00.11.H99", "Sở Tài chính (đổi tên)")
+        assert await audit.link(conn, settle=dt.timedelta(0)) > 0  # what the linker does every second
         for chain in audit.CHAINS:
             report = await audit.verify(conn, chain)
             assert report.intact, report
@@ -41,6 +43,7 @@ async def test_chains_are_intact_after_real_work_and_a_hand_edit_is_found(world:
 async def test_a_deleted_row_breaks_the_chain(world: World) -> None:
     await world.post(world.signed(world.document(to=("000.00.00.H99", "000.00.00.G98"))))
     async with world.axis.pool.acquire() as conn:
+        await audit.link(conn, settle=dt.timedelta(0))
         middle = await conn.fetchval("SELECT chain_seq FROM events ORDER BY chain_seq OFFSET 1 LIMIT 1")
         await conn.execute("DELETE FROM events WHERE chain_seq = $1", middle)
         report = await audit.verify(conn, "events")

@@ -24,6 +24,7 @@ async def test_retention_archives_old_delivered_packages_and_they_can_still_be_f
             str(r["id"]): r
             for r in await conn.fetch("SELECT id, length(body) AS n, archive_path, digest FROM packages")
         }
+        await audit.link(conn, settle=dt.timedelta(0))
         chains = [await audit.verify(conn, chain) for chain in audit.CHAINS]
     assert dry.candidates == 1  # the ministry has not taken its package yet: it stays
     assert report.archived == 1

@@ -25,48 +25,54 @@ CREATE FUNCTION audit_history_text(h registry_history) RETURNS text LANGUAGE sql
                      h.subject_kind, h.subject_id, h.before::text, h.after::text)
 $$;
 
--- The head row is locked until the inserting transaction commits, so the chain order is the
--- commit order and `chain_seq` numbers it without gaps.
-CREATE FUNCTION audit_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+-- registry_history: few writes, so each row is chained as it is inserted. The head row is locked
+-- until the inserting transaction commits, so the chain order is the commit order.
+CREATE FUNCTION audit_chain_history() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     head audit_heads%ROWTYPE;
 BEGIN
-    SELECT * INTO head FROM audit_heads WHERE chain = TG_TABLE_NAME FOR UPDATE;
+    SELECT * INTO head FROM audit_heads WHERE chain = 'registry_history' FOR UPDATE;
     NEW.chain_seq := head.last_seq + 1;
     NEW.prev_hash := head.last_hash;
-    IF TG_TABLE_NAME = 'events' THEN
-        NEW.hash := sha256(NEW.prev_hash || convert_to(audit_event_text(NEW), 'UTF8'));
-    ELSE
-        NEW.hash := sha256(NEW.prev_hash || convert_to(audit_history_text(NEW), 'UTF8'));
-    END IF;
-    UPDATE audit_heads SET last_seq = NEW.chain_seq, last_hash = NEW.hash WHERE chain = TG_TABLE_NAME;
+    NEW.hash := sha256(NEW.prev_hash || convert_to(audit_history_text(NEW), 'UTF8'));
+    UPDATE audit_heads SET last_seq = NEW.chain_seq, last_hash = NEW.hash WHERE chain = 'registry_history';
     RETURN NEW;
 END $$;
-
-CREATE TRIGGER events_audit_chain BEFORE INSERT ON events
-    FOR EACH ROW EXECUTE FUNCTION audit_chain();
 CREATE TRIGGER registry_history_audit_chain BEFORE INSERT ON registry_history
-    FOR EACH ROW EXECUTE FUNCTION audit_chain();
+    FOR EACH ROW EXECUTE FUNCTION audit_chain_history();
 
--- Rows written before this migration join the chains in id order.
-DO $$
+-- events: many writes from every intake, fetch and acknowledgement. Chaining them as they are
+-- inserted would serialize every one of those transactions on the head row across its commit;
+-- instead a linker (every axis process, one at a time under an advisory lock) chains committed rows
+-- in id order shortly after they are written: `audit_link_events` below. Rows younger than the
+-- settle delay are not yet protected; `axis audit verify` counts them.
+CREATE INDEX events_unchained ON events (id) WHERE chain_seq IS NULL;
+
+CREATE FUNCTION audit_link_events(settle interval, batch integer) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
-    r record;
     head audit_heads%ROWTYPE;
+    r events%ROWTYPE;
+    linked integer := 0;
+    digest bytea;
 BEGIN
-    FOR r IN SELECT id FROM events ORDER BY id LOOP
-        SELECT * INTO head FROM audit_heads WHERE chain = 'events';
-        UPDATE events SET chain_seq = head.last_seq + 1, prev_hash = head.last_hash WHERE id = r.id;
-        UPDATE events e SET hash = sha256(e.prev_hash || convert_to(audit_event_text(e), 'UTF8')) WHERE id = r.id;
-        UPDATE audit_heads SET last_seq = head.last_seq + 1, last_hash = (SELECT hash FROM events WHERE id = r.id)
-         WHERE chain = 'events';
+    SELECT * INTO head FROM audit_heads WHERE chain = 'events' FOR UPDATE;
+    FOR r IN SELECT * FROM events WHERE chain_seq IS NULL AND at < now() - settle ORDER BY id LIMIT batch LOOP
+        r.chain_seq := head.last_seq + 1;
+        r.prev_hash := head.last_hash;
+        digest := sha256(r.prev_hash || convert_to(audit_event_text(r), 'UTF8'));
+        UPDATE events SET chain_seq = r.chain_seq, prev_hash = r.prev_hash, hash = digest WHERE id = r.id;
+        head.last_seq := r.chain_seq;
+        head.last_hash := digest;
+        linked := linked + 1;
     END LOOP;
+    UPDATE audit_heads SET last_seq = head.last_seq, last_hash = head.last_hash WHERE chain = 'events';
+    RETURN linked;
 END $$;
--- (registry_history is append-only by trigger: its earlier rows stay outside the chain, which
--- starts with the first row written after this migration; `axis audit verify` says so.)
 
 CREATE UNIQUE INDEX events_chain_seq ON events (chain_seq);
 CREATE UNIQUE INDEX registry_history_chain_seq ON registry_history (chain_seq);
+-- (registry_history is append-only by trigger: rows written before this migration stay outside
+-- the chain, which starts with the first row written after it; `axis audit verify` says so.)
 
 -- Retention: the bytes of an archived package live in a compressed file; its row keeps the digest.
 ALTER TABLE packages ADD COLUMN archived_at timestamptz, ADD COLUMN archive_path text;
