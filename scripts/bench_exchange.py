@@ -108,31 +108,82 @@ class Tally:
         return [at - self.submitted_at[pid] for pid, at in self.acked_at if pid in self.submitted_at]
 
 
-async def http_receiver(env: Cluster, sim: Sim, tally: Tally) -> None:
+async def http_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, batch: bool) -> None:
+    """Pulls a page of the inbox, fetches up to ``concurrency`` packages at once, and acknowledges
+    the page in one request (``batch``) or each package on its own."""
+    gate = asyncio.Semaphore(concurrency)
     async with AxisClient(env.base_url, sim.token) as client:
+
+        async def take(package_id: str) -> None:
+            async with gate:
+                await client.fetch(package_id)
+                if not batch:
+                    await client.ack(package_id)
+                    tally.ack(package_id)
+
         while not tally.done.is_set():
             items = await client.inbox(limit=200, only="package")
-            for item in items:
-                await client.fetch(item["id"])
-                await client.ack(item["id"])
-                tally.ack(item["id"])
+            ids = [item["id"] for item in items]
+            await asyncio.gather(*(take(package_id) for package_id in ids))
+            if batch and ids:
+                await client.ack_many(packages=ids)
+                for package_id in ids:
+                    tally.ack(package_id)
             if not items:
                 await asyncio.sleep(0.05)
 
 
-async def amqp_receiver(env: Cluster, sim: Sim, tally: Tally) -> None:
+async def amqp_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, batch: bool) -> None:
+    """Consumes its queue and acknowledges to the axis: what arrived in the last 20 ms in one
+    request (``batch``), or each delivery on its own, up to ``concurrency`` at once."""
     assert sim.grant is not None
     url = sim.amqp_url(env.settings)
+    gate = asyncio.Semaphore(concurrency)
+    pending: list[str] = []
+    arrived = asyncio.Event()
+    tasks: set[asyncio.Task[None]] = set()
     async with (
         Mailbox(url, sim.system_id, sim.grant.username) as mailbox,
         AxisClient(env.base_url, sim.token) as client,
     ):
-        async for delivery in mailbox.deliveries():
-            if delivery.kind == "document":
-                await client.ack(delivery.message_id)
-                tally.ack(delivery.message_id)
-            if tally.done.is_set():
-                return
+
+        async def take(package_id: str) -> None:
+            try:
+                await client.ack(package_id)
+                tally.ack(package_id)
+            finally:
+                gate.release()
+
+        async def flush() -> None:
+            while True:
+                await arrived.wait()
+                await asyncio.sleep(0.02)
+                arrived.clear()
+                ids = pending.copy()
+                pending.clear()
+                for start in range(0, len(ids), 500):
+                    await client.ack_many(packages=ids[start : start + 500])
+                for package_id in ids:
+                    tally.ack(package_id)
+
+        if batch:
+            tasks.add(asyncio.create_task(flush()))
+        try:
+            async for delivery in mailbox.deliveries():
+                if delivery.kind == "document":
+                    if batch:
+                        pending.append(delivery.message_id)
+                        arrived.set()
+                    else:
+                        await gate.acquire()
+                        task = asyncio.create_task(take(delivery.message_id))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+                if tally.done.is_set():
+                    return
+        finally:
+            for task in tasks:
+                task.cancel()
 
 
 async def sender(env: Cluster, sim: Sim, packages: list[bytes], tally: Tally, concurrency: int) -> None:
@@ -151,7 +202,7 @@ async def sender(env: Cluster, sim: Sim, packages: list[bytes], tally: Tally, co
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
 
 
-async def load(env: Cluster, documents: int, concurrency: int) -> tuple[float, Tally, list[bytes]]:
+async def load(env: Cluster, documents: int, concurrency: int, batch: bool) -> tuple[float, Tally, list[bytes]]:
     rng = random.Random(5)
     per_sender: dict[str, list[bytes]] = {}
     everything: list[bytes] = []
@@ -164,7 +215,11 @@ async def load(env: Cluster, documents: int, concurrency: int) -> tuple[float, T
         everything += per_sender[sim.system_id]
     tally = Tally(total=len(everything) * 3)
     receivers = [
-        asyncio.create_task(amqp_receiver(env, sim, tally) if sim.amqp else http_receiver(env, sim, tally))
+        asyncio.create_task(
+            amqp_receiver(env, sim, tally, concurrency, batch)
+            if sim.amqp
+            else http_receiver(env, sim, tally, concurrency, batch)
+        )
         for sim in env.sims
     ]
     start = time.perf_counter()
@@ -196,7 +251,7 @@ async def main_load(args: argparse.Namespace) -> None:
         processes = start_axis(env, args.processes)
         try:
             await env.wait_ready()
-            elapsed, tally, packages = await load(env, args.documents, args.concurrency)
+            elapsed, tally, packages = await load(env, args.documents, args.concurrency, args.ack == "batch")
             peaks = [peak_memory_mb(p.pid) for p in processes]
         finally:
             env.stop_all()
@@ -207,7 +262,8 @@ async def main_load(args: argparse.Namespace) -> None:
     size = sum(len(p) for p in packages) / len(packages)
     print(
         f"systems {args.systems} ({sum(s.amqp for s in env.sims)} AMQP), axis processes {args.processes}, "
-        f"{len(packages)} packages of {size / 1000:.0f} KB to 3 recipients each ({tally.total} deliveries)"
+        f"{len(packages)} packages of {size / 1000:.0f} KB to 3 recipients each ({tally.total} deliveries), "
+        f"acks {'in batches' if args.ack == 'batch' else 'one request each'}"
     )
     print(
         f"end to end      {packages_per_second:8.1f} packages/s   ({elapsed:.1f} s, submit → all acks; "
@@ -278,6 +334,12 @@ def main() -> None:
     parser.add_argument("--systems", type=int, default=6)
     parser.add_argument("--documents", type=int, default=60, help="documents per system")
     parser.add_argument("--concurrency", type=int, default=4, help="submissions in flight per system")
+    parser.add_argument(
+        "--ack",
+        choices=("batch", "each"),
+        default="batch",
+        help="recipients acknowledge in batches (POST /api/v1/inbox/ack) or one request per package",
+    )
     parser.add_argument("--processes", type=int, default=2, help="axis processes sharing the port")
     parser.add_argument("--large", action="store_true", help="one ~50 MB package instead of the load run")
     parser.add_argument("--size-mb", type=int, default=50)

@@ -59,17 +59,34 @@ async def _load(conn: Conn, kind: str, message_id: str, system_id: str) -> Outgo
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, broker: Broker, *, interval: float = 2.0, batch: int = 50) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        broker: Broker,
+        *,
+        interval: float = 2.0,
+        batch: int = 50,
+        settle_delay: float = 0.05,
+    ) -> None:
         self._pool = pool
         self._broker = broker
         self._interval = interval
         self._batch = batch
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        # Confirmed messages whose outbox rows are still to be deleted: one statement for all the
+        # requests of a short interval instead of one commit per request. A crash before that
+        # statement leaves rows the loop publishes again after their grace period; consumers
+        # absorb the copy by message id, as after any lost confirm.
+        self._settle_delay = settle_delay
+        self._confirmed: list[Outgoing] = []
+        self._settled = asyncio.Event()
+        self._settler: asyncio.Task[None] | None = None
 
     async def publish_now(self, messages: list[Outgoing]) -> int:
         """Publish messages whose outbox rows were just committed, from memory and concurrently;
-        the confirmed ones leave the outbox in one statement, the others stay for the loop."""
+        the confirmed ones leave the outbox shortly after, with those of other requests; the
+        others stay for the loop."""
         results = await asyncio.gather(*(self._broker.publish(m) for m in messages), return_exceptions=True)
         confirmed = [m for m, result in zip(messages, results, strict=True) if result is None]
         failed = [m for m, result in zip(messages, results, strict=True) if result is not None]
@@ -77,8 +94,8 @@ class OutboxRelay:
             if result is not None and not isinstance(result, BrokerUnavailable):
                 # Already committed: never fail the caller's request now; the relay retries.
                 log.error("relay.publish_error", error=repr(result))
-        async with self._pool.acquire() as conn:
-            if failed:  # retry soon rather than after the grace period
+        if failed:  # retry soon rather than after the grace period
+            async with self._pool.acquire() as conn:
                 await conn.execute(
                     """UPDATE outbox o
                           SET attempts = attempts + 1, next_attempt_at = now() + interval '1 second'
@@ -87,20 +104,49 @@ class OutboxRelay:
                     [m.message_id for m in failed],
                     [m.system_id for m in failed],
                 )
-            if confirmed:
-                await conn.execute(
-                    """WITH gone AS (
-                           DELETE FROM outbox o USING unnest($1::text[], $2::text[]) AS t (message_id, system)
-                            WHERE o.message_id = t.message_id AND o.system_id = t.system
-                        RETURNING o.message_id, o.kind, o.system_id)
-                       UPDATE deliveries d SET published_at = coalesce(d.published_at, now())
-                         FROM gone
-                        WHERE gone.kind = 'package' AND d.package_id = gone.message_id::uuid
-                          AND d.system_id = gone.system_id""",
-                    [m.message_id for m in confirmed],
-                    [m.system_id for m in confirmed],
-                )
+        if confirmed:
+            if self._settler is None or self._settler.done():
+                await self._settle(confirmed)  # not running (a tool, a test): settle at once
+            else:
+                self._confirmed += confirmed
+                self._settled.set()
         return len(confirmed)
+
+    async def _settle(self, confirmed: list[Outgoing]) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                """WITH gone AS (
+                       DELETE FROM outbox o USING unnest($1::text[], $2::text[]) AS t (message_id, system)
+                        WHERE o.message_id = t.message_id AND o.system_id = t.system
+                    RETURNING o.message_id, o.kind, o.system_id)
+                   UPDATE deliveries d SET published_at = coalesce(d.published_at, now())
+                     FROM gone
+                    WHERE gone.kind = 'package' AND d.package_id = gone.message_id::uuid
+                      AND d.system_id = gone.system_id""",
+                [m.message_id for m in confirmed],
+                [m.system_id for m in confirmed],
+            )
+
+    async def _settle_confirmed(self) -> None:
+        """Delete the outbox rows of confirmed messages, a batch every ``settle_delay``."""
+        while True:
+            await self._settled.wait()
+            await asyncio.sleep(self._settle_delay)
+            self._settled.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._confirmed = self._confirmed, []
+        if not batch:
+            return
+        try:
+            await self._settle(batch)
+        except asyncio.CancelledError:
+            self._confirmed = batch + self._confirmed  # stopping: ``stop`` settles them
+            raise
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # The rows stay; the loop publishes them again after their grace period.
+            log.warning("relay.settle_failed", error=str(exc), messages=len(batch))
 
     async def drain_due(self) -> int:
         """Publish what is due in the outbox (rows others hold are skipped)."""
@@ -141,15 +187,18 @@ class OutboxRelay:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._settler = asyncio.create_task(self._settle_confirmed(), name="outbox-settler")
 
     def nudge(self) -> None:
         self._wake.set()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._settler):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self._flush()  # what was confirmed before the stop leaves the outbox now
 
     async def _run(self) -> None:
         while True:

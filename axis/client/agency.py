@@ -366,6 +366,18 @@ class AgencyClient:
         Acknowledging again changes nothing and gives the same answer."""
         return DeliveryState.from_json(await self.api.ack(package_id))
 
+    async def ack_many(self, package_ids: Sequence[str]) -> dict[str, DeliveryState | AxisError]:
+        """Acknowledge many packages in one request (up to 500): by id, the delivery's state, or
+        the error for an id the axis does not know for this system (the others still count)."""
+        answer = await self.api.ack_many(packages=package_ids)
+        states: dict[str, DeliveryState | AxisError] = {}
+        for item in answer["packages"]:
+            error = item.get("error")
+            states[str(item["package_id"])] = (
+                AxisError(str(error["code"]), str(error["message"])) if error else DeliveryState.from_json(item)
+            )
+        return states
+
     # --- receipts -----------------------------------------------------------------------------------
 
     async def axis_trust(self) -> TrustAnchors:

@@ -9,6 +9,7 @@ codes whether a refusal came from the library or from the server.
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -86,6 +87,15 @@ class AxisClient:
     async def ack(self, package_id: str) -> dict[str, Any]:
         """This system has the package: its delivery is done and the sender gets a delivery receipt."""
         result: dict[str, Any] = await self._call("POST", f"/api/v1/packages/{_segment(package_id)}/ack")
+        return result
+
+    async def ack_many(self, packages: Sequence[str] = (), receipts: Sequence[str] = ()) -> dict[str, Any]:
+        """Acknowledge up to 500 packages and receipts in one request (far cheaper, for both
+        sides, than one request each). Each id gets its own answer: the delivery's state, or an
+        ``error`` (``package.unknown``/``receipt.unknown``) that did not stop the others."""
+        result: dict[str, Any] = await self._call(
+            "POST", "/api/v1/inbox/ack", json={"packages": list(packages), "receipts": list(receipts)}
+        )
         return result
 
     async def acceptance_receipt(self, package_id: str) -> bytes:

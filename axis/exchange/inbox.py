@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from axis.errors import AxisError
@@ -43,43 +44,6 @@ async def waiting(conn: Conn, system_id: str, *, limit: int = 100, only: str | N
     return [InboxItem(**dict(r)) for r in rows]
 
 
-async def add_receipt(
-    conn: Conn,
-    receipt_id: uuid.UUID,
-    package_id: uuid.UUID,
-    document_id: str,
-    *,
-    kind: str,
-    for_system: str,
-    about_system: str | None,
-    body: bytes,
-    to_amqp: bool,
-) -> bool:
-    """Store a receipt for the sender's system with its event (and, for an AMQP sender, its outbox
-    row, published right after commit). One statement; False if the receipt exists already."""
-    inserted = await conn.fetchval(
-        """WITH r AS (
-               INSERT INTO receipts (id, package_id, kind, for_system, about_system, body)
-               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id),
-           e AS (
-               INSERT INTO events (document_id, package_id, kind, system_id, detail)
-               SELECT $7, $2, 'receipt', $5, jsonb_build_object('kind', $3::text, 'id', r.id::text) FROM r),
-           o AS (
-               INSERT INTO outbox (message_id, kind, system_id, next_attempt_at)
-               SELECT r.id::text, 'receipt', $4, now() + interval '10 seconds' FROM r WHERE $8)
-           SELECT id FROM r""",
-        receipt_id,
-        package_id,
-        kind,
-        for_system,
-        about_system,
-        body,
-        document_id,
-        to_amqp,
-    )
-    return inserted is not None
-
-
 async def receipt_body(conn: Conn, receipt_id: str, system_id: str) -> bytes:
     """A receipt its own system may read; anything else does not exist."""
     try:
@@ -114,11 +78,16 @@ async def ack_receipt(conn: Conn, receipt_id: str, system_id: str) -> None:
         rid = uuid.UUID(receipt_id)
     except ValueError:
         raise AxisError("receipt.unknown", f"No receipt {receipt_id!r}.") from None
-    found = await conn.fetchval(
+    if not await ack_receipts(conn, [rid], system_id):
+        raise AxisError("receipt.unknown", f"No receipt {receipt_id!r} for this system.")
+
+
+async def ack_receipts(conn: Conn, receipt_ids: Sequence[uuid.UUID], system_id: str) -> set[uuid.UUID]:
+    """Take receipts off the system's inbox (again: no change); the ones that are the system's."""
+    rows = await conn.fetch(
         """UPDATE receipts SET acknowledged_at = coalesce(acknowledged_at, now())
-            WHERE id = $1 AND for_system = $2 RETURNING id""",
-        rid,
+            WHERE id = ANY($1::uuid[]) AND for_system = $2 RETURNING id""",
+        list(receipt_ids),
         system_id,
     )
-    if found is None:
-        raise AxisError("receipt.unknown", f"No receipt {receipt_id!r} for this system.")
+    return {row["id"] for row in rows}

@@ -8,10 +8,11 @@ state change is one PostgreSQL transaction; publishing happens after commit, thr
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from axis.edxml import model as m
 from axis.edxml.trust import TrustAnchors
 from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
-from axis.exchange import context, flows, freshness, inbox, store
+from axis.exchange import context, flows, freshness, store
 from axis.exchange.admission import Admission, admit, authorize, dedupe_key, digest_of
 from axis.exchange.freshness import Window
 from axis.registry.cache import RegistryCache
@@ -46,6 +47,15 @@ class Answer:
     status: int
     body: dict[str, Any]
     package_id: uuid.UUID
+
+
+def delivery_answer(delivery: store.Delivery) -> dict[str, Any]:
+    """A delivery's state as the API shows it after an acknowledgement."""
+    return {
+        "package_id": str(delivery.package_id),
+        "state": delivery.state,
+        "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
+    }
 
 
 class Exchange:
@@ -261,13 +271,10 @@ class Exchange:
             )
         if status.status_code is m.StatusCode.TAKE_BACK_REQUEST:
             return []
-        made: list[Outgoing] = []
-        for package_id in await store.queued_document_packages(conn, status.document_id, admission.caller.id):
-            _, receipt = await self._delivered(
-                conn, package_id, admission.caller.id, how=f"status {status.status_code}"
-            )
-            if receipt is not None:
-                made.append(receipt)
+        waiting = await store.queued_document_packages(conn, status.document_id, admission.caller.id)
+        if not waiting:
+            return []
+        _, made = await self._deliver(conn, waiting, admission.caller.id, how=f"status {status.status_code}")
         return made
 
     # --- fetch and acknowledge ----------------------------------------------------------------------
@@ -289,64 +296,92 @@ class Exchange:
     async def acknowledge(self, caller: System, package_id: str) -> dict[str, Any]:
         """The recipient system has the package: the delivery is done and the sender gets a receipt."""
         pid = store.package_uuid(package_id)
-        async with self._pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction():
-            delivery, receipt = await self._delivered(conn, pid, caller.id, how="http ack")
-        if receipt is not None:
-            await self._publish([receipt])
-        return {
-            "package_id": package_id,
-            "state": delivery.state,
-            "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
-        }
+        delivery = (await self.acknowledge_many(caller, [pid])).get(pid)
+        if delivery is None:
+            raise AxisError("package.unknown", f"No package {package_id} addressed to this system.")
+        return delivery_answer(delivery)
 
-    async def _delivered(
-        self, conn: Conn, package_id: uuid.UUID, system_id: str, *, how: str
-    ) -> tuple[store.Delivery, Outgoing | None]:
-        """Mark one delivery done and store the sender's delivery receipt; the receipt also comes
-        back as a message for the sender's queue (published only if the sender receives over AMQP),
-        or None when the delivery was done already."""
-        delivery = await store.deliver(conn, package_id, system_id, how=how)
-        if not delivery.newly_delivered:
-            return delivery, None
-        receipt = receipts.Receipt(
+    async def acknowledge_many(
+        self, caller: System, package_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, store.Delivery]:
+        """Acknowledge several packages at once (one read, one write, one batch of signatures):
+        the deliveries found, by package; a package not addressed to ``caller`` is absent."""
+        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+            deliveries, made = await self._deliver(conn, package_ids, caller.id, how="http ack")
+        await self._publish(made)
+        return deliveries
+
+    async def _deliver(
+        self, conn: Conn, package_ids: Sequence[uuid.UUID], system_id: str, *, how: str
+    ) -> tuple[dict[uuid.UUID, store.Delivery], list[Outgoing]]:
+        """Mark deliveries done, each with the sender's signed delivery receipt; the receipts also
+        come back as messages for the senders' queues (published only to AMQP senders).
+
+        The receipts are signed between a read and a single-statement write, so no transaction
+        or row lock waits on the signing; a delivery another request completes in between keeps
+        that request's receipt.
+        """
+        at, found = await store.deliveries_of(conn, list(dict.fromkeys(package_ids)), system_id)
+        queued = [d for d in found.values() if d.state == "queued"]
+        if not queued:
+            return found, []
+        signed = await self._off_loop(self._delivery_receipts, queued, at)
+        newly = await store.mark_delivered(conn, system_id, at=at, how=how, receipts=signed)
+        made = []
+        for receipt in signed:
+            if receipt.package_id not in newly:
+                continue
+            delivery = found[receipt.package_id]
+            found[receipt.package_id] = dataclasses.replace(
+                delivery, state="delivered", delivered_at=at, newly_delivered=True
+            )
+            made.append(
+                Outgoing(
+                    delivery.sender_system,
+                    str(receipt.receipt_id),
+                    "receipt",
+                    receipt.body,
+                    delivery.document_id,
+                    delivery.sender_code,
+                    delivery.sender_system,
+                    correlation_id=str(delivery.package_id),
+                )
+            )
+        raced = [d.package_id for d in queued if d.package_id not in newly]
+        if raced:  # done by a concurrent request between the read and the write: its state now
+            found.update((await store.deliveries_of(conn, raced, system_id))[1])
+        return found, made
+
+    def _delivery_receipts(self, queued: list[store.Delivery], at: dt.datetime) -> list[store.DeliveryReceipt]:
+        return [
+            store.DeliveryReceipt(
+                package_id=delivery.package_id,
+                receipt_id=uuid.uuid4(),
+                body=receipts.sign(self._delivery_receipt(delivery, at), self._identity.key, self._identity.cert_chain),
+                document_id=delivery.document_id,
+                for_system=delivery.sender_system,
+                to_amqp=self._amqp(delivery.sender_system),
+            )
+            for delivery in queued
+        ]
+
+    @staticmethod
+    def _delivery_receipt(delivery: store.Delivery, at: dt.datetime) -> receipts.Receipt:
+        return receipts.Receipt(
             kind=receipts.ReceiptKind.DELIVERY,
-            package_id=str(package_id),
+            package_id=str(delivery.package_id),
             document_id=delivery.document_id,
             package_kind=delivery.kind,
             digest_sha256=delivery.digest,
             sender_code=delivery.sender_code,
             sender_system=delivery.sender_system,
             recipients=tuple(
-                receipts.ReceiptRecipient(requested, agency, system_id, redirects)
+                receipts.ReceiptRecipient(requested, agency, delivery.system_id, redirects)
                 for requested, agency, redirects in delivery.served
             ),
-            at=delivery.delivered_at or dt.datetime.now(dt.UTC),
-            delivered_to=system_id,
+            at=at,
+            delivered_to=delivery.system_id,
         )
-        body = await self._off_loop(receipts.sign, receipt, self._identity.key, self._identity.cert_chain)
-        receipt_id = uuid.uuid4()
-        await inbox.add_receipt(
-            conn,
-            receipt_id,
-            package_id,
-            delivery.document_id,
-            kind="delivery",
-            for_system=delivery.sender_system,
-            about_system=system_id,
-            body=body,
-            to_amqp=self._amqp(delivery.sender_system),
-        )
-        message = Outgoing(
-            delivery.sender_system,
-            str(receipt_id),
-            "receipt",
-            body,
-            delivery.document_id,
-            delivery.sender_code,
-            delivery.sender_system,
-            correlation_id=str(package_id),
-        )
-        return delivery, message
 
     async def _publish(self, messages: list[Outgoing]) -> None:
         """Publish what was just committed, from memory; the outbox covers any failure."""

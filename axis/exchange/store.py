@@ -218,7 +218,7 @@ async def fetch_body(conn: Conn, package_id: str, system_id: str) -> Fetched:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """A recipient system's delivery of a package, after an acknowledgement."""
+    """A recipient system's delivery of a package, with what the sender's delivery receipt needs."""
 
     package_id: uuid.UUID
     system_id: str
@@ -233,51 +233,102 @@ class Delivery:
     served: tuple[tuple[str, str, tuple[str, ...]], ...]  # (requested, agency, redirects) of this system
 
 
-async def deliver(conn: Conn, package_id: uuid.UUID, system_id: str, *, how: str) -> Delivery:
-    """The recipient system has the package: mark its delivery done (once) and return what the
-    sender's delivery receipt needs. One statement; ``package.unknown`` when not addressed to it."""
-    row = await conn.fetchrow(
-        """WITH d AS (
-               UPDATE deliveries SET state = 'delivered', delivered_at = now()
-                WHERE package_id = $1 AND system_id = $2 AND state = 'queued'
-            RETURNING delivered_at),
-           p AS (
-               SELECT id, kind, document_id, digest, sender_code, sender_system FROM packages WHERE id = $1),
-           e AS (
-               INSERT INTO events (document_id, package_id, kind, system_id, detail)
-               SELECT p.document_id, p.id, 'delivered', $2, jsonb_build_object('how', $3::text) FROM p, d)
-           SELECT p.kind, p.document_id, p.digest, p.sender_code, p.sender_system,
-                  (SELECT delivered_at FROM d) AS newly_at,
-                  x.state, x.delivered_at,
+@dataclass(frozen=True, slots=True)
+class DeliveryReceipt:
+    """The signed receipt that goes with marking one delivery done."""
+
+    package_id: uuid.UUID
+    receipt_id: uuid.UUID
+    body: bytes
+    document_id: str
+    for_system: str
+    to_amqp: bool
+
+
+async def deliveries_of(
+    conn: Conn, package_ids: Sequence[uuid.UUID], system_id: str
+) -> tuple[dt.datetime, dict[uuid.UUID, Delivery]]:
+    """The database's time and the deliveries of these packages to ``system_id`` (packages not
+    addressed to it are absent). Only reads: receipts are signed between this and ``mark_delivered``,
+    outside any transaction and lock."""
+    rows = await conn.fetch(
+        """SELECT p.id, p.kind, p.document_id, p.digest, p.sender_code, p.sender_system, x.state, x.delivered_at,
+                  now() AS now,
                   (SELECT array_agg(concat_ws('|', r.requested_code, r.agency_code,
                                               array_to_string(r.redirects, ','))
                                     ORDER BY r.requested_code)
-                     FROM package_recipients r WHERE r.package_id = $1 AND r.system_id = $2) AS served
-             FROM p JOIN deliveries x ON x.package_id = p.id AND x.system_id = $2""",
-        package_id,
+                     FROM package_recipients r WHERE r.package_id = p.id AND r.system_id = $2) AS served
+             FROM unnest($1::uuid[]) AS t (id)
+             JOIN packages p ON p.id = t.id
+             JOIN deliveries x ON x.package_id = p.id AND x.system_id = $2""",
+        list(package_ids),
+        system_id,
+    )
+    now: dt.datetime = rows[0]["now"] if rows else dt.datetime.now(dt.UTC)
+    found = {}
+    for row in rows:
+        served = []
+        for item in row["served"] or []:
+            requested, agency, redirects = item.split("|", 2)
+            served.append((requested, agency, tuple(r for r in redirects.split(",") if r)))
+        found[row["id"]] = Delivery(
+            package_id=row["id"],
+            system_id=system_id,
+            state=row["state"],
+            delivered_at=row["delivered_at"],
+            newly_delivered=False,
+            kind=row["kind"],
+            document_id=row["document_id"],
+            digest=row["digest"],
+            sender_code=row["sender_code"],
+            sender_system=row["sender_system"],
+            served=tuple(served),
+        )
+    return now, found
+
+
+async def mark_delivered(
+    conn: Conn, system_id: str, *, at: dt.datetime, how: str, receipts: Sequence[DeliveryReceipt]
+) -> set[uuid.UUID]:
+    """Mark the deliveries done that are still queued, each with its receipt, events and (for an
+    AMQP sender) outbox row, in one statement; the packages actually marked now. A delivery done
+    meanwhile by another request keeps its first receipt: this one is dropped."""
+    rows = await conn.fetch(
+        """WITH t AS (
+               SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bytea[], $4::text[], $5::text[], $6::bool[])
+                   WITH ORDINALITY AS t (package_id, receipt_id, body, document_id, for_system, to_amqp, ord)),
+           d AS (
+               UPDATE deliveries x SET state = 'delivered', delivered_at = $7
+                 FROM t WHERE x.package_id = t.package_id AND x.system_id = $8 AND x.state = 'queued'
+               RETURNING x.package_id),
+           done AS (SELECT t.* FROM t JOIN d USING (package_id)),
+           r AS (
+               INSERT INTO receipts (id, package_id, kind, for_system, about_system, body)
+               SELECT receipt_id, package_id, 'delivery', for_system, $8, body FROM done),
+           e AS (
+               INSERT INTO events (document_id, package_id, kind, system_id, detail)
+               SELECT document_id, package_id, kind, $8, detail FROM (
+                   SELECT document_id, package_id, 'delivered' AS kind, jsonb_build_object('how', $9::text) AS detail,
+                          ord, 0 AS step FROM done
+                   UNION ALL
+                   SELECT document_id, package_id, 'receipt',
+                          jsonb_build_object('kind', 'delivery', 'id', receipt_id::text), ord, 1 FROM done
+               ) AS both_ ORDER BY ord, step),
+           o AS (
+               INSERT INTO outbox (message_id, kind, system_id, next_attempt_at)
+               SELECT receipt_id::text, 'receipt', for_system, now() + interval '10 seconds' FROM done WHERE to_amqp)
+           SELECT package_id FROM d""",
+        [r.package_id for r in receipts],
+        [r.receipt_id for r in receipts],
+        [r.body for r in receipts],
+        [r.document_id for r in receipts],
+        [r.for_system for r in receipts],
+        [r.to_amqp for r in receipts],
+        at,
         system_id,
         how,
     )
-    if row is None:
-        raise AxisError("package.unknown", f"No package {package_id} addressed to this system.")
-    served = []
-    for item in row["served"] or []:
-        requested, agency, redirects = item.split("|", 2)
-        served.append((requested, agency, tuple(r for r in redirects.split(",") if r)))
-    newly = row["newly_at"] is not None
-    return Delivery(
-        package_id=package_id,
-        system_id=system_id,
-        state="delivered" if newly else row["state"],
-        delivered_at=row["newly_at"] if newly else row["delivered_at"],
-        newly_delivered=newly,
-        kind=row["kind"],
-        document_id=row["document_id"],
-        digest=row["digest"],
-        sender_code=row["sender_code"],
-        sender_system=row["sender_system"],
-        served=tuple(served),
-    )
+    return {row["package_id"] for row in rows}
 
 
 def package_uuid(text: str) -> uuid.UUID:

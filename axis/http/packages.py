@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from typing import Any
+
 from aiohttp import web
 
 from axis.errors import AxisError
 from axis.exchange import inbox, store
+from axis.exchange.service import delivery_answer
 from axis.http.auth import caller
-from axis.http.body import int_query
+from axis.http.body import field, int_query, json_object
 from axis.http.context import axis_of
 from axis.pki import cert_pem
 
@@ -90,6 +95,66 @@ async def fetch(request: web.Request) -> web.Response:
 async def acknowledge(request: web.Request) -> web.Response:
     axis, system = caller(request)
     return web.json_response(await axis.exchange.acknowledge(system, request.match_info["id"]))
+
+
+#: Ids one batch acknowledgement may name (packages and receipts together).
+MAX_BATCH = 500
+
+
+@routes.post("/api/v1/inbox/ack")
+async def acknowledge_many(request: web.Request) -> web.Response:
+    """Acknowledge many packages and receipts in one request: one read, one write and one batch
+    of receipt signatures for all of them. Each id gets its own answer; an id that is not the
+    caller's is ``package.unknown`` / ``receipt.unknown`` and does not stop the others."""
+    axis, system = caller(request)
+    body = await json_object(request)
+    packages, receipts = _ids(body, "packages"), _ids(body, "receipts")
+    if not packages and not receipts:
+        raise AxisError("http.bad_request", "Name the 'packages' and/or 'receipts' to acknowledge.")
+    if len(packages) + len(receipts) > MAX_BATCH:
+        raise AxisError("http.bad_request", f"At most {MAX_BATCH} ids per acknowledgement.", limit=MAX_BATCH)
+    package_ids, receipt_ids = _uuids(packages), _uuids(receipts)
+    delivered = await axis.exchange.acknowledge_many(system, list(package_ids.values())) if package_ids else {}
+    taken: set[uuid.UUID] = set()
+    if receipt_ids:
+        async with axis.pool.acquire() as conn:
+            taken = await inbox.ack_receipts(conn, list(receipt_ids.values()), system.id)
+    return web.json_response(
+        {
+            "packages": [
+                delivery_answer(delivered[pid])
+                if (pid := package_ids.get(text)) in delivered
+                else _unknown("package_id", text, "package.unknown", f"No package {text} addressed to this system.")
+                for text in packages
+            ],
+            "receipts": [
+                {"receipt_id": text, "acknowledged": True}
+                if receipt_ids.get(text) in taken
+                else _unknown("receipt_id", text, "receipt.unknown", f"No receipt {text} for this system.")
+                for text in receipts
+            ],
+        }
+    )
+
+
+def _ids(body: dict[str, Any], name: str) -> list[str]:
+    value = field(body, name, list, required=False) or []
+    if not all(isinstance(item, str) for item in value):
+        raise AxisError("http.bad_request", f"The field {name!r} must be a list of ids.", field=name)
+    return list(value)
+
+
+def _uuids(texts: list[str]) -> dict[str, uuid.UUID]:
+    """The well-formed ids (the others are unknown, like any id that is not the caller's)."""
+    found = {}
+    for text in texts:
+        with contextlib.suppress(ValueError):
+            found[text] = uuid.UUID(text)
+    return found
+
+
+def _unknown(key: str, text: str, code: str, message: str) -> dict[str, Any]:
+    return {key: text, "error": {"code": code, "message": message}}
 
 
 @routes.get("/api/v1/packages/{id}/receipt")

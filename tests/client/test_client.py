@@ -21,6 +21,7 @@ from axis.client import (
     AgencyClient,
     BusinessDocType,
     Delivery,
+    DeliveryState,
     DocumentPackage,
     File,
     Mailbox,
@@ -282,6 +283,23 @@ async def test_documents_lists_what_a_system_sent_and_received(
     assert (sent.document_id, sent.number, sent.notation, sent.direction) == (document_id, "21", "UBND-VP", "sent")
     [received] = await south.documents(words="phoi hop")  # accents optional
     assert (received.document_id, received.direction, received.sender) == (document_id, "received", NORTH)
+
+
+async def test_a_recipient_acknowledges_what_it_stored_in_one_call(north: AgencyClient, south: AgencyClient) -> None:
+    sent = [
+        await north.send_document(to=[SOUTH], subject="V/v lô", number=f"3{i}", notation="UBND-VP") for i in range(3)
+    ]
+    waiting = [item.id for item in await south.inbox(only="package")]
+    assert waiting == [s.package_id for s in sent]
+    states = await south.ack_many([*waiting, "00000000-0000-4000-8000-000000000000"])
+    assert [states[i].state for i in waiting if isinstance(states[i], DeliveryState)] == ["delivered"] * 3
+    unknown = states["00000000-0000-4000-8000-000000000000"]
+    assert isinstance(unknown, AxisError)
+    assert unknown.code == "package.unknown"
+    assert await south.inbox(only="package") == []
+    assert [[p.kind for p in await north.receipts(s.package_id)] for s in sent] == [
+        [ReceiptKind.ACCEPTANCE, ReceiptKind.DELIVERY]
+    ] * 3
 
 
 async def test_unknown_recipient_is_refused_with_the_axis_code(north: AgencyClient) -> None:

@@ -89,3 +89,56 @@ async def test_document_reaches_three_systems_and_acks_come_back_as_receipts(wor
     assert {r["delivery"]["state"] for r in by_agency.values()} == {"delivered"}
     assert [s["code"] for s in by_agency["000.00.00.G98"]["statuses"]] == ["01"]
     assert await world.count("deliveries") == 4  # three for the document, one for the status to the sender
+
+
+async def test_recipient_acknowledges_a_page_of_its_inbox_in_one_request(world: World) -> None:
+    mine = [(await world.post(world.signed(world.document(number=f"5{i:02d}"))))["package_id"] for i in range(3)]
+    elsewhere = (await world.post(world.signed(world.document(to=("000.00.11.H99",), number="599"))))["package_id"]
+    north_receipt = (await world.get(f"/api/v1/packages/{mine[0]}/receipts", "north"))["receipts"][0]["id"]
+
+    async def ack_page() -> dict[str, Any]:
+        response = await world.client.post(
+            "/api/v1/inbox/ack",
+            json={"packages": [*mine, elsewhere, "not-an-id"], "receipts": [north_receipt]},
+            headers=world["south"].headers,
+        )
+        assert response.status == 200
+        answer: dict[str, Any] = await response.json()
+        return answer
+
+    first = await ack_page()
+    # Its own packages are delivered; another system's package and a malformed id are simply
+    # unknown (as any id that is not the caller's), and they do not stop the others.
+    assert [p.get("state") for p in first["packages"][:3]] == ["delivered"] * 3
+    assert [p["error"]["code"] for p in first["packages"][3:]] == ["package.unknown"] * 2
+    assert [r["error"]["code"] for r in first["receipts"]] == ["receipt.unknown"]
+    assert [i for i in (await world.get("/api/v1/inbox", "south"))["items"] if i["type"] == "package"] == []
+
+    # Acknowledging again changes nothing: same times, no second receipt.
+    again = await ack_page()
+    assert again["packages"][:3] == first["packages"][:3]
+    trust = TrustAnchors.from_pem(await world.get("/api/v1/axis/certificate", "north"))
+    for package_id in mine:
+        listed = (await world.get(f"/api/v1/packages/{package_id}/receipts", "north"))["receipts"]
+        assert [r["kind"] for r in listed] == ["acceptance", "delivery"]
+        receipt, _ = receipts.verify(await world.get(listed[1]["url"], "north"), trust)
+        assert (receipt.package_id, receipt.delivered_to) == (package_id, "nam")
+
+    # The sender takes its receipts off its inbox the same way.
+    waiting = [i["id"] for i in (await world.get("/api/v1/inbox?type=receipt", "north"))["items"]]
+    response = await world.client.post("/api/v1/inbox/ack", json={"receipts": waiting}, headers=world["north"].headers)
+    assert [r["acknowledged"] for r in (await response.json())["receipts"]] == [True] * len(waiting)
+    assert (await world.get("/api/v1/inbox?type=receipt", "north"))["items"] == []
+
+
+async def test_a_batch_acknowledgement_names_what_it_acknowledges(world: World) -> None:
+    for body, fragment in (
+        ({}, "Name the 'packages'"),
+        ({"packages": "abc"}, "must be list"),
+        ({"packages": [1, 2]}, "list of ids"),
+        ({"packages": ["x"] * 501}, "At most 500"),
+    ):
+        response = await world.client.post("/api/v1/inbox/ack", json=body, headers=world["south"].headers)
+        error = (await response.json())["error"]
+        assert (response.status, error["code"]) == (400, "http.bad_request")
+        assert fragment in error["message"]

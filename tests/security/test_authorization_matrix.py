@@ -156,6 +156,13 @@ MATRIX: tuple[Row, ...] = (
     ),
     Row(
         "POST",
+        "/api/v1/inbox/ack",
+        agency(),  # per id: another system's ids answer "unknown", checked below
+        body=lambda s: {"json": {"packages": [s.package_id], "receipts": [s.receipt_id]}},
+        owner="south",
+    ),
+    Row(
+        "POST",
         "/api/v1/receipts/{id}/ack",
         resource(204),
         path=lambda s: f"/api/v1/receipts/{s.receipt_id}/ack",
@@ -391,6 +398,10 @@ async def check(scene: Scene, row: Row, role: str, method: str) -> None:
             assert code in ("auth.token.missing", "auth.token.invalid"), where
         if response.status == 403 and role in (OWNER, OTHER) and "/admin/" in row.template:
             assert code == "auth.admin.required", where
+    if row.template == "/api/v1/inbox/ack" and role == OTHER:
+        answer = await response.json()
+        codes = [item["error"]["code"] for item in (*answer["packages"], *answer["receipts"])]
+        assert codes == ["package.unknown", "receipt.unknown"], where
     if row.expect is UI_PAGE:
         assert response.headers["Location"].startswith("/ui"), where
     if row.expect is VDXP:
