@@ -76,9 +76,10 @@ def verify(
     ``attachment_content=False``: attachments are checked but their base64 is not kept (intake).
     """
     root = _checked_tree(data, limits, schemas)
-    check = signature.verify_tree(root, trust, policy=policy, at=at)
-    # Quirks of the signature slot are visible only in the tree as received.
+    # Quirks of the signature slot are visible only in the tree as received (verifying takes the
+    # signature out of it).
     signature_quirks = reader.signature_quirks(root)
+    check = signature.verify_tree(root, trust, policy=policy, at=at)
     tree = check.signed_root if check.signed_root is not None else root
     del root  # for a signed package, the tree as received is no longer needed: free it before reading
     package, quirks = reader.read(tree, attachment_content=attachment_content)
