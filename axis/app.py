@@ -17,7 +17,7 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from axis import pki
+from axis import memory, pki
 from axis import web as web_ui
 from axis.audit import Linker
 from axis.broker.consumer import IntakeConsumer
@@ -78,7 +78,7 @@ class Axis:
             log.info("db.migrated", migrations=applied)
         registry = RegistryCache(pool, settings.database_url)
         await registry.start()
-        broker = Broker(settings.amqp_url)
+        broker = Broker(settings.amqp_url, inline_max=settings.amqp_inline_max_bytes)
         await broker.start()
         for system in registry.snapshot.systems.values():
             if system.delivery_amqp:
@@ -197,6 +197,7 @@ def build_app(settings: Settings) -> web.Application:
 
 def serve(settings: Settings) -> None:
     configure_logging(settings.log_level)
+    memory.return_large_buffers()
     log.info("axis.start", settings=settings.redacted())
     web.run_app(
         build_app(settings),

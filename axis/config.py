@@ -27,6 +27,10 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     max_package_bytes: int = 100 * _MB
+    #: Packages up to this size travel over AMQP in the message; larger ones by reference (the
+    #: message names the package, the recipient fetches it over HTTP). 16 MiB is RabbitMQ 4's
+    #: default max_message_size; common clients refuse bodies over 64 MiB by default.
+    amqp_inline_max_bytes: int = 16 * _MB
     max_xml_depth: int = 48
     keys_dir: Path = Path("var/keys")
     #: PEM files of the CAs that agency signing certificates must chain to.
@@ -99,6 +103,7 @@ class Settings:
                 http_host=get("HTTP_HOST", defaults.http_host),
                 http_port=int(get("HTTP_PORT", defaults.http_port)),
                 max_package_bytes=int(get("MAX_PACKAGE_BYTES", defaults.max_package_bytes)),
+                amqp_inline_max_bytes=int(get("AMQP_INLINE_MAX_BYTES", defaults.amqp_inline_max_bytes)),
                 max_xml_depth=int(get("MAX_XML_DEPTH", defaults.max_xml_depth)),
                 keys_dir=keys_dir,
                 trust_anchors=anchors,
@@ -156,6 +161,8 @@ class Settings:
             raise AxisError("config.invalid", f"AXIS_HTTP_PORT {self.http_port} is not a port number.")
         if self.max_package_bytes < 1024:
             raise AxisError("config.invalid", "AXIS_MAX_PACKAGE_BYTES must be at least 1024.")
+        if self.amqp_inline_max_bytes < 1024:
+            raise AxisError("config.invalid", "AXIS_AMQP_INLINE_MAX_BYTES must be at least 1024.")
         if self.verify_workers < 0:
             raise AxisError("config.invalid", "AXIS_VERIFY_WORKERS must be 0 (on the event loop) or more.")
         if self.log_level not in ("debug", "info", "warning", "error"):

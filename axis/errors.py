@@ -151,6 +151,11 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     ),
     "broker.management.refused": (502, "The RabbitMQ management API refused a request as malformed."),
     "broker.vhost.unknown": (500, "The RabbitMQ virtual host does not exist."),
+    "broker.reference.unreadable": (
+        502,
+        "A package sent over AMQP by reference cannot be fetched (no HTTP client given) or its bytes "
+        "do not match the message's size and digest.",
+    ),
     # Web pages (axis.web)
     "web.login.failed": (401, "The user name or the password is wrong."),
     "web.login.locked": (429, "Too many failed log-ins: the account is locked for a while."),

@@ -143,8 +143,8 @@ async def amqp_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, 
     arrived = asyncio.Event()
     tasks: set[asyncio.Task[None]] = set()
     async with (
-        Mailbox(url, sim.system_id, sim.grant.username) as mailbox,
         AxisClient(env.base_url, sim.token) as client,
+        Mailbox(url, sim.system_id, sim.grant.username, api=client) as mailbox,
     ):
 
         async def take(package_id: str) -> None:
@@ -304,7 +304,10 @@ async def main_large(args: argparse.Namespace) -> None:
             url = env.settings.amqp_url.replace(
                 "guest:guest", f"{amqp_sim.grant.username}:{amqp_sim.grant.password}", 1
             )
-            async with Mailbox(url, amqp_sim.system_id, amqp_sim.grant.username) as mailbox:
+            async with (
+                AxisClient(env.base_url, amqp_sim.token) as amqp_api,
+                Mailbox(url, amqp_sim.system_id, amqp_sim.grant.username, api=amqp_api) as mailbox,
+            ):
                 async for delivery in mailbox.deliveries():
                     consumed = delivery.body
                     break

@@ -8,6 +8,7 @@ connection is robust (aio-pika reconnects); a channel RabbitMQ closed is reopene
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 
 import aio_pika
@@ -17,6 +18,10 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnec
 from axis.broker import topology
 
 log = structlog.get_logger("axis.broker")
+
+
+#: Message kinds whose body is a package (the others, receipts and refusals, are small).
+PACKAGE_KINDS = frozenset({"document", "status"})
 
 
 class BrokerUnavailable(Exception):
@@ -36,12 +41,14 @@ class Outgoing:
     sender_system: str
     content_type: str = "application/xml"
     correlation_id: str | None = None
+    digest: str | None = None  # sha256 hex of body, when known (a package's, from intake)
 
 
 class Broker:
-    def __init__(self, url: str, *, confirm_timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, confirm_timeout: float = 30.0, inline_max: int = 16 * 1024 * 1024) -> None:
         self._url = url
         self._timeout = confirm_timeout
+        self._inline_max = inline_max
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._deliveries: AbstractExchange | None = None
@@ -91,13 +98,32 @@ class Broker:
         if self._channel is None or self._channel.is_closed:
             await self._open_channel()
 
+    def _body(self, message: Outgoing) -> tuple[bytes, dict[str, str | int]]:
+        """The message body, or for a package over the inline limit an empty body and headers
+        naming it (``body_url``, ``body_size``, ``body_sha256``).
+
+        A 50 MB message costs the publisher three more copies of it in the AMQP client, RabbitMQ
+        a quorum-log entry of that size on every replica, and a recipient whose client caps message
+        size (64 MiB by default in the Java client) a message it cannot take: the package travels
+        over HTTP instead, where it is already kept and authorised.
+        """
+        if len(message.body) <= self._inline_max or message.kind not in PACKAGE_KINDS:
+            return message.body, {}
+        digest = message.digest or hashlib.sha256(message.body).hexdigest()
+        return b"", {
+            "body_url": f"/api/v1/packages/{message.message_id}",
+            "body_size": len(message.body),
+            "body_sha256": digest,
+        }
+
     async def publish(self, message: Outgoing) -> None:
         try:
             await self.ensure_system(message.system_id)
             assert self._deliveries is not None
+            body, reference = self._body(message)
             await self._deliveries.publish(
                 aio_pika.Message(
-                    message.body,
+                    body,
                     message_id=message.message_id,
                     correlation_id=message.correlation_id,
                     type=message.kind,
@@ -109,6 +135,7 @@ class Broker:
                         "sender": message.sender,
                         "sender_system": message.sender_system,
                         "recipient_system": message.system_id,
+                        **reference,
                     },
                 ),
                 routing_key=message.system_id,

@@ -24,7 +24,7 @@ log = structlog.get_logger("axis.relay")
 async def _load(conn: Conn, kind: str, message_id: str, system_id: str) -> Outgoing | None:
     if kind == "package":
         row = await conn.fetchrow(
-            "SELECT body, kind, document_id, sender_code, sender_system FROM packages"
+            "SELECT body, kind, document_id, sender_code, sender_system, digest FROM packages"
             " WHERE id = $1::uuid AND archived_at IS NULL",
             message_id,
         )
@@ -38,6 +38,7 @@ async def _load(conn: Conn, kind: str, message_id: str, system_id: str) -> Outgo
             row["document_id"],
             row["sender_code"],
             row["sender_system"],
+            digest=row["digest"],
         )
     row = await conn.fetchrow(
         """SELECT r.body, r.package_id, p.document_id, p.sender_code, p.sender_system

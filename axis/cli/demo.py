@@ -208,7 +208,7 @@ async def _exchange(
 
         step(f"{MINISTRY} consumes its RabbitMQ queue and answers with a signed status 01 (arrived)")
         amqp_url = settings.amqp_url.replace("guest:guest", f"{grant.username}:{grant.password}", 1)
-        async with Mailbox(amqp_url, "bo-qlvb", grant.username) as mailbox:
+        async with Mailbox(amqp_url, "bo-qlvb", grant.username, api=ministry.api) as mailbox:
 
             async def arrived(delivery: Delivery) -> bool:
                 say(f"message {delivery.message_id}: {delivery.kind} {delivery.document_id}")

@@ -8,8 +8,11 @@ in effect. What a message carries is opened with ``AgencyClient.open`` (packages
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
+import dataclasses
+import hashlib
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +20,9 @@ from types import TracebackType
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+
+from axis.client.api import AxisClient
+from axis.errors import AxisError
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +35,31 @@ class Delivery:
     document_id: str
     sender: str  # the sending agency's code
     correlation_id: str | None  # receipt: the package it is about; refusal: the published message id
+    #: A package over the axis's AMQP inline limit comes as a reference: the path to fetch it at,
+    #: its size and SHA-256. ``Mailbox(api=...)`` fetches it and fills ``body``.
+    body_url: str | None = None
+    body_size: int | None = None
+    body_sha256: str | None = None
 
 
 class Mailbox:
     """A system's RabbitMQ side: consume its queue, publish packages to ``axis.intake``."""
 
-    def __init__(self, amqp_url: str, system_id: str, username: str, *, remember: int = 100_000) -> None:
+    def __init__(
+        self,
+        amqp_url: str,
+        system_id: str,
+        username: str,
+        *,
+        remember: int = 100_000,
+        api: AxisClient | None = None,
+    ) -> None:
+        """``api``: the system's HTTP client, to fetch packages the axis sends by reference
+        (those over ``AXIS_AMQP_INLINE_MAX_BYTES``); without it their ``body`` is empty."""
         self._url = amqp_url
         self._system_id = system_id
         self._username = username
+        self._api = api
         self._connection: AbstractRobustConnection | None = None
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._remember = remember
@@ -84,6 +106,7 @@ class Mailbox:
                     delivery = _delivery(message)
                     if self._seen_before(delivery.message_id):
                         continue
+                    delivery = await self._complete(delivery)
                     yield delivery
                     self._handled(delivery.message_id)
 
@@ -99,10 +122,31 @@ class Mailbox:
                 async with message.process(requeue=True):
                     delivery = _delivery(message)
                     if not self._seen_before(delivery.message_id):
-                        go_on = await handler(delivery)
+                        go_on = await handler(await self._complete(delivery))
                         self._handled(delivery.message_id)
                 if not go_on:
                     return
+
+    async def _complete(self, delivery: Delivery) -> Delivery:
+        """Fetch a package sent by reference, checked against the size and digest the message
+        carries (a failure hands the message back to the queue, like any handler error)."""
+        if delivery.body_url is None:
+            return delivery
+        if self._api is None:
+            raise AxisError(
+                "broker.reference.unreadable",
+                f"Package {delivery.message_id} ({delivery.body_size} bytes) was sent by reference: "
+                "give the Mailbox the system's AxisClient (api=) to fetch it.",
+            )
+        data = await self._api.fetch(delivery.message_id)
+        digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+        if len(data) != delivery.body_size or digest != delivery.body_sha256:
+            raise AxisError(
+                "broker.reference.unreadable",
+                f"Package {delivery.message_id} fetched by reference is {len(data)} bytes with SHA-256 {digest}; "
+                f"the message announced {delivery.body_size} bytes with {delivery.body_sha256}.",
+            )
+        return dataclasses.replace(delivery, body=data)
 
     async def publish(self, package: bytes, *, message_id: str | None = None) -> str:
         """Send a signed package (document or status) through ``axis.intake``; returns the message id.
@@ -139,4 +183,7 @@ def _delivery(message: AbstractIncomingMessage) -> Delivery:
         document_id=str(headers.get("document_id") or ""),
         sender=str(headers.get("sender") or ""),
         correlation_id=message.correlation_id,
+        body_url=str(headers["body_url"]) if headers.get("body_url") else None,
+        body_size=int(str(headers["body_size"])) if headers.get("body_size") is not None else None,
+        body_sha256=str(headers["body_sha256"]) if headers.get("body_sha256") else None,
     )

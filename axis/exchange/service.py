@@ -144,7 +144,7 @@ class Exchange:
         pid = str(admission.package_id)
         kind = admission.kind.value
         outgoing = [
-            Outgoing(s, pid, kind, data, admission.document_id, sender, caller.id)
+            Outgoing(s, pid, kind, data, admission.document_id, sender, caller.id, digest=admission.digest)
             for s in admission.systems
             if s in amqp
         ]

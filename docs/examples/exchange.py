@@ -82,7 +82,7 @@ async def exchange(config: Config) -> Timeline:
             await south.send_status(received.document_id, StatusCode.ARRIVED, description="Đã đến")
 
         # 3. The ministry consumes its RabbitMQ queue, and answers 01 over AMQP too.
-        async with Mailbox(config.amqp_url, config.ministry_system, config.ministry_user) as mailbox:
+        async with Mailbox(config.amqp_url, config.ministry_system, config.ministry_user, api=ministry.api) as mailbox:
 
             async def on_message(delivery: Delivery) -> bool:
                 if delivery.kind != "document":

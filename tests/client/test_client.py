@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import importlib.util
 import sys
 from collections.abc import AsyncIterator
@@ -14,11 +15,12 @@ from types import ModuleType
 
 import amqp
 import pytest
-from world import World, wait_until
+from world import World, make_world, wait_until
 
 from axis import cli, pki
 from axis.client import (
     AgencyClient,
+    AxisClient,
     BusinessDocType,
     Delivery,
     DeliveryState,
@@ -306,6 +308,51 @@ async def test_unknown_recipient_is_refused_with_the_axis_code(north: AgencyClie
     with pytest.raises(AxisError) as refused:
         await send_letter(north, "000.00.00.H11")
     assert refused.value.code == "intake.recipient.unknown"
+
+
+async def test_a_package_over_the_amqp_inline_limit_reaches_an_amqp_system_by_reference(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A large package is not pushed through RabbitMQ whole: the message names it (path, size,
+    SHA-256) and the mailbox fetches it over HTTP with the system's token, checked against both."""
+    async for world in make_world(database_url, tmp_path, amqp_inline_max_bytes=4096):
+        scan = tmp_path / "ban-do.pdf"
+        scan.write_bytes(b"%PDF-1.7 ban do quy hoach " * 2000)  # ~50 KB, well over the limit
+        async with agency(world, "north") as north, agency(world, "bo") as ministry:
+            sent = await north.send_document(
+                to=[MINISTRY], subject="V/v bản đồ quy hoạch", number="9", notation="UBND-QH", attachments=[scan]
+            )
+
+            connection = await world.amqp_connection("bo")
+            async with connection:
+                channel = await connection.channel()
+                queue = await channel.get_queue(f"axis.system.{world['bo'].system_id}", ensure=False)
+                message = await queue.get(timeout=10, no_ack=False)
+                assert message is not None
+                headers = message.headers or {}
+                assert (message.message_id, message.body) == (sent.package_id, b"")
+                assert headers["body_url"] == f"/api/v1/packages/{sent.package_id}"
+                assert headers["body_size"] == len(sent.package)
+                assert headers["body_sha256"] == hashlib.sha256(sent.package).hexdigest()
+                await message.nack(requeue=True)
+
+            party = world["bo"]
+            assert party.grant is not None
+            amqp_url = amqp.url(world.vhost, party.grant.username, party.grant.password)
+            async with Mailbox(amqp_url, party.system_id, party.grant.username) as without_http:
+                with pytest.raises(AxisError) as unreadable:
+                    await next_delivery(without_http, "document")
+                assert unreadable.value.code == "broker.reference.unreadable"
+
+            async with (
+                AxisClient(url(world), party.token) as api,
+                Mailbox(amqp_url, party.system_id, party.grant.username, api=api) as box,
+            ):
+                delivery = await next_delivery(box, "document")
+            assert delivery.body == sent.package
+            received = await ministry.open(delivery.body, package_id=delivery.message_id)
+            assert received.document_id == sent.document_id
+            assert received.verified
 
 
 # --- the command line ---------------------------------------------------------------------------------
