@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from axis.errors import AxisError
+from axis.store import bodies
 from axis.store.db import Conn
 
 
@@ -57,7 +58,7 @@ async def run(
     conn: Conn, directory: Path, *, older_than: dt.timedelta, dry_run: bool = False, batch: int = 200
 ) -> RetentionReport:
     rows = await conn.fetch(
-        """SELECT p.id, p.received_at, p.digest, p.size, p.document_id FROM packages p
+        """SELECT p.id, p.received_at, p.digest, p.size, p.document_id, p.chunks FROM packages p
             WHERE p.archived_at IS NULL AND p.received_at < now() - $1::interval
               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.state = 'queued')
             ORDER BY p.received_at LIMIT $2""",
@@ -69,18 +70,23 @@ async def run(
     archived = freed = 0
     manifest = directory / "manifest.jsonl"
     for row in rows:
-        data: bytes = await conn.fetchval("SELECT body FROM packages WHERE id = $1", row["id"])
+        data: bytes = (
+            await bodies.read(conn, row["id"], row["chunks"])
+            if row["chunks"]
+            else await conn.fetchval("SELECT body FROM packages WHERE id = $1", row["id"])
+        )
         path = archive_path(directory, row["id"], row["received_at"])
         write_archive(path, data, row["digest"])
         async with conn.transaction():
             done = await conn.fetchval(
-                """UPDATE packages SET body = ''::bytea, archived_at = now(), archive_path = $2
+                """UPDATE packages SET body = ''::bytea, chunks = 0, archived_at = now(), archive_path = $2
                     WHERE id = $1 AND archived_at IS NULL RETURNING id""",
                 row["id"],
                 str(path.relative_to(directory)),
             )
             if done is None:
                 continue
+            await conn.execute("DELETE FROM package_chunks WHERE package_id = $1", row["id"])
             await conn.execute(
                 """INSERT INTO events (document_id, package_id, kind, detail)
                    VALUES ($1, $2, 'archived', jsonb_build_object('path', $3::text, 'digest', $4::text))""",

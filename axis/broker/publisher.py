@@ -42,6 +42,7 @@ class Outgoing:
     content_type: str = "application/xml"
     correlation_id: str | None = None
     digest: str | None = None  # sha256 hex of body, when known (a package's, from intake)
+    size: int | None = None  # the body's size when ``body`` is left empty (sent by reference)
 
 
 class Broker:
@@ -107,14 +108,15 @@ class Broker:
         size (64 MiB by default in the Java client) a message it cannot take: the package travels
         over HTTP instead, where it is already kept and authorised.
         """
-        if len(message.body) <= self._inline_max or message.kind not in PACKAGE_KINDS:
+        size = len(message.body) if message.size is None else message.size
+        if not self.by_reference(size, message.kind):
             return message.body, {}
         digest = message.digest or hashlib.sha256(message.body).hexdigest()
-        return b"", {
-            "body_url": f"/api/v1/packages/{message.message_id}",
-            "body_size": len(message.body),
-            "body_sha256": digest,
-        }
+        return b"", {"body_url": f"/api/v1/packages/{message.message_id}", "body_size": size, "body_sha256": digest}
+
+    def by_reference(self, size: int, kind: str) -> bool:
+        """Whether a message of this size and kind goes by reference rather than in the body."""
+        return size > self._inline_max and kind in PACKAGE_KINDS
 
     async def publish(self, message: Outgoing) -> None:
         try:

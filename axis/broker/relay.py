@@ -16,29 +16,34 @@ import asyncpg
 import structlog
 
 from axis.broker.publisher import Broker, BrokerUnavailable, Outgoing
+from axis.store import bodies
 from axis.store.db import Conn
 
 log = structlog.get_logger("axis.relay")
 
 
-async def _load(conn: Conn, kind: str, message_id: str, system_id: str) -> Outgoing | None:
+async def _load(conn: Conn, kind: str, message_id: str, system_id: str, broker: Broker) -> Outgoing | None:
     if kind == "package":
         row = await conn.fetchrow(
-            "SELECT body, kind, document_id, sender_code, sender_system, digest FROM packages"
+            "SELECT id, body, kind, document_id, sender_code, sender_system, digest, size, chunks FROM packages"
             " WHERE id = $1::uuid AND archived_at IS NULL",
             message_id,
         )
         if row is None:
             return None
+        body = row["body"]
+        if row["chunks"] and not broker.by_reference(row["size"], row["kind"]):  # else not needed
+            body = await bodies.read(conn, row["id"], row["chunks"])
         return Outgoing(
             system_id,
             message_id,
             row["kind"],
-            row["body"],
+            body,
             row["document_id"],
             row["sender_code"],
             row["sender_system"],
             digest=row["digest"],
+            size=row["size"],
         )
     row = await conn.fetchrow(
         """SELECT r.body, r.package_id, p.document_id, p.sender_code, p.sender_system
@@ -160,7 +165,7 @@ class OutboxRelay:
                 self._batch,
             )
             for row in rows:
-                outgoing = await _load(conn, row["kind"], row["message_id"], row["system_id"])
+                outgoing = await _load(conn, row["kind"], row["message_id"], row["system_id"], self._broker)
                 if outgoing is None:  # nothing to publish any more (e.g. archived)
                     await conn.execute("DELETE FROM outbox WHERE id = $1", row["id"])
                     continue

@@ -12,9 +12,9 @@ import dataclasses
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ from axis.exchange.admission import Admission, admit, authorize, dedupe_key, dig
 from axis.exchange.freshness import Window
 from axis.registry.cache import RegistryCache
 from axis.registry.model import System
+from axis.store import bodies
 from axis.store.db import Conn
 
 log = structlog.get_logger("axis.exchange")
@@ -47,6 +48,21 @@ class Answer:
     status: int
     body: dict[str, Any]
     package_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class PackageBody:
+    """A package's bytes on their way out: ``whole``, or ``parts()`` (a large package's chunks,
+    read one at a time)."""
+
+    size: int
+    whole: bytes | None
+    parts: Callable[[], AsyncIterator[bytes]] = field(default=lambda: _nothing())
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""  # an async generator that yields nothing
 
 
 def delivery_answer(delivery: store.Delivery) -> dict[str, Any]:
@@ -280,10 +296,25 @@ class Exchange:
     # --- fetch and acknowledge ----------------------------------------------------------------------
 
     async def fetch(self, caller: System, package_id: str) -> bytes:
+        """The package bytes whole (see ``body`` to send a large package on without holding it)."""
+        body = await self.body(caller, package_id)
+        if body.whole is not None:
+            return body.whole
+        return b"".join([part async for part in body.parts()])
+
+    async def body(self, caller: System, package_id: str) -> PackageBody:
+        """The package bytes as the sender signed them: whole when small, chunk by chunk when large."""
         async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
             fetched = await store.fetch_body(conn, package_id, caller.id)
-        if fetched.archive_path is None:
-            return fetched.body
+        if fetched.archive_path is not None:
+            return PackageBody(fetched.size, await self._archived(package_id, fetched))
+        if fetched.chunks:
+            pool, chunks = self._pool, fetched.chunks
+            return PackageBody(fetched.size, None, lambda: bodies.stream(pool, fetched.package_id, chunks))
+        return PackageBody(fetched.size, fetched.body)
+
+    async def _archived(self, package_id: str, fetched: store.Fetched) -> bytes:
+        assert fetched.archive_path is not None
         path = (self._archive_dir or Path("var/archive")) / fetched.archive_path
         if not path.exists():
             raise AxisError(

@@ -19,6 +19,7 @@ from axis.edxml import model as m
 from axis.errors import AxisError
 from axis.exchange.admission import Admission
 from axis.registry import folding
+from axis.store import bodies
 from axis.store.db import Conn
 
 
@@ -68,6 +69,7 @@ async def accept(
     status = package if isinstance(package, m.StatusPackage) else None
     recipients = admission.recipients
     systems = list(admission.systems)
+    chunks = bodies.chunk_count(len(data))
     outbox = [(str(admission.package_id), "package", s) for s in systems if s in amqp_systems]
     if admission.caller.id in amqp_systems:
         outbox.append((str(receipt_id), "receipt", admission.caller.id))
@@ -78,9 +80,9 @@ async def accept(
                                      business_type, status_code, code_number, code_notation, subject,
                                      subject_folded, promulgation_date, due_date, digest, size, body,
                                      signer_subject, signer_fingerprint, signature_policy, quirks,
-                                     received_via)
+                                     received_via, chunks)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                       $20, $21, $22)
+                       $20, $21, $22, $34)
                ON CONFLICT (dedupe_key) DO NOTHING RETURNING id),
            r AS (
                INSERT INTO package_recipients (package_id, requested_code, agency_code, system_id, redirects)
@@ -124,7 +126,7 @@ async def accept(
         document.due_date if document else None,
         admission.digest,
         admission.size,
-        data,
+        b"" if chunks else data,
         signer.subject if signer else None,
         signer.fingerprint_sha256 if signer else None,
         verified.policy,
@@ -141,7 +143,10 @@ async def accept(
         [o[0] for o in outbox],
         [o[1] for o in outbox],
         [o[2] for o in outbox],
+        chunks,
     )
+    if inserted is not None and chunks:
+        await bodies.write(conn, admission.package_id, data)
     return inserted is not None
 
 
@@ -186,8 +191,11 @@ async def visible_package(conn: Conn, package_id: str, system_id: str) -> Stored
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    body: bytes
+    package_id: uuid.UUID
+    body: bytes  # empty when the bytes are in chunks or in the archive
     digest: str
+    size: int
+    chunks: int  # > 0: the bytes are in package_chunks (see axis.exchange.bodies)
     archive_path: str | None  # set when retention moved the bytes to a file
 
 
@@ -197,7 +205,7 @@ async def fetch_body(conn: Conn, package_id: str, system_id: str) -> Fetched:
     pid = package_uuid(package_id)
     row = await conn.fetchrow(
         """WITH p AS (
-               SELECT id, body, document_id, digest, archive_path FROM packages p
+               SELECT id, body, document_id, digest, size, chunks, archive_path FROM packages p
                 WHERE id = $1 AND (sender_system = $2 OR EXISTS (
                       SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $2))),
            f AS (
@@ -207,13 +215,13 @@ async def fetch_body(conn: Conn, package_id: str, system_id: str) -> Fetched:
            e AS (
                INSERT INTO events (document_id, package_id, kind, system_id)
                SELECT p.document_id, p.id, 'fetched', $2 FROM p, f)
-           SELECT body, digest, archive_path FROM p""",
+           SELECT id, body, digest, size, chunks, archive_path FROM p""",
         pid,
         system_id,
     )
     if row is None:
         raise AxisError("package.unknown", f"No package {package_id!r} for this system.", package_id=package_id)
-    return Fetched(row["body"], row["digest"], row["archive_path"])
+    return Fetched(row["id"], row["body"], row["digest"], row["size"], row["chunks"], row["archive_path"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import contextlib
 import uuid
 from typing import Any
 
+import structlog
 from aiohttp import web
 
 from axis.errors import AxisError
@@ -15,6 +16,8 @@ from axis.http.auth import caller
 from axis.http.body import field, int_query, json_object
 from axis.http.context import axis_of
 from axis.pki import cert_pem
+
+log = structlog.get_logger("axis.http")
 
 routes = web.RouteTableDef()
 XML = "application/xml"
@@ -85,10 +88,25 @@ async def waiting(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/packages/{id}")
-async def fetch(request: web.Request) -> web.Response:
+async def fetch(request: web.Request) -> web.StreamResponse:
+    """The package bytes as signed; a large package is sent a chunk at a time as it is read."""
     axis, system = caller(request)
-    data = await axis.exchange.fetch(system, request.match_info["id"])
-    return web.Response(body=data, content_type=XML, charset="utf-8")
+    body = await axis.exchange.body(system, request.match_info["id"])
+    if body.whole is not None:
+        return web.Response(body=body.whole, content_type=XML, charset="utf-8")
+    response = web.StreamResponse()
+    response.content_type, response.charset, response.content_length = XML, "utf-8", body.size
+    await response.prepare(request)
+    try:
+        async for part in body.parts():
+            await response.write(part)
+    except AxisError as exc:  # archived mid-way: the status is sent already, so cut the download short
+        log.warning("package.fetch_cut", package_id=request.match_info["id"], code=exc.code)
+        if request.transport is not None:
+            request.transport.close()
+        return response
+    await response.write_eof()
+    return response
 
 
 @routes.post("/api/v1/packages/{id}/ack")

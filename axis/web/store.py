@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from axis.errors import AxisError
 from axis.registry import agencies
 from axis.registry.model import Agency
+from axis.store import bodies
 from axis.store.db import Conn
 
 
@@ -38,7 +39,7 @@ async def visible_document(conn: Conn, package_id: str, system_id: str) -> Store
     except ValueError:
         raise _unknown(package_id) from None
     row = await conn.fetchrow(
-        """SELECT id, document_id, sender_system, received_at, size, body FROM packages p
+        """SELECT id, document_id, sender_system, received_at, size, body, chunks FROM packages p
             WHERE id = $1 AND kind = 'document'
               AND (sender_system = $2 OR EXISTS (
                    SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $2))""",
@@ -47,8 +48,9 @@ async def visible_document(conn: Conn, package_id: str, system_id: str) -> Store
     )
     if row is None:
         raise _unknown(package_id)
+    body = await bodies.read(conn, row["id"], row["chunks"]) if row["chunks"] else row["body"]
     return StoredDocument(row["id"], row["document_id"], row["sender_system"], row["received_at"], row["size"],
-                          row["body"])  # fmt: skip
+                          body)  # fmt: skip
 
 
 async def watermark(conn: Conn, document_id: str) -> int:
