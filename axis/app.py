@@ -134,7 +134,7 @@ class Axis:
             identity,
             executor,
             metrics,
-            IntakeGate(settings.max_intake_in_flight),
+            IntakeGate(settings.max_intake_in_flight, settings.max_intake_bytes_in_flight),
             RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
             linker,
         )

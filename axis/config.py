@@ -44,6 +44,8 @@ class Settings:
     ack_deadline_hours: float = 24.0
     #: Intakes in flight per process; beyond it intake answers 503 with Retry-After.
     max_intake_in_flight: int = 64
+    #: Bytes of packages being received at once per process (0 = no budget); beyond it: 503.
+    max_intake_bytes_in_flight: int = 256 * _MB
     #: Requests a minute per system (average; 0 = no limit) and the burst allowed; beyond: 429.
     rate_limit_per_minute: float = 1200.0
     rate_limit_burst: int = 200
@@ -112,6 +114,7 @@ class Settings:
                 intake_prefetch=int(get("INTAKE_PREFETCH", defaults.intake_prefetch)),
                 ack_deadline_hours=float(get("ACK_DEADLINE_HOURS", defaults.ack_deadline_hours)),
                 max_intake_in_flight=int(get("MAX_INTAKE_IN_FLIGHT", defaults.max_intake_in_flight)),
+                max_intake_bytes_in_flight=int(get("MAX_INTAKE_BYTES_IN_FLIGHT", defaults.max_intake_bytes_in_flight)),
                 rate_limit_per_minute=float(get("RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute)),
                 rate_limit_burst=int(get("RATE_LIMIT_BURST", defaults.rate_limit_burst)),
                 db_acquire_timeout=float(get("DB_ACQUIRE_TIMEOUT", defaults.db_acquire_timeout)),
@@ -163,6 +166,8 @@ class Settings:
             raise AxisError("config.invalid", "AXIS_MAX_PACKAGE_BYTES must be at least 1024.")
         if self.amqp_inline_max_bytes < 1024:
             raise AxisError("config.invalid", "AXIS_AMQP_INLINE_MAX_BYTES must be at least 1024.")
+        if self.max_intake_bytes_in_flight < 0:
+            raise AxisError("config.invalid", "AXIS_MAX_INTAKE_BYTES_IN_FLIGHT must be 0 (no budget) or more.")
         if self.verify_workers < 0:
             raise AxisError("config.invalid", "AXIS_VERIFY_WORKERS must be 0 (on the event loop) or more.")
         if self.log_level not in ("debug", "info", "warning", "error"):

@@ -18,25 +18,44 @@ from axis.errors import AxisError
 
 
 class IntakeGate:
-    """At most ``limit`` intakes at once in this process; the next one is refused, not queued."""
+    """At most ``limit`` intakes and ``byte_budget`` bytes of packages at once in this process;
+    the next one is refused, not queued.
 
-    def __init__(self, limit: int) -> None:
+    Receiving a package costs a few times its size (its bytes, its tree, its canonical form), so
+    64 packages of 100 MB at once would need tens of gigabytes: the byte budget keeps the sum of
+    what is being received bounded. A package counts with its Content-Length, or with the size
+    limit when it has none. One package is always let in when nothing else is being received,
+    so that a budget below the size limit slows large packages down but never refuses them all.
+    """
+
+    def __init__(self, limit: int, byte_budget: int = 0) -> None:
         self.limit = limit
+        self.byte_budget = byte_budget  # 0: no budget
         self.in_flight = 0
+        self.bytes_in_flight = 0
 
     @contextlib.asynccontextmanager
-    async def enter(self) -> AsyncIterator[None]:
+    async def enter(self, size: int = 0) -> AsyncIterator[None]:
         if self.in_flight >= self.limit:
             raise AxisError(
                 "intake.overloaded",
                 f"The axis is handling {self.in_flight} packages already; send again shortly.",
                 retry_after=1,
             )
+        if self.byte_budget and self.bytes_in_flight and self.bytes_in_flight + size > self.byte_budget:
+            raise AxisError(
+                "intake.overloaded",
+                f"The axis is receiving {self.bytes_in_flight / 1_048_576:.0f} MiB of packages already; "
+                "send again shortly.",
+                retry_after=5,
+            )
         self.in_flight += 1
+        self.bytes_in_flight += size
         try:
             yield
         finally:
             self.in_flight -= 1
+            self.bytes_in_flight -= size
 
 
 @dataclass

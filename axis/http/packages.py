@@ -49,8 +49,9 @@ async def submit(request: web.Request) -> web.Response:
     axis = axis_of(request)
     with axis.metrics.intake("http"):
         axis, system = caller(request)
-        async with axis.intake_gate.enter():
-            data = await read_limited(request, axis.settings.max_package_bytes)
+        limit = axis.settings.max_package_bytes
+        async with axis.intake_gate.enter(min(request.content_length or limit, limit)):
+            data = await read_limited(request, limit)
             answer = await axis.exchange.submit(system, data, via="http")
     if answer.status == 202:
         axis.metrics.accepted.labels(answer.body["kind"], "http").inc()

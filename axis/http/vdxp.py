@@ -186,8 +186,9 @@ async def send_edoc(call: Call) -> Result:
     hash_file = call.required("hash-file")
     content_type = call.request.headers.get("Content-Type", "")
     with axis.metrics.intake("vdxp"):
-        async with axis.intake_gate.enter():
-            body = await read_limited(call.request, axis.settings.max_package_bytes + _WRAPPING)
+        limit = axis.settings.max_package_bytes + _WRAPPING
+        async with axis.intake_gate.enter(min(call.request.content_length or limit, limit)):
+            body = await read_limited(call.request, limit)
             data = params.package_bytes(body, content_type, hash_file)
             answer = await axis.exchange.submit(call.system, data, via="http")
     kind = answer.body["kind"]

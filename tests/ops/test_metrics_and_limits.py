@@ -83,3 +83,24 @@ async def test_too_many_intakes_in_flight_get_503(strict_world: World) -> None:
     assert answer.status == 503
     assert answer.headers["Retry-After"] == "1"
     assert (await answer.json())["error"]["code"] == "intake.overloaded"
+
+
+async def test_packages_beyond_the_byte_budget_get_503_yet_one_always_gets_in(strict_world: World) -> None:
+    """Receiving a package costs a few times its size: the sum being received is bounded, but a
+    package larger than the whole budget still goes through when it is the only one."""
+    world = strict_world
+    gate = world.axis.intake_gate
+    gate.byte_budget = 1000  # smaller than any signed package
+    alone = await world.client.post(
+        "/api/v1/packages", data=world.signed(world.document(number="1")), headers=world["north"].headers
+    )
+    assert alone.status == 202
+    async with gate.enter(500):  # another package being received
+        crowded = await world.client.post(
+            "/api/v1/packages", data=world.signed(world.document(number="2")), headers=world["north"].headers
+        )
+        assert crowded.status == 503
+        assert crowded.headers["Retry-After"] == "5"
+        assert (await crowded.json())["error"]["code"] == "intake.overloaded"
+    assert (gate.in_flight, gate.bytes_in_flight) == (0, 0)
+    assert await world.count("packages") == 1
