@@ -11,7 +11,7 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.exchange import inbox, store
-from axis.exchange.service import delivery_answer
+from axis.exchange.service import PackageBody, delivery_answer
 from axis.http.auth import caller
 from axis.http.body import field, int_query, json_object
 from axis.http.context import axis_of
@@ -92,17 +92,23 @@ async def waiting(request: web.Request) -> web.Response:
 async def fetch(request: web.Request) -> web.StreamResponse:
     """The package bytes as signed; a large package is sent a chunk at a time as it is read."""
     axis, system = caller(request)
-    body = await axis.exchange.body(system, request.match_info["id"])
+    return await send_package(request, await axis.exchange.body(system, request.match_info["id"]))
+
+
+async def send_package(
+    request: web.Request, body: PackageBody, headers: dict[str, str] | None = None
+) -> web.StreamResponse:
+    """Package bytes as the response: whole when small, chunk by chunk as read when large."""
     if body.whole is not None:
-        return web.Response(body=body.whole, content_type=XML, charset="utf-8")
-    response = web.StreamResponse()
+        return web.Response(body=body.whole, content_type=XML, charset="utf-8", headers=headers)
+    response = web.StreamResponse(headers=headers)
     response.content_type, response.charset, response.content_length = XML, "utf-8", body.size
     await response.prepare(request)
     try:
         async for part in body.parts():
             await response.write(part)
     except AxisError as exc:  # archived mid-way: the status is sent already, so cut the download short
-        log.warning("package.fetch_cut", package_id=request.match_info["id"], code=exc.code)
+        log.warning("package.fetch_cut", path=request.path, code=exc.code)
         if request.transport is not None:
             request.transport.close()
         return response

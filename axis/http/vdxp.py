@@ -28,7 +28,7 @@ from axis.errors import AxisError
 from axis.exchange.store import package_uuid
 from axis.http.body import field, json_object, text
 from axis.http.context import axis_of
-from axis.http.packages import read_limited
+from axis.http.packages import read_limited, send_package
 from axis.http.tls import check_client_certificate
 from axis.registry import agencies
 from axis.registry.model import Agency, System
@@ -246,9 +246,8 @@ async def get_edoc(call: Call) -> Result:
 @operation("downloadEdoc")
 async def download_edoc(call: Call) -> Result:
     doc_id = str(package_uuid(call.required("docId")))
-    data = await call.axis.exchange.fetch(call.system, doc_id)
-    disposition = f'attachment; filename="{doc_id}.edxml"'
-    return web.Response(body=data, content_type="application/xml", headers={"Content-Disposition": disposition})
+    body = await call.axis.exchange.body(call.system, doc_id)
+    return await send_package(call.request, body, {"Content-Disposition": f'attachment; filename="{doc_id}.edxml"'})
 
 
 @operation("updateStatus")

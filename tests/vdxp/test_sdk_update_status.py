@@ -6,6 +6,7 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+import builders
 from sdk_client import ok
 from sdk_world import Sdk
 from test_sdk_refusals import refused
@@ -70,6 +71,21 @@ async def test_fail_after_done_and_unknown_packages_are_refused(sdk: Sdk) -> Non
     refused(await sdk["dept"].update_status(sent["docId"], "done"), "401", "package.unknown")
     refused(await sdk["dept"].call("getEdoc", docId=sent["docId"]), "401", "package.unknown")
     refused(await south.update_status("not-a-uuid", "done"), "401", "package.unknown")
+
+
+async def test_download_edoc_gives_a_large_file_byte_for_byte(sdk: Sdk) -> None:
+    """A package stored in chunks is downloaded as one file, with its name and length."""
+    world = sdk.world
+    scan = builders.attachment_of_size(1_600_000, "ban-ve.pdf")
+    signed = world.signed(world.document("north", to=(SOUTH,), number="505", attachments=(scan,)), by="north")
+    sent = ok(await sdk["north"].send_edoc(signed))
+    south = sdk["south"]
+    prepared = south.prepare("downloadEdoc", docId=sent["docId"])
+    response = await south.http.post(f"{south.base}/downloadEdoc", headers=prepared.headers)
+    assert response.status == 200
+    assert response.content_length == len(signed)
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{sent["docId"]}.edxml"'
+    assert await response.read() == signed
 
 
 async def test_download_edoc_gives_the_raw_file(sdk: Sdk) -> None:
