@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
@@ -334,7 +334,7 @@ class _Verifier(XMLVerifier):
         super().__init__()
         self._trust = trust
         self._chain: _ChainVerifier | None = None
-        self._canonical: tuple[bytes, etree._Element] | None = None
+        self._canonical: tuple[bytes | _Canonical, etree._Element] | None = None
 
     @property
     def parser(self) -> etree.XMLParser:
@@ -353,8 +353,9 @@ class _Verifier(XMLVerifier):
     # their serialisations: most of the axis's peak memory. The hooks below skip the copies where
     # they change nothing: the node is the root of a tree that is ours alone (no parent to inherit
     # from, and nobody else reads it), and the tree signxml canonicalised has no comments, so it is
-    # exactly the tree the canonical bytes would parse into. The digest and the signature are still
-    # computed and checked by signxml, over the same canonical bytes as without the hooks.
+    # exactly the tree the canonical bytes would parse into. The canonical form itself is written
+    # by lxml straight into the hash. The digests are still compared, and the signature checked,
+    # by signxml, over the same canonical bytes as without the hooks.
 
     def _tostring(self, xml_node: Any, **kwargs: Any) -> Any:
         if not kwargs and _is_document_root(xml_node):
@@ -366,23 +367,18 @@ class _Verifier(XMLVerifier):
             return xml_string.root
         if self._canonical is not None and xml_string is self._canonical[0] and not kwargs:
             return self._canonical[1]
+        if isinstance(xml_string, _Canonical):  # a tree with comments: parse what was signed
+            xml_string = bytes(xml_string)
         return super()._fromstring(xml_string, **kwargs)  # type: ignore[no-untyped-call]
 
-    def _c14n(self, nodes: Any, algorithm: CanonicalizationMethod, inclusive_ns_prefixes: Any = None) -> bytes:
+    def _c14n(self, nodes: Any, algorithm: CanonicalizationMethod, inclusive_ns_prefixes: Any = None) -> Any:
         exclusive = algorithm.value.startswith("http://www.w3.org/2001/10/xml-exc-c14n#")
+        canonical: bytes | _Canonical
         if exclusive and _is_document_root(nodes) and nodes.getprevious() is None and nodes.getnext() is None:
             # The same bytes as signxml's ``tostring(method="c14n")`` (the root has no siblings for
-            # the document form to add), written in chunks into one growing buffer instead of
-            # libxml2's doubling buffer plus a copy: a third of the peak for a large package.
-            buffer = io.BytesIO()
-            etree.ElementTree(nodes).write_c14n(  # type: ignore[call-arg]  # lxml-stubs lack exclusive=
-                buffer,
-                exclusive=True,
-                with_comments=algorithm.value.endswith("#WithComments"),
-                inclusive_ns_prefixes=inclusive_ns_prefixes,
-            )
-            canonical = buffer.getvalue()
-            del buffer
+            # the document form to add), produced only as they are hashed (``_get_digest``): the
+            # canonical form of a 50 MB package is never held whole.
+            canonical = _Canonical(nodes, algorithm.value.endswith("#WithComments"), inclusive_ns_prefixes)
         else:
             canonical = super()._c14n(nodes, algorithm, inclusive_ns_prefixes)
         if (
@@ -392,6 +388,12 @@ class _Verifier(XMLVerifier):
         ):
             self._canonical = (canonical, nodes)
         return canonical
+
+    def _get_digest(self, data: Any, algorithm: DigestAlgorithm) -> bytes:
+        if isinstance(data, _Canonical):
+            return data.digest(algorithm)
+        digest: bytes = super()._get_digest(data, algorithm)
+        return digest
 
     @property
     def leaf(self) -> x509.Certificate | None:
@@ -408,6 +410,39 @@ class _Whole:
     """What ``_Verifier._tostring`` hands back for a whole tree: the tree itself, not its bytes."""
 
     root: etree._Element
+
+
+class _Canonical:
+    """The exclusive canonical form of a whole tree, written out only when it is hashed (or, for
+    the rare reader that wants it whole, by ``bytes()``). signxml hands it back as the verified
+    result's ``signed_data``."""
+
+    def __init__(self, root: etree._Element, with_comments: bool, inclusive_ns_prefixes: Any) -> None:
+        self._root = root
+        self._with_comments = with_comments
+        self._prefixes = inclusive_ns_prefixes
+
+    def _write(self, sink: Any) -> None:
+        etree.ElementTree(self._root).write_c14n(  # type: ignore[call-arg]  # lxml-stubs lack exclusive=
+            sink, exclusive=True, with_comments=self._with_comments, inclusive_ns_prefixes=self._prefixes
+        )
+
+    def digest(self, algorithm: DigestAlgorithm) -> bytes:
+        hasher = hashes.Hash(algorithm.implementation())
+        self._write(_HashSink(hasher))
+        return hasher.finalize()
+
+    def __bytes__(self) -> bytes:
+        buffer = io.BytesIO()
+        self._write(buffer)
+        return buffer.getvalue()
+
+
+class _HashSink:
+    """A file-like object lxml writes the canonical form into, a few kilobytes at a time."""
+
+    def __init__(self, hasher: hashes.Hash) -> None:
+        self.write = hasher.update
 
 
 def _is_document_root(node: Any) -> bool:
