@@ -108,6 +108,15 @@ class World:
         assert grant is not None
         return await aio_pika.connect_robust(amqp.url(self.vhost, grant.username, grant.password))
 
+    async def peek(self, name: str) -> aio_pika.abc.AbstractIncomingMessage:
+        """The next message on a system's queue, left there (unacknowledged when the look ends)."""
+        async with await self.amqp_connection(name) as connection:
+            channel = await connection.channel()
+            queue = await channel.get_queue(f"axis.system.{self[name].system_id}", ensure=False)
+            message = await queue.get(timeout=10, no_ack=False)
+            assert message is not None
+            return message
+
     async def count(self, table: str) -> int:
         async with self.axis.pool.acquire() as conn:
             return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
