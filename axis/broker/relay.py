@@ -89,6 +89,10 @@ class OutboxRelay:
         self._settled = asyncio.Event()
         self._settler: asyncio.Task[None] | None = None
 
+    def by_reference(self, size: int, kind: str) -> bool:
+        """Whether a package of this size goes to AMQP systems by reference (its bytes not needed)."""
+        return self._broker.by_reference(size, kind)
+
     async def publish_now(self, messages: list[Outgoing]) -> int:
         """Publish messages whose outbox rows were just committed, from memory and concurrently;
         the confirmed ones leave the outbox shortly after, with those of other requests; the

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -62,7 +63,7 @@ def parse(data: bytes, *, limits: xmlsafe.Limits = xmlsafe.Limits(), schemas: Sc
 
 
 def verify(
-    data: bytes,
+    data: bytes | BinaryIO,
     trust: TrustAnchors,
     *,
     policy: SignaturePolicy = STRICT,
@@ -74,6 +75,7 @@ def verify(
     """Parse, validate and verify; the model comes from what the signature covers.
 
     ``attachment_content=False``: attachments are checked but their base64 is not kept (intake).
+    ``data`` may be a file (a large package spooled as it arrived): it is read a chunk at a time.
     """
     root = _checked_tree(data, limits, schemas)
     # Quirks of the signature slot are visible only in the tree as received (verifying takes the
@@ -87,8 +89,8 @@ def verify(
     return Verified(package, quirks, check.signer, check.policy, check.signature_method, check.digest_method)
 
 
-def _checked_tree(data: bytes, limits: xmlsafe.Limits, schemas: Schemas | None) -> etree._Element:
-    root = xmlsafe.parse(data, limits)
+def _checked_tree(data: bytes | BinaryIO, limits: xmlsafe.Limits, schemas: Schemas | None) -> etree._Element:
+    root = xmlsafe.parse(data, limits) if isinstance(data, bytes) else xmlsafe.parse_file(data, limits)
     kind = reader.detect_kind(root)
     # Signature count and place first: a wrapping attempt then gets its own code rather than a
     # schema complaint about an element where no element belongs.

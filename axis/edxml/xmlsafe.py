@@ -9,9 +9,12 @@ package needs to know *which* rule their bytes broke.
 from __future__ import annotations
 
 import codecs
+import io
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -80,8 +83,47 @@ def parse(data: bytes, limits: Limits = Limits()) -> etree._Element:
     return root
 
 
-def _check_prolog(data: bytes) -> None:
-    """Refuse a DOCTYPE before libxml2 reads it, and any declared encoding but UTF-8.
+def parse_file(source: BinaryIO, limits: Limits = Limits()) -> etree._Element:
+    """``parse`` for bytes that were spooled to a file (a large package): the same checks, in the
+    same order and with the same codes, reading the file a chunk at a time; libxml2 reads it the
+    same way, so the bytes are never held whole."""
+    size = source.seek(0, io.SEEK_END)
+    if size > limits.max_bytes:
+        raise PackageError(
+            "edxml.xml.too_large",
+            f"The package is {size} bytes; the limit is {limits.max_bytes}.",
+            size=size,
+            limit=limits.max_bytes,
+        )
+    source.seek(0)
+    head = source.read(_CHUNK)
+    while not _check_prolog(head) and len(head) < size:  # a prolog longer than a chunk: read on
+        head += source.read(_CHUNK)
+    if not head.strip() and not any(chunk.strip() for chunk in _chunks(source)):
+        raise PackageError("edxml.xml.empty", "The package is empty.")
+    source.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    offset = 0
+    for chunk in _chunks(source):
+        _decode(decoder, chunk, offset, final=offset + len(chunk) >= size)
+        offset += len(chunk)
+    source.seek(0)
+    try:
+        root = etree.parse(source, parser=_parser()).getroot()
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc) from None
+    _check_shape(root, limits)
+    return root
+
+
+def _chunks(source: BinaryIO) -> Iterator[bytes]:
+    while chunk := source.read(_CHUNK):
+        yield chunk
+
+
+def _check_prolog(data: bytes) -> bool:
+    """Refuse a DOCTYPE before libxml2 reads it, and any declared encoding but UTF-8; True when
+    the scan reached the root element (False: ``data`` ends inside the prolog).
 
     Refusing after parsing would be too late: an internal subset is read (and its declarations
     processed) during the parse. The prolog is short, so scanning it costs nothing.
@@ -105,13 +147,16 @@ def _check_prolog(data: bytes) -> None:
         elif data.startswith(b"<!--", pos):
             close = data.find(b"-->", pos)
             pos = end if close < 0 else close + 3
+        elif end - pos < 4 and b"<!--".startswith(data[pos:]):
+            return False  # cut short: a comment or a DOCTYPE, the next bytes tell
         elif data.startswith(b"<!", pos):
             raise PackageError(
                 "edxml.xml.dtd_forbidden",
                 "The package declares a DOCTYPE; DTDs are not allowed in edXML packages.",
             )
         else:
-            return
+            return True
+    return False
 
 
 def _check_utf8(data: bytes) -> None:
@@ -119,15 +164,19 @@ def _check_utf8(data: bytes) -> None:
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     view = memoryview(data)
     for start in range(0, len(data), _CHUNK):
-        try:
-            decoder.decode(view[start : start + _CHUNK], final=start + _CHUNK >= len(data))
-        except UnicodeDecodeError as exc:
-            offset = start + exc.start
-            raise PackageError(
-                "edxml.xml.bad_utf8",
-                f"The bytes are not valid UTF-8 at byte offset {offset}.",
-                offset=offset,
-            ) from None
+        _decode(decoder, view[start : start + _CHUNK], start, final=start + _CHUNK >= len(data))
+
+
+def _decode(decoder: codecs.IncrementalDecoder, chunk: bytes | memoryview, start: int, *, final: bool) -> None:
+    try:
+        decoder.decode(chunk, final=final)
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        raise PackageError(
+            "edxml.xml.bad_utf8",
+            f"The bytes are not valid UTF-8 at byte offset {offset}.",
+            offset=offset,
+        ) from None
 
 
 def _syntax_error(exc: etree.XMLSyntaxError) -> PackageError:

@@ -95,7 +95,13 @@ def authorize(verified: Verified, caller: System, resolver: Resolver) -> None:
 
 
 def admit(
-    verified: Verified, caller: System, resolver: Resolver, data: bytes, *, route: Sequence[str] | None = None
+    verified: Verified,
+    caller: System,
+    resolver: Resolver,
+    *,
+    digest: str,
+    size: int,
+    route: Sequence[str] | None = None,
 ) -> Admission:
     """Check the caller may send this package for its sender, and route its recipients: the To
     list of a document, or ``route`` (decided by the flow rules, e.g. a status back to the
@@ -109,13 +115,12 @@ def admit(
     else:
         addressed = [package.response_for.organ_id]
     recipients = tuple(_route(resolver, code) for code in dict.fromkeys(addressed))
-    digest = digest_of(data)
     return Admission(
         package_id=uuid.uuid4(),
         verified=verified,
         caller=caller,
         digest=digest,
-        size=len(data),
+        size=size,
         dedupe_key=dedupe_key(package, digest),
         recipients=recipients,
     )

@@ -30,8 +30,9 @@ from axis.edxml.trust import TrustAnchors
 from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
 from axis.exchange import context, flows, freshness, store
-from axis.exchange.admission import Admission, admit, authorize, dedupe_key, digest_of
+from axis.exchange.admission import Admission, admit, authorize, dedupe_key
 from axis.exchange.freshness import Window
+from axis.exchange.received import Received
 from axis.registry.cache import RegistryCache
 from axis.registry.model import System
 from axis.store import bodies
@@ -112,11 +113,13 @@ class Exchange:
 
     # --- submit -------------------------------------------------------------------------------------
 
-    async def submit(self, caller: System, data: bytes, *, via: str) -> Answer:
-        """Verify, admit, store and publish one package from ``caller``."""
+    async def submit(self, caller: System, data: bytes | Received, *, via: str) -> Answer:
+        """Verify, admit, store and publish one package from ``caller`` (its bytes in memory, or
+        spooled as they arrived; the caller closes a ``Received``)."""
+        received = data if isinstance(data, Received) else Received.of(data)
         verified = await self._off_loop(
             codec.verify,
-            data,
+            received.file() if received.spooled else received.data(),
             self._trust,
             policy=caller.policy,
             limits=self._limits,
@@ -126,7 +129,7 @@ class Exchange:
         resolver = self._registry.resolver
         authorize(verified, caller, resolver)  # before any look-up, so that refusals leak nothing
         async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-            repeated = await self._repeated(conn, caller, package, digest_of(data))
+            repeated = await self._repeated(conn, caller, package, received.digest)
             if repeated is not None:
                 return repeated
             # A new package (a repeat of the same bytes was answered above): its time must be believable.
@@ -134,12 +137,14 @@ class Exchange:
             async with conn.transaction():
                 contexts = await context.load(conn, flows.concerned(package))
                 plan = flows.plan(package, contexts)
-                admission = admit(verified, caller, resolver, data, route=plan.route)
+                admission = admit(
+                    verified, caller, resolver, digest=received.digest, size=received.size, route=plan.route
+                )
                 receipt_id = uuid.uuid4()
                 receipt = await self._off_loop(self._acceptance_receipt, admission, dt.datetime.now(dt.UTC))
                 amqp = frozenset(s for s in (*admission.systems, caller.id) if self._amqp(s))
                 stored = await store.accept(
-                    conn, admission, data, via=via, receipt_id=receipt_id, receipt=receipt, amqp_systems=amqp
+                    conn, admission, received, via=via, receipt_id=receipt_id, receipt=receipt, amqp_systems=amqp
                 )
                 receipts_made: list[Outgoing] = []
                 if stored:
@@ -159,8 +164,21 @@ class Exchange:
         sender = package.sender.organ_id
         pid = str(admission.package_id)
         kind = admission.kind.value
+        # A package over the AMQP inline limit is published by reference: its bytes are not needed.
+        inline = self._relay is not None and not self._relay.by_reference(received.size, kind)
+        body = received.data() if inline and [s for s in admission.systems if s in amqp] else b""
         outgoing = [
-            Outgoing(s, pid, kind, data, admission.document_id, sender, caller.id, digest=admission.digest)
+            Outgoing(
+                s,
+                pid,
+                kind,
+                body,
+                admission.document_id,
+                sender,
+                caller.id,
+                digest=admission.digest,
+                size=received.size,
+            )
             for s in admission.systems
             if s in amqp
         ]

@@ -18,6 +18,7 @@ import asyncpg
 from axis.edxml import model as m
 from axis.errors import AxisError
 from axis.exchange.admission import Admission
+from axis.exchange.received import Received
 from axis.registry import folding
 from axis.store import bodies
 from axis.store.db import Conn
@@ -54,7 +55,7 @@ async def by_dedupe_key(conn: Conn, key: str) -> StoredPackage | None:
 async def accept(
     conn: Conn,
     admission: Admission,
-    data: bytes,
+    received: Received,
     *,
     via: str,
     receipt_id: uuid.UUID,
@@ -69,7 +70,7 @@ async def accept(
     status = package if isinstance(package, m.StatusPackage) else None
     recipients = admission.recipients
     systems = list(admission.systems)
-    chunks = bodies.chunk_count(len(data))
+    chunks = bodies.chunk_count(received.size)
     outbox = [(str(admission.package_id), "package", s) for s in systems if s in amqp_systems]
     if admission.caller.id in amqp_systems:
         outbox.append((str(receipt_id), "receipt", admission.caller.id))
@@ -126,7 +127,7 @@ async def accept(
         document.due_date if document else None,
         admission.digest,
         admission.size,
-        b"" if chunks else data,
+        b"" if chunks else received.data(),
         signer.subject if signer else None,
         signer.fingerprint_sha256 if signer else None,
         verified.policy,
@@ -146,7 +147,7 @@ async def accept(
         chunks,
     )
     if inserted is not None and chunks:
-        await bodies.write(conn, admission.package_id, data)
+        await bodies.write(conn, admission.package_id, received.chunks(bodies.CHUNK))
     return inserted is not None
 
 

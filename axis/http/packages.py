@@ -11,6 +11,7 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.exchange import inbox, store
+from axis.exchange.received import Received
 from axis.exchange.service import PackageBody, delivery_answer
 from axis.http.auth import caller
 from axis.http.body import field, int_query, json_object
@@ -24,8 +25,15 @@ XML = "application/xml"
 
 
 async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The body whole (the SDK interface, whose multipart wrapping needs it so)."""
+    with await read_received(request, limit) as received:
+        return received.data()
+
+
+async def read_received(request: web.Request, limit: int) -> Received:
     """The body, refused as soon as it is known to exceed ``limit``: from Content-Length before
-    reading anything, else while streaming — never after holding an oversize body whole."""
+    reading anything, else while streaming — never after holding an oversize body whole. A large
+    body is spooled to a temporary file as it arrives (see ``Received``); the caller closes it."""
     if request.content_length is not None and request.content_length > limit:
         raise AxisError(
             "edxml.xml.too_large",
@@ -33,15 +41,16 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
             size=request.content_length,
             limit=limit,
         )
-    chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(1 << 20):
-        size += len(chunk)
-        if size > limit:
-            raise AxisError("edxml.xml.too_large", f"The package exceeds the limit of {limit} bytes.", limit=limit)
-        chunks.append(chunk)
-    data = b"".join(chunks)
-    chunks.clear()
-    return data
+    received = Received()
+    try:
+        async for chunk in request.content.iter_chunked(1 << 20):
+            if received.size + len(chunk) > limit:
+                raise AxisError("edxml.xml.too_large", f"The package exceeds the limit of {limit} bytes.", limit=limit)
+            received.append(chunk)
+    except BaseException:
+        received.close()
+        raise
+    return received
 
 
 @routes.post("/api/v1/packages")
@@ -51,8 +60,8 @@ async def submit(request: web.Request) -> web.Response:
         axis, system = caller(request)
         limit = axis.settings.max_package_bytes
         async with axis.intake_gate.enter(min(request.content_length or limit, limit)):
-            data = await read_limited(request, limit)
-            answer = await axis.exchange.submit(system, data, via="http")
+            with await read_received(request, limit) as received:
+                answer = await axis.exchange.submit(system, received, via="http")
     if answer.status == 202:
         axis.metrics.accepted.labels(answer.body["kind"], "http").inc()
     location = {"Location": f"/api/v1/packages/{answer.package_id}"}

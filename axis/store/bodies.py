@@ -9,7 +9,7 @@ at a time. Chunks are written once, in the package's own transaction, and never 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 import asyncpg
 
@@ -24,15 +24,13 @@ def chunk_count(size: int) -> int:
     return 0 if size <= CHUNK else -(-size // CHUNK)
 
 
-async def write(conn: Conn, package_id: uuid.UUID, data: bytes) -> None:
-    """Store a large body's chunks (inside the transaction that inserted its package row)."""
-    view = memoryview(data)
+async def write(conn: Conn, package_id: uuid.UUID, chunks: Iterable[bytes | memoryview]) -> None:
+    """Store a large body's chunks of ``CHUNK`` bytes, in order (inside the transaction that
+    inserted its package row)."""
     await conn.copy_records_to_table(
         "package_chunks",
         columns=("package_id", "seq", "bytes"),
-        records=(
-            (package_id, seq, view[offset : offset + CHUNK]) for seq, offset in enumerate(range(0, len(data), CHUNK))
-        ),
+        records=((package_id, seq, chunk) for seq, chunk in enumerate(chunks)),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from lxml import etree
 from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, methods
 
 from axis import pki
-from axis.edxml import Limits, build, sign, verify
+from axis.edxml import Limits, build, sign, verify, xmlsafe
 from axis.edxml import model as m
 from axis.edxml.namespaces import ds, ed
 from axis.edxml.trust import TrustAnchors
@@ -379,6 +380,43 @@ def test_hostile_package_is_refused_with_its_code(
         verify(make(keys), trust, limits=limits)
     assert refused.value.code == code, refused.value.message
     assert refused.value.message
+
+
+@pytest.mark.parametrize(("make", "code"), CASES, ids=[make.__name__ for make, _ in CASES])
+def test_hostile_package_spooled_to_a_file_is_refused_with_the_same_code(
+    make: Callable[[Keys], bytes], code: str, keys: Keys, trust: TrustAnchors
+) -> None:
+    """A large package is checked from the temporary file it was spooled to: every threat gets
+    the same refusal that way, read a chunk at a time, as from bytes in memory."""
+    limits = SMALL_LIMITS.get(make, Limits())
+    with tempfile.TemporaryFile() as spooled:
+        spooled.write(make(keys))
+        with pytest.raises(AxisError) as refused:
+            verify(spooled, trust, limits=limits)
+    assert refused.value.code == code, refused.value.message
+
+
+def test_a_doctype_after_a_prolog_longer_than_a_chunk_is_still_refused_before_parsing(keys: Keys) -> None:
+    """The prolog check reads on when the prolog does not end within the first chunk read."""
+    data = signed(keys)
+    body = data.split(b"?>", 1)[1]
+    hostile = (
+        b"<?xml version='1.0' encoding='UTF-8'?>" + b"<!--" + b"x" * (1 << 20) + b"-->" + b"<!DOCTYPE edXML>" + body
+    )
+    with tempfile.TemporaryFile() as spooled:
+        spooled.write(hostile)
+        with pytest.raises(AxisError) as refused:
+            xmlsafe.parse_file(spooled)
+    assert refused.value.code == "edxml.xml.dtd_forbidden"
+
+
+def test_a_large_package_verifies_the_same_from_a_file_as_from_memory(keys: Keys, trust: TrustAnchors) -> None:
+    big = m.Attachment("1", "lon.pdf", "application/pdf", "QUJD" * 600_000)  # 2.4 MB
+    data = sign(build(builders.document(attachments=(big,))), keys.north.key, keys.north.cert_chain)
+    with tempfile.TemporaryFile() as spooled:
+        spooled.write(data)
+        from_file = verify(spooled, trust)
+    assert from_file == verify(data, trust)
 
 
 def test_the_threat_list_is_long_enough() -> None:
