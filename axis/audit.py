@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
+from axis.store import db
 from axis.store.db import Conn
 
 log = structlog.get_logger("axis.audit")
@@ -115,6 +116,6 @@ class Linker:
                 async with self._pool.acquire(timeout=5) as conn:
                     while await link(conn) > 0:
                         pass
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except db.UNAVAILABLE as exc:
                 log.warning("audit.link_failed", error=repr(exc))
             await asyncio.sleep(self._interval)

@@ -13,13 +13,16 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 
-import asyncpg
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from axis.broker import topology
 from axis.broker.publisher import Broker, BrokerUnavailable, Outgoing
 from axis.errors import AxisError
+from axis.store import db
+
+#: Faults after which a package is handed back to the queue to be taken again.
+_RETRY: tuple[type[BaseException], ...] = (BrokerUnavailable, *db.UNAVAILABLE)
 
 log = structlog.get_logger("axis.intake.amqp")
 
@@ -83,7 +86,7 @@ class IntakeConsumer:
         except AxisError as refusal:
             log.info("intake.amqp.refused", system=system_id, code=refusal.code, message_id=message.message_id)
             await self._refuse(system_id, message, refusal)
-        except (BrokerUnavailable, OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except _RETRY as exc:
             log.warning("intake.amqp.retry", system=system_id, error=repr(exc))
             await asyncio.sleep(1.0)
             await message.nack(requeue=True)

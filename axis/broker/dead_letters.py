@@ -14,6 +14,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from axis.broker import topology
 from axis.broker.publisher import Broker
+from axis.store import db
 
 log = structlog.get_logger("axis.dead_letters")
 
@@ -79,7 +80,7 @@ class DeadLetters:
                     system_id,
                     reason,
                 )
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except db.UNAVAILABLE as exc:
             log.warning("dead_letter.retry", error=repr(exc))
             await message.nack(requeue=True)
             return

@@ -16,7 +16,7 @@ import asyncpg
 import structlog
 
 from axis.broker.publisher import Broker, BrokerUnavailable, Outgoing
-from axis.store import bodies
+from axis.store import bodies, db
 from axis.store.db import Conn
 
 log = structlog.get_logger("axis.relay")
@@ -154,7 +154,7 @@ class OutboxRelay:
         except asyncio.CancelledError:
             self._confirmed = batch + self._confirmed  # stopping: ``stop`` settles them
             raise
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except db.UNAVAILABLE as exc:
             # The rows stay; the loop publishes them again after their grace period.
             log.warning("relay.settle_failed", error=str(exc), messages=len(batch))
 
@@ -215,7 +215,7 @@ class OutboxRelay:
             try:
                 while await self.drain_due() == self._batch:
                     pass
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except db.UNAVAILABLE as exc:
                 log.warning("relay.round_failed", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._interval):

@@ -35,7 +35,7 @@ from axis.exchange.freshness import Window
 from axis.exchange.received import Received
 from axis.registry.cache import RegistryCache
 from axis.registry.model import System
-from axis.store import bodies
+from axis.store import bodies, db
 from axis.store.db import Conn
 
 log = structlog.get_logger("axis.exchange")
@@ -439,5 +439,5 @@ class Exchange:
             return
         try:
             await self._relay.publish_now(wanted)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except db.UNAVAILABLE as exc:
             log.warning("publish.deferred", error=str(exc), messages=len(wanted))

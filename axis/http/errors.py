@@ -37,6 +37,7 @@ _UNAVAILABLE = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # see axis.store.db.UNAVAILABLE
     ConnectionError,
     TimeoutError,
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncpg
 import structlog
 from aiohttp import web
 
@@ -10,6 +9,7 @@ from axis.broker.management import Management
 from axis.errors import AxisError
 from axis.http.context import axis_of
 from axis.metrics import CONTENT_TYPE
+from axis.store import db
 
 routes = web.RouteTableDef()
 log = structlog.get_logger("axis.http.health")
@@ -28,7 +28,7 @@ async def readyz(request: web.Request) -> web.Response:
         async with axis.pool.acquire(timeout=2.0) as conn:
             await conn.fetchval("SELECT 1", timeout=2.0)
         checks["postgresql"] = "ok"
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except db.UNAVAILABLE as exc:
         checks["postgresql"] = f"down: {exc.__class__.__name__}"
     checks["rabbitmq"] = "ok" if axis.broker.connected else "down"
     checks["registry"] = f"version {axis.registry.snapshot.version}"
@@ -44,7 +44,7 @@ async def metrics(request: web.Request) -> web.Response:
     try:
         async with axis.pool.acquire(timeout=2.0) as conn:
             await axis.metrics.refresh_from_database(conn)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except db.UNAVAILABLE as exc:
         log.warning("metrics.database_unavailable", error=repr(exc))
     try:
         async with Management(axis.settings.amqp_management_url) as management:

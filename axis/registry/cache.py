@@ -97,7 +97,7 @@ class RegistryCache:
             self._dirty = False
             try:
                 await self.reload()
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except db.UNAVAILABLE as exc:
                 log.warning("registry.reload_failed", error=str(exc))
                 await asyncio.sleep(1.0)
                 self._dirty = True
@@ -118,7 +118,7 @@ class RegistryCache:
                     version = await conn.fetchval("SELECT version FROM registry_version")
                 if version > self.snapshot.version:
                     self._schedule_reload()
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except db.UNAVAILABLE as exc:
                 log.warning("registry.watch_failed", error=str(exc))
 
     def _listener_alive(self) -> bool:

@@ -30,6 +30,18 @@ async def _init_connection(conn: asyncpg.Connection[asyncpg.Record]) -> None:
         )
 
 
+#: What a database that is down, restarting or unreachable raises. asyncpg's InternalClientError is
+#: among them: a pooled connection that got the server's shutdown notice while idle fails its next
+#: query with it ("another operation is in progress") before asyncpg has seen the socket close.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
+
 async def _rolled_back_only(conn: asyncpg.Connection[asyncpg.Record]) -> None:
     """The pool's reset when a connection comes back: nothing beyond asyncpg's own rollback.
 

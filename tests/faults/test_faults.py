@@ -30,3 +30,4 @@ async def test_every_accepted_package_arrives_once_through_all_four_faults(tmp_p
     assert 503 in report.readiness.get("rabbitmq down", [])
     assert 200 in report.readiness.get("normal", [])
     assert not {500, 503} & set(report.healthz)
+    assert all(500 not in statuses for statuses in report.readiness.values())  # "not ready", never a crash

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 import world as world_module
 from world import World
@@ -104,3 +105,24 @@ async def test_packages_beyond_the_byte_budget_get_503_yet_one_always_gets_in(st
         assert (await crowded.json())["error"]["code"] == "intake.overloaded"
     assert (gate.in_flight, gate.bytes_in_flight) == (0, 0)
     assert await world.count("packages") == 1
+
+
+async def test_a_pooled_connection_broken_by_a_server_shutdown_is_unavailable_not_an_error(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When PostgreSQL shuts down, a connection idle in the pool can fail its next query with
+    asyncpg's InternalClientError before asyncpg has seen the socket close (seen in the fault
+    suite). That race cannot be caused on purpose, so it is simulated: /readyz says "not ready"
+    and an API call says "try again", never 500."""
+
+    async def broken(*_: object, **__: object) -> None:
+        raise asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
+
+    monkeypatch.setattr(asyncpg.Connection, "fetchval", broken)
+    monkeypatch.setattr(asyncpg.Connection, "fetch", broken)
+    ready = await world.client.get("/readyz")
+    assert ready.status == 503
+    assert (await ready.json())["checks"]["postgresql"] == "down: InternalClientError"
+    inbox = await world.client.get("/api/v1/inbox", headers=world["south"].headers)
+    assert inbox.status == 503
+    assert (await inbox.json())["error"]["code"] == "service.unavailable"
