@@ -46,7 +46,13 @@ async def read_received(request: web.Request, limit: int) -> Received:
         async for chunk in request.content.iter_chunked(1 << 20):
             if received.size + len(chunk) > limit:
                 raise AxisError("edxml.xml.too_large", f"The package exceeds the limit of {limit} bytes.", limit=limit)
-            received.append(chunk)
+            try:
+                received.append(chunk)
+            except OSError as exc:  # the temporary file cannot be written (disk full, TMPDIR gone)
+                log.error("intake.spool_failed", error=repr(exc))
+                raise AxisError(
+                    "service.unavailable", "The axis cannot take a package this large right now.", retry_after=30
+                ) from None
     except BaseException:
         received.close()
         raise

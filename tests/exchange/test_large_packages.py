@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tempfile
+from pathlib import Path
 
 import builders
+import pytest
 from world import World
 
 from axis import retention
@@ -72,3 +75,21 @@ async def test_sending_the_same_large_package_again_stores_nothing_more(world: W
     assert again["package_id"] == first["package_id"]
     assert again["repeated"] is True
     assert await world.count("package_chunks") == math.ceil(len(data) / bodies.CHUNK)
+
+
+async def test_a_large_package_that_cannot_be_spooled_is_try_again_and_nothing_is_stored(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large body goes to a temporary file as it arrives; when that cannot be written (disk
+    full, the directory gone) the sender is told to try again, and nothing is half-stored."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    scan = builders.attachment_of_size(1_500_000, "phu-luc.pdf")
+    response = await world.client.post(
+        "/api/v1/packages",
+        data=world.signed(world.document(number="33", attachments=(scan,))),
+        headers=world["north"].headers,
+    )
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "30"
+    assert (await response.json())["error"]["code"] == "service.unavailable"
+    assert await world.count("packages") == 0
