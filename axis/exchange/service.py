@@ -166,7 +166,7 @@ class Exchange:
         kind = admission.kind.value
         # A package over the AMQP inline limit is published by reference: its bytes are not needed.
         inline = self._relay is not None and not self._relay.by_reference(received.size, kind)
-        body = received.data() if inline and [s for s in admission.systems if s in amqp] else b""
+        body = received.data() if inline and any(s in amqp for s in admission.systems) else b""
         outgoing = [
             Outgoing(
                 s,

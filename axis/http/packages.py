@@ -17,8 +17,12 @@ from axis.http.auth import caller
 from axis.http.body import field, int_query, json_object
 from axis.http.context import axis_of
 from axis.pki import cert_pem
+from axis.store import db
 
 log = structlog.get_logger("axis.http")
+
+#: What can stop a download half-way: the package archived, or the database gone, mid-stream.
+_CUT_SHORT: tuple[type[BaseException], ...] = (AxisError, *db.UNAVAILABLE)
 
 routes = web.RouteTableDef()
 XML = "application/xml"
@@ -122,8 +126,8 @@ async def send_package(
     try:
         async for part in body.parts():
             await response.write(part)
-    except AxisError as exc:  # archived mid-way: the status is sent already, so cut the download short
-        log.warning("package.fetch_cut", path=request.path, code=exc.code)
+    except _CUT_SHORT as exc:  # the status is sent already: end the download short of its length
+        log.warning("package.fetch_cut", path=request.path, error=repr(exc))
         if request.transport is not None:
             request.transport.close()
         return response

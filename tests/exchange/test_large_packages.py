@@ -9,6 +9,7 @@ import math
 import tempfile
 from pathlib import Path
 
+import aiohttp
 import builders
 import pytest
 from world import World
@@ -93,3 +94,20 @@ async def test_a_large_package_that_cannot_be_spooled_is_try_again_and_nothing_i
     assert response.headers["Retry-After"] == "30"
     assert (await response.json())["error"]["code"] == "service.unavailable"
     assert await world.count("packages") == 0
+
+
+async def test_a_download_whose_chunks_vanish_half_way_is_cut_short_not_completed_wrongly(world: World) -> None:
+    """The status line is sent before the chunks are read: if the rest disappears mid-way (moved
+    to the archive), the download ends short of its Content-Length, so the recipient sees a
+    broken transfer rather than a wrong package."""
+    scan = builders.attachment_of_size(2_300_000, "ban-do.pdf")
+    data = world.signed(world.document(number="34", attachments=(scan,)))
+    package_id = (await world.post(data))["package_id"]
+    async with world.axis.pool.acquire() as conn:
+        await conn.execute("DELETE FROM package_chunks WHERE package_id = $1::uuid AND seq >= 1", package_id)
+    response = await world.client.get(f"/api/v1/packages/{package_id}", headers=world["south"].headers)
+    assert response.status == 200
+    assert response.content_length == len(data)
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await response.read()
+    assert (await world.client.get("/healthz")).status == 200
