@@ -66,13 +66,7 @@ def parse(data: bytes, limits: Limits = Limits()) -> etree._Element:
     """Parse untrusted package bytes into the root element, or raise a precise ``PackageError``."""
     if not data or not data.strip():
         raise PackageError("edxml.xml.empty", "The package is empty.")
-    if len(data) > limits.max_bytes:
-        raise PackageError(
-            "edxml.xml.too_large",
-            f"The package is {len(data)} bytes; the limit is {limits.max_bytes}.",
-            size=len(data),
-            limit=limits.max_bytes,
-        )
+    _check_size(len(data), limits)
     _check_prolog(data)
     _check_utf8(data)
     try:
@@ -88,13 +82,7 @@ def parse_file(source: BinaryIO, limits: Limits = Limits()) -> etree._Element:
     same order and with the same codes, reading the file a chunk at a time; libxml2 reads it the
     same way, so the bytes are never held whole."""
     size = source.seek(0, io.SEEK_END)
-    if size > limits.max_bytes:
-        raise PackageError(
-            "edxml.xml.too_large",
-            f"The package is {size} bytes; the limit is {limits.max_bytes}.",
-            size=size,
-            limit=limits.max_bytes,
-        )
+    _check_size(size, limits)
     source.seek(0)
     head = source.read(_CHUNK)
     while not _check_prolog(head) and len(head) < size:  # a prolog longer than a chunk: read on
@@ -114,6 +102,16 @@ def parse_file(source: BinaryIO, limits: Limits = Limits()) -> etree._Element:
         raise _syntax_error(exc) from None
     _check_shape(root, limits)
     return root
+
+
+def _check_size(size: int, limits: Limits) -> None:
+    if size > limits.max_bytes:
+        raise PackageError(
+            "edxml.xml.too_large",
+            f"The package is {size} bytes; the limit is {limits.max_bytes}.",
+            size=size,
+            limit=limits.max_bytes,
+        )
 
 
 def _chunks(source: BinaryIO) -> Iterator[bytes]:
