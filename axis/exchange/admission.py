@@ -6,7 +6,6 @@ I/O, so every rule is tested without servers and intake costs no query on this p
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,10 +65,6 @@ class Admission:
     def systems(self) -> tuple[str, ...]:
         """The distinct recipient systems, in the order their first agency was addressed."""
         return tuple(dict.fromkeys(r.system_id for r in self.recipients))
-
-
-def digest_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def dedupe_key(package: m.Package, digest: str) -> str:

@@ -14,7 +14,7 @@ import functools
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -53,17 +53,19 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class PackageBody:
-    """A package's bytes on their way out: ``whole``, or ``parts()`` (a large package's chunks,
-    read one at a time)."""
+    """A package's bytes on their way out: ``whole`` when small, else ``stream`` reads a large
+    package's chunks one at a time. ``parts()`` gives either as pieces."""
 
     size: int
     whole: bytes | None
-    parts: Callable[[], AsyncIterator[bytes]] = field(default=lambda: _nothing())
+    stream: Callable[[], AsyncIterator[bytes]] | None = None
 
-
-async def _nothing() -> AsyncIterator[bytes]:
-    return
-    yield b""  # an async generator that yields nothing
+    async def parts(self) -> AsyncIterator[bytes]:
+        if self.whole is not None:
+            yield self.whole
+        elif self.stream is not None:
+            async for part in self.stream():
+                yield part
 
 
 def delivery_answer(delivery: store.Delivery) -> dict[str, Any]:
@@ -316,9 +318,7 @@ class Exchange:
     async def fetch(self, caller: System, package_id: str) -> bytes:
         """The package bytes whole (see ``body`` to send a large package on without holding it)."""
         body = await self.body(caller, package_id)
-        if body.whole is not None:
-            return body.whole
-        return b"".join([part async for part in body.parts()])
+        return body.whole if body.whole is not None else b"".join([part async for part in body.parts()])
 
     async def body(self, caller: System, package_id: str) -> PackageBody:
         """The package bytes as the sender signed them: whole when small, chunk by chunk when large."""
