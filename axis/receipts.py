@@ -38,7 +38,14 @@ from axis.edxml.namespaces import DS_NS, ds
 
 # The verifier subclasses and algorithm sets are private to the signature module, but copying them
 # would let the package and receipt policies drift apart; both must stay exactly as strict.
-from axis.edxml.signature import _STRONG_DIGESTS, _STRONG_SIGNATURES, SigningKey, _Verifier, certificates
+from axis.edxml.signature import (
+    _STRONG_DIGESTS,
+    _STRONG_SIGNATURES,
+    SigningKey,
+    _Verifier,
+    certificates,
+    validity_problem,
+)
 from axis.edxml.trust import Signer, TrustAnchors
 from axis.errors import AxisError, PackageError, SignatureError
 
@@ -232,15 +239,9 @@ def verify(data: bytes, trust: TrustAnchors, *, at: dt.datetime | None = None) -
         chain = certificates(signature)
     except SignatureError as exc:
         raise ReceiptError("receipt.malformed", f"The receipt's certificate: {exc.message}") from None
-    for cert in chain:
-        if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
-            raise ReceiptError(
-                "receipt.certificate.expired",
-                f"Certificate {cert.subject.rfc4514_string()} is valid from "
-                f"{cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}, "
-                f"not at {when:%Y-%m-%d %H:%M} UTC.",
-                subject=cert.subject.rfc4514_string(),
-            )
+    if (problem := validity_problem(chain, when)) is not None:
+        subject, message = problem
+        raise ReceiptError("receipt.certificate.expired", message, subject=subject)
     config = SignatureConfiguration(
         require_x509=True,
         expect_references=1,

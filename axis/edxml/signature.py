@@ -148,15 +148,9 @@ def verify_tree(
     method, digest = _precheck(signature, policy)
     chain = certificates(signature)
     when = at or dt.datetime.now(dt.UTC)
-    for cert in chain:
-        if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
-            raise SignatureError(
-                "signature.certificate.expired",
-                f"Certificate {cert.subject.rfc4514_string()} is valid from "
-                f"{cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}, "
-                f"not at {when:%Y-%m-%d %H:%M} UTC.",
-                subject=cert.subject.rfc4514_string(),
-            )
+    if (problem := validity_problem(chain, when)) is not None:
+        subject, message = problem
+        raise SignatureError("signature.certificate.expired", message, subject=subject)
     sha1 = method_is_sha1(method, digest)
     config = SignatureConfiguration(
         require_x509=True,
@@ -192,6 +186,19 @@ def verify_tree(
         signature_method=method.value,
         digest_method=digest.value,
     )
+
+
+def validity_problem(chain: Sequence[x509.Certificate], when: dt.datetime) -> tuple[str, str] | None:
+    """The subject and a message for the first certificate of ``chain`` not valid at ``when``
+    (packages and receipts refuse it, each with its own code)."""
+    for cert in chain:
+        if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
+            subject = cert.subject.rfc4514_string()
+            return subject, (
+                f"Certificate {subject} is valid from {cert.not_valid_before_utc:%Y-%m-%d} to "
+                f"{cert.not_valid_after_utc:%Y-%m-%d}, not at {when:%Y-%m-%d %H:%M} UTC."
+            )
+    return None
 
 
 def _check_revocation(trust: TrustAnchors, chain: Sequence[x509.Certificate]) -> None:
