@@ -66,15 +66,12 @@ def acceptance() -> Receipt:
 
 
 def delivery() -> Receipt:
-    return Receipt(
+    """The same package, delivered to the southern province's system (its two agencies)."""
+    accepted = acceptance()
+    return dataclasses.replace(
+        accepted,
         kind=ReceiptKind.DELIVERY,
-        package_id="6f1c1d2e-8a4b-4c3d-9e5f-0a1b2c3d4e5f",
-        document_id="000.00.00.H98,2026/11/27,123/QĐ-UBND",
-        package_kind="document",
-        digest_sha256=hashlib.sha256(PACKAGE).hexdigest(),
-        sender_code="000.00.00.H98",
-        sender_system="tỉnh-bắc",
-        recipients=acceptance().recipients[:2],
+        recipients=accepted.recipients[:2],
         at=dt.datetime(2026, 11, 27, 10, 5, 30, 250000, tzinfo=ICT),
         delivered_to="tỉnh-nam",
     )
