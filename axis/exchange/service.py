@@ -8,6 +8,7 @@ state change is one PostgreSQL transaction; publishing happens after commit, thr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -130,18 +131,32 @@ class Exchange:
         package = verified.package
         resolver = self._registry.resolver
         authorize(verified, caller, resolver)  # before any look-up, so that refusals leak nothing
+        # A new document names no other document, so it has nothing to read or lock first: its whole
+        # write is one statement (atomic on its own), and a repeat shows as that statement's conflict.
+        # Packages that act on documents lock them in a transaction, after answering a repeat; a
+        # large package's chunks follow its row in the same transaction.
+        concerned = flows.concerned(package)
+        one_statement = not concerned and not bodies.chunk_count(received.size)
         async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-            repeated = await self._repeated(conn, caller, package, received.digest)
-            if repeated is not None:
-                return repeated
-            # A new package (a repeat of the same bytes was answered above): its time must be believable.
-            freshness.check(package, dt.datetime.now(dt.UTC), self._timestamps)
-            async with conn.transaction():
-                contexts = await context.load(conn, flows.concerned(package))
-                plan = flows.plan(package, contexts)
-                admission = admit(
-                    verified, caller, resolver, digest=received.digest, size=received.size, route=plan.route
-                )
+            if concerned:
+                repeated = await self._repeated(conn, caller, package, received.digest)
+                if repeated is not None:
+                    return repeated
+            async with contextlib.nullcontext() if one_statement else conn.transaction():
+                contexts = await context.load(conn, concerned)
+                try:
+                    freshness.check(package, dt.datetime.now(dt.UTC), self._timestamps)
+                    plan = flows.plan(package, contexts)
+                    admission = admit(
+                        verified, caller, resolver, digest=received.digest, size=received.size, route=plan.route
+                    )
+                except AxisError:
+                    # A new package must be believable now; the same bytes accepted before get the same
+                    # answer, however old or re-routed since (a package that locks was checked above).
+                    repeated = None if concerned else await self._repeated(conn, caller, package, received.digest)
+                    if repeated is not None:
+                        return repeated
+                    raise
                 receipt_id = uuid.uuid4()
                 receipt = await self._off_loop(self._acceptance_receipt, admission, dt.datetime.now(dt.UTC))
                 amqp = frozenset(s for s in (*admission.systems, caller.id) if self._amqp(s))
@@ -151,7 +166,7 @@ class Exchange:
                 receipts_made: list[Outgoing] = []
                 if stored:
                     receipts_made = await self._effects(conn, admission, plan)
-            if not stored:  # a concurrent submission with the same key committed first
+            if not stored:  # the same key committed before (a repeat) or concurrently
                 repeated = await self._repeated(conn, caller, package, admission.digest)
                 assert repeated is not None
                 return repeated

@@ -52,6 +52,10 @@ async def by_dedupe_key(conn: Conn, key: str) -> StoredPackage | None:
     return _stored(row) if row else None
 
 
+# The business kinds whose package starts a document record (revoke and update act on one).
+_STARTS_A_RECORD = (m.BusinessDocType.NEW, m.BusinessDocType.REPLACE)
+
+
 async def accept(
     conn: Conn,
     admission: Admission,
@@ -109,7 +113,12 @@ async def accept(
                -- Published right after commit; the relay takes over only if that did not happen.
                INSERT INTO outbox (message_id, kind, system_id, next_attempt_at)
                SELECT t.message_id, t.kind, t.system, now() + interval '10 seconds'
-                 FROM p, unnest($31::text[], $32::text[], $33::text[]) AS t (message_id, kind, system))
+                 FROM p, unnest($31::text[], $32::text[], $33::text[]) AS t (message_id, kind, system)),
+           doc AS (
+               -- A new or replacing document starts a document record (an existing one stays).
+               INSERT INTO documents (document_id, sender_code, sender_system, package_id, due_date)
+               SELECT $4, $5, $6, p.id, $14 FROM p WHERE $35
+               ON CONFLICT (document_id) DO NOTHING)
            SELECT id FROM p""",
         admission.package_id,
         admission.kind.value,
@@ -145,6 +154,7 @@ async def accept(
         [o[1] for o in outbox],
         [o[2] for o in outbox],
         chunks,
+        document is not None and document.business.doc_type in _STARTS_A_RECORD,
     )
     if inserted is not None and chunks:
         await bodies.write(conn, admission.package_id, received.chunks(bodies.CHUNK))
@@ -359,21 +369,11 @@ async def queued_document_packages(conn: Conn, document_id: str, system_id: str)
 
 
 async def record_document(conn: Conn, admission: Admission, links: Sequence[tuple[str, str]]) -> None:
-    """The document record of a new or replacing package, and what a business package does to
-    the documents it names (their state, the links, a pending request per recipient)."""
+    """What a business package does to the documents it names (their state, the links, a pending
+    request per recipient); its own document record was started by ``accept``."""
     package = admission.package
     assert isinstance(package, m.DocumentPackage)
     kind = package.business.doc_type
-    if kind in (m.BusinessDocType.NEW, m.BusinessDocType.REPLACE):
-        await conn.execute(
-            """INSERT INTO documents (document_id, sender_code, sender_system, package_id, due_date)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (document_id) DO NOTHING""",
-            package.document_id,
-            package.sender.organ_id,
-            admission.caller.id,
-            admission.package_id,
-            package.due_date,
-        )
     if not links:
         return
     await conn.executemany(

@@ -88,6 +88,23 @@ async def test_intake_refuses_documents_and_statuses_outside_the_window(world: W
     assert await world.count("packages") == 1
 
 
+async def test_a_package_accepted_while_fresh_is_still_answered_as_a_repeat_once_stale(
+    world: World, second_axis: SecondAxis
+) -> None:
+    now = dt.datetime.now(m.VN_TZ).replace(microsecond=0)
+    sent = dataclasses.replace(
+        world.document(number="4"), traces=(m.TraceHeader(builders.NORTH, now - dt.timedelta(days=45)),)
+    )
+    data = world.signed(sent)
+    first = await world.post(data)  # the world's window is relaxed: fresh enough there
+    async with second_axis(max_clock_skew_seconds=600, max_package_age_days=30) as axis:
+        response = await axis.post("/api/v1/packages", data=data, headers=world["north"].headers)
+        again = await response.json()
+    assert response.status == 200, again
+    assert (again["package_id"], again["repeated"]) == (first["package_id"], True)
+    assert await world.count("packages") == 1
+
+
 async def test_a_replay_by_the_same_system_has_no_effect_and_by_another_is_refused(world: World) -> None:
     data = world.signed(sent_now(world.document(to=("000.00.00.H99", "000.00.00.G98"))))
     first = await world.post(data)
