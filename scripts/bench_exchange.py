@@ -8,6 +8,8 @@ acknowledge. Prints, from one run:
   - packages/s end to end (submitted → acknowledged by all recipients)
   - latency from submit to each recipient's ack: p50 / p95 / p99
   - the axis processes' peak memory (VmHWM)
+  - CPU time per package while the load ran: the whole machine, and the axis processes,
+    PostgreSQL, RabbitMQ and this load generator (from /proc): where the time goes
   - bare signxml verification of the same packages on one core (XMLVerifier().verify, chain to
     the same CA), and the ratio end-to-end ÷ bare verification — the figure.
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import subprocess
@@ -72,6 +75,36 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(axis_pids: set[int]) -> dict[str, float]:
+    """CPU time used so far (user + system), by part of the machine: the axis processes, every
+    PostgreSQL and RabbitMQ process, this load generator, and the whole machine (from /proc/stat)."""
+    parts = dict.fromkeys(("axis", "PostgreSQL", "RabbitMQ", "load generator"), 0.0)
+    me = os.getpid()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        pid = int(text.split(" ", 1)[0])
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        used = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+        if pid in axis_pids:
+            parts["axis"] += used
+        elif pid == me:
+            parts["load generator"] += used
+        elif name == "postgres":
+            parts["PostgreSQL"] += used
+        elif name == "beam.smp":
+            parts["RabbitMQ"] += used
+    busy = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    parts["machine"] = (sum(busy) - busy[3] - busy[4]) / _TICK  # all but idle and iowait
+    return parts
 
 
 def signed_document(sender: Sim, recipients: list[Sim], number: int, attachments: tuple[m.Attachment, ...]) -> bytes:
@@ -202,7 +235,9 @@ async def sender(env: Cluster, sim: Sim, packages: list[bytes], tally: Tally, co
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
 
 
-async def load(env: Cluster, documents: int, concurrency: int, batch: bool) -> tuple[float, Tally, list[bytes]]:
+async def load(
+    env: Cluster, documents: int, concurrency: int, batch: bool, axis_pids: set[int]
+) -> tuple[float, Tally, list[bytes], dict[str, float]]:
     rng = random.Random(5)
     per_sender: dict[str, list[bytes]] = {}
     everything: list[bytes] = []
@@ -222,14 +257,16 @@ async def load(env: Cluster, documents: int, concurrency: int, batch: bool) -> t
         )
         for sim in env.sims
     ]
-    start = time.perf_counter()
+    start, cpu_before = time.perf_counter(), cpu_seconds(axis_pids)
     await asyncio.gather(*(sender(env, sim, per_sender[sim.system_id], tally, concurrency) for sim in env.sims))
     await asyncio.wait_for(tally.done.wait(), timeout=600)
     elapsed = time.perf_counter() - start
+    cpu_after = cpu_seconds(axis_pids)
+    cpu = {part: cpu_after[part] - cpu_before[part] for part in cpu_before}
     for task in receivers:
         task.cancel()
     await asyncio.gather(*receivers, return_exceptions=True)
-    return elapsed, tally, everything
+    return elapsed, tally, everything, cpu
 
 
 def bare_verification_rate(packages: list[bytes], ca_file: Path, seconds: float = 5.0) -> float:
@@ -251,7 +288,9 @@ async def main_load(args: argparse.Namespace) -> None:
         processes = start_axis(env, args.processes)
         try:
             await env.wait_ready()
-            elapsed, tally, packages = await load(env, args.documents, args.concurrency, args.ack == "batch")
+            elapsed, tally, packages, cpu = await load(
+                env, args.documents, args.concurrency, args.ack == "batch", {p.pid for p in processes}
+            )
             peaks = [peak_memory_mb(p.pid) for p in processes]
         finally:
             env.stop_all()
@@ -274,6 +313,14 @@ async def main_load(args: argparse.Namespace) -> None:
         f"p99 {percentile(latencies, 99) * 1000:6.0f} ms   (submit → recipient ack)"
     )
     print(f"axis memory     peak {max(peaks):.0f} MB per process ({', '.join(f'{p:.0f}' for p in peaks)})")
+    per_package = {part: used * 1000 / len(packages) for part, used in cpu.items()}
+    print(
+        f"CPU per package {per_package['machine']:.1f} ms on the machine ({cpu['machine'] / elapsed:.2f} of "
+        f"{os.cpu_count()} cores busy): "
+        + ", ".join(
+            f"{part} {per_package[part]:.1f} ms" for part in ("axis", "PostgreSQL", "RabbitMQ", "load generator")
+        )
+    )
     print(f"bare signxml    {bare:8.1f} verifications/s on one core (same packages, same CA)")
     print(f"ratio           {packages_per_second / bare:8.2f}   end to end ÷ bare verification   (bar 0.5, target 0.8)")
 
