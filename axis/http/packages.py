@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
@@ -122,11 +123,20 @@ async def send_package(
         return web.Response(body=body.whole, content_type=XML, charset="utf-8", headers=headers)
     response = web.StreamResponse(headers=headers)
     response.content_type, response.charset, response.content_length = XML, "utf-8", body.size
+    return await send_parts(request, response, body.parts())
+
+
+async def send_parts(
+    request: web.Request, response: web.StreamResponse, parts: AsyncIterator[bytes]
+) -> web.StreamResponse:
+    """``response`` (its type and length set) with a body sent as its parts are read: nothing
+    holds the whole. A failure half-way ends the transfer short of its length, since the status
+    line is sent already."""
     await response.prepare(request)
     try:
-        async for part in body.parts():
+        async for part in parts:
             await response.write(part)
-    except _CUT_SHORT as exc:  # the status is sent already: end the download short of its length
+    except _CUT_SHORT as exc:
         log.warning("package.fetch_cut", path=request.path, error=repr(exc))
         if request.transport is not None:
             request.transport.close()

@@ -3,6 +3,8 @@ delivery the native API and the sender's status view know."""
 
 from __future__ import annotations
 
+import base64
+import json
 import urllib.parse
 from typing import Any
 
@@ -86,6 +88,24 @@ async def test_download_edoc_gives_a_large_file_byte_for_byte(sdk: Sdk) -> None:
     assert response.content_length == len(signed)
     assert response.headers["Content-Disposition"] == f'attachment; filename="{sent["docId"]}.edxml"'
     assert await response.read() == signed
+
+
+async def test_get_edoc_streams_a_large_package_as_the_same_json(sdk: Sdk) -> None:
+    """A package stored in chunks comes base64 in the SDK's JSON, its length said up front,
+    exactly as a small one would (written as read, never whole in memory)."""
+    world = sdk.world
+    for size in (1_600_000, 1_600_001, 1_600_002):  # each remainder of the base64's groups of three
+        scan = builders.attachment_of_size(size, "ban-ve.pdf")
+        signed = world.signed(world.document("north", to=(SOUTH,), number=f"5{size % 10}7", attachments=(scan,)))
+        sent = ok(await sdk["north"].send_edoc(signed))
+        south = sdk["south"]
+        prepared = south.prepare("getEdoc", docId=sent["docId"])
+        response = await south.http.post(f"{south.base}/getEdoc", headers=prepared.headers)
+        raw = await response.read()
+        assert (response.status, response.content_type, response.content_length) == (200, "application/json", len(raw))
+        expected = {"status": "OK", "ErrorCode": "0", "ErrorDesc": "", "data": {"docId": sent["docId"], "content": ""}}
+        expected["data"]["content"] = base64.b64encode(signed).decode("ascii")
+        assert json.loads(raw) == expected
 
 
 async def test_download_edoc_gives_the_raw_file(sdk: Sdk) -> None:
