@@ -55,10 +55,17 @@ def default_schemas() -> Schemas:
     return Schemas.load()
 
 
-def parse(data: bytes, *, limits: xmlsafe.Limits = xmlsafe.Limits(), schemas: Schemas | None = None) -> Parsed:
-    """Hardened parse, schema validation and model, without signature verification."""
+def parse(
+    data: bytes | BinaryIO,
+    *,
+    limits: xmlsafe.Limits = xmlsafe.Limits(),
+    schemas: Schemas | None = None,
+    attachment_content: bool = True,
+) -> Parsed:
+    """Hardened parse, schema validation and model, without signature verification (``data`` and
+    ``attachment_content`` as for ``verify``)."""
     root = _checked_tree(data, limits, schemas)
-    package, quirks = reader.read(root)
+    package, quirks = reader.read(root, attachment_content=attachment_content)
     return Parsed(package, (*reader.signature_quirks(root), *quirks), root)
 
 

@@ -176,6 +176,9 @@ class Attachment:
     content_type: str
     encoded: str = field(repr=False)
     description: str = ""
+    # Set by the reader, which counts it while checking the base64: the size stays known when a
+    # reader that only shows the package leaves ``encoded`` out (``attachment_content=False``).
+    decoded_size: int | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_bytes(
@@ -189,6 +192,8 @@ class Attachment:
     @property
     def size(self) -> int:
         """Decoded size in bytes, without decoding."""
+        if self.decoded_size is not None:
+            return self.decoded_size
         text = "".join(self.encoded.split())
         return len(text) * 3 // 4 - text[-2:].count("=")
 

@@ -384,7 +384,7 @@ class _Reader:
                 self.quirk("quirk.attachment.zipped", f"Attachment {name!r} is sent zipped ({content_type}).", att)
             encoded_el = _one(att, "ContentTransferEncoded")
             encoded_text = encoded_el.text or ""
-            _check_base64(encoded_text, encoded_el)
+            decoded_size = _check_base64(encoded_text, encoded_el)
             if not self.attachment_content:
                 encoded_text = ""
             result.append(
@@ -394,6 +394,7 @@ class _Reader:
                     content_type=content_type,
                     encoded=encoded_text,
                     description=_text(att, "Description"),
+                    decoded_size=decoded_size,
                 )
             )
         missing = sorted(set(referenced) - seen)
@@ -411,22 +412,24 @@ _WHITESPACE = b" \t\r\n"
 _BASE64_CHUNK = 1 << 20
 
 
-def _check_base64(text: str, el: etree._Element) -> None:
-    """Strict base64 apart from line breaks, a megabyte at a time.
+def _check_base64(text: str, el: etree._Element) -> int:
+    """Strict base64 apart from line breaks, a megabyte at a time; the decoded size.
 
     libxml2's base64Binary check skips stray characters; binascii in strict mode does not, and
     runs at memory speed. Checking in slices (carrying the incomplete 4-character group over)
     keeps a 50 MB attachment from being copied whole three times.
     """
     carry = b""
+    size = 0
     try:
         for start in range(0, len(text), _BASE64_CHUNK):
             piece = carry + text[start : start + _BASE64_CHUNK].encode("ascii").translate(None, _WHITESPACE)
             usable = len(piece) - len(piece) % 4
-            binascii.a2b_base64(piece[:usable], strict_mode=True)
+            size += len(binascii.a2b_base64(piece[:usable], strict_mode=True))
             carry = piece[usable:]
         if carry:
             binascii.a2b_base64(carry, strict_mode=True)  # a last group that is incomplete: refused
+        return size
     except (UnicodeEncodeError, binascii.Error) as exc:
         raise PackageError(
             "edxml.attachment.bad_base64",

@@ -36,8 +36,13 @@ async def write(conn: Conn, package_id: uuid.UUID, chunks: Iterable[bytes | memo
 
 async def read(conn: Conn, package_id: uuid.UUID, chunks: int) -> bytes:
     """The whole body of a chunked package, for readers that need it whole."""
-    parts = [await _chunk(conn, package_id, seq) for seq in range(chunks)]
-    return b"".join(parts)
+    return b"".join([part async for part in parts(conn, package_id, chunks)])
+
+
+async def parts(conn: Conn, package_id: uuid.UUID, chunks: int) -> AsyncIterator[bytes]:
+    """The chunks in order, on one connection (to spool a body somewhere else than memory)."""
+    for seq in range(chunks):
+        yield await _chunk(conn, package_id, seq)
 
 
 async def stream(pool: asyncpg.Pool, package_id: uuid.UUID, chunks: int) -> AsyncIterator[bytes]:

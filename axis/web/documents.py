@@ -21,6 +21,7 @@ from axis import edxml
 from axis.edxml import model as m
 from axis.errors import AxisError
 from axis.exchange import status
+from axis.exchange.received import Received
 from axis.registry import codes
 from axis.registry.model import System
 from axis.web import render, sessions, store, vietnamese
@@ -120,10 +121,14 @@ def _agencies(request: web.Request, found: list[dict[str, Any]]) -> dict[str, An
     return {d["sender"]: known[d["sender"]] for d in found if d["sender"] in known}
 
 
-async def _parsed(request: web.Request, body: bytes) -> m.DocumentPackage:
+async def _parsed(request: web.Request, received: Received, *, content: bool) -> m.DocumentPackage:
+    """The package read for showing; ``content``: with its attachments' base64 (a download).
+    A large package is parsed from its temporary file, and the page leaves the base64 out."""
     settings = site_of(request).settings
     limits = edxml.Limits(max_bytes=settings.max_package_bytes, max_depth=settings.max_xml_depth)
-    parsed = await asyncio.to_thread(edxml.parse, body, limits=limits)
+    with received as body:
+        data = body.file() if body.spooled else body.data()
+        parsed = await asyncio.to_thread(edxml.parse, data, limits=limits, attachment_content=content)
     if not isinstance(parsed.package, m.DocumentPackage):
         raise AxisError("document.unknown", "Không có văn bản này trong hệ thống của bạn.")
     return parsed.package
@@ -146,7 +151,8 @@ async def document(request: web.Request) -> web.Response:
     package_id = request.match_info["package_id"]
     async with axis_of(request).pool.acquire() as conn:
         stored = await store.visible_document(conn, package_id, system.id)
-    package = await _parsed(request, stored.body)
+        body = await store.document_body(conn, stored)
+    package = await _parsed(request, body, content=False)
     context = await timeline_context(request, system, stored.document_id)
     context |= {
         "stored": stored,
@@ -181,7 +187,8 @@ async def attachment(request: web.Request) -> web.Response:
     _, system = await sessions.require_clerk(request)
     async with axis_of(request).pool.acquire() as conn:
         stored = await store.visible_document(conn, request.match_info["package_id"], system.id)
-    package = await _parsed(request, stored.body)
+        body = await store.document_body(conn, stored)
+    package = await _parsed(request, body, content=True)
     try:
         index = int(request.match_info["index"])
         item = package.attachments[index - 1] if index >= 1 else None

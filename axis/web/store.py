@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from axis.errors import AxisError
+from axis.exchange.received import Received
 from axis.registry import agencies
 from axis.registry.model import Agency
 from axis.store import bodies
@@ -25,7 +26,7 @@ class StoredDocument:
     sender_system: str
     received_at: dt.datetime
     size: int
-    body: bytes
+    chunks: int  # 0: the bytes are in the package row (see ``axis.store.bodies``)
 
 
 def _unknown(package_id: str) -> AxisError:
@@ -33,13 +34,13 @@ def _unknown(package_id: str) -> AxisError:
 
 
 async def visible_document(conn: Conn, package_id: str, system_id: str) -> StoredDocument:
-    """A document package that ``system_id`` sent or received, with its bytes; else 404."""
+    """A document package that ``system_id`` sent or received (its bytes: ``document_body``); else 404."""
     try:
         pid = uuid.UUID(package_id)
     except ValueError:
         raise _unknown(package_id) from None
     row = await conn.fetchrow(
-        """SELECT id, document_id, sender_system, received_at, size, body, chunks FROM packages p
+        """SELECT id, document_id, sender_system, received_at, size, chunks FROM packages p
             WHERE id = $1 AND kind = 'document'
               AND (sender_system = $2 OR EXISTS (
                    SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $2))""",
@@ -48,9 +49,24 @@ async def visible_document(conn: Conn, package_id: str, system_id: str) -> Store
     )
     if row is None:
         raise _unknown(package_id)
-    body = await bodies.read(conn, row["id"], row["chunks"]) if row["chunks"] else row["body"]
     return StoredDocument(row["id"], row["document_id"], row["sender_system"], row["received_at"], row["size"],
-                          body)  # fmt: skip
+                          row["chunks"])  # fmt: skip
+
+
+async def document_body(conn: Conn, stored: StoredDocument) -> Received:
+    """The package bytes as received: in memory when small, spooled to a temporary file a chunk at
+    a time when large, so that showing a 100 MB package does not hold it in memory (close it)."""
+    body = Received()
+    try:
+        if stored.chunks:
+            async for part in bodies.parts(conn, stored.package_id, stored.chunks):
+                body.append(part)
+        else:
+            body.append(await conn.fetchval("SELECT body FROM packages WHERE id = $1", stored.package_id))
+    except BaseException:
+        body.close()
+        raise
+    return body
 
 
 async def watermark(conn: Conn, document_id: str) -> int:

@@ -53,9 +53,11 @@ async def test_a_large_package_is_stored_in_chunks_and_every_reader_gets_it_byte
         again = await _load(conn, "package", package_id, world["bo"].system_id, world.axis.broker)
         assert again is not None
         assert again.body == data
-        # The clerk's page parses it whole.
+        # The clerk's page spools it to a file a chunk at a time, and parses it from there.
         shown = await web_store.visible_document(conn, package_id, world["south"].system_id)
-        assert shown.body == data
+        with await web_store.document_body(conn, shown) as body:
+            assert body.spooled
+            assert body.data() == data
 
     # Retention moves it to a file and drops its chunks; fetching reads the file.
     await world.ack(package_id, "south")

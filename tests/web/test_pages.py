@@ -5,6 +5,7 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+import builders
 from world import World, status_of
 
 from axis.edxml import model as m
@@ -66,3 +67,24 @@ async def test_administrator_pages_render(world: World, people: Any, visit: Any)
     assert "Tải tệp lên" in await admin.get("/ui/admin/import")
     quoted = urllib.parse.quote("000.00.00.H98")
     assert "Lịch sử" in await admin.get(f"/ui/admin/history?kind=agency&id={quoted}")
+
+
+async def test_clerk_opens_a_large_document_and_downloads_its_attachments(
+    world: World, people: Any, visit: Any
+) -> None:
+    """A package stored in chunks shows like any other: its attachments named, sized, downloadable."""
+    scan = builders.attachment_of_size(1_300_000, "ban-ve.pdf")
+    letter = m.Attachment.from_bytes("thu", "cong-van.pdf", "application/pdf", b"%PDF-1.7 thu")
+    document = world.document(to=("000.00.00.H99",), number="77", attachments=(letter, scan))
+    package_id = (await world.post(world.signed(document)))["package_id"]
+
+    clerk = visit()
+    await clerk.log_in("vanthu.bac")
+    page = await clerk.get(f"/ui/documents/{package_id}")
+    assert "ban-ve.pdf" in page
+    assert "1,2 MB" in page  # the size is known although the page never keeps the base64
+    assert "12 B" in page
+    for index, attachment in enumerate((letter, scan), start=1):
+        response = await clerk.response(f"/ui/documents/{package_id}/attachments/{index}")
+        assert response.status == 200
+        assert await response.read() == attachment.content()
