@@ -70,6 +70,10 @@ class Received:
         self._file.seek(0)
         return self._file
 
+    def readable(self) -> bytes | BinaryIO:
+        """What a parser reads: the bytes when small, the spooled file (at its start) when large."""
+        return self.file() if self._file is not None else self.data()
+
     def chunks(self, size: int = CHUNK) -> Iterator[bytes | memoryview]:
         """The bytes in pieces of ``size``, without joining them."""
         if self._file is None:

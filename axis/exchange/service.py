@@ -122,7 +122,7 @@ class Exchange:
         received = data if isinstance(data, Received) else Received.of(data)
         verified = await self._off_loop(
             codec.verify,
-            received.file() if received.spooled else received.data(),
+            received.readable(),
             self._trust,
             policy=caller.policy,
             limits=self._limits,
@@ -329,11 +329,6 @@ class Exchange:
         return made
 
     # --- fetch and acknowledge ----------------------------------------------------------------------
-
-    async def fetch(self, caller: System, package_id: str) -> bytes:
-        """The package bytes whole (see ``body`` to send a large package on without holding it)."""
-        body = await self.body(caller, package_id)
-        return body.whole if body.whole is not None else b"".join([part async for part in body.parts()])
 
     async def body(self, caller: System, package_id: str) -> PackageBody:
         """The package bytes as the sender signed them: whole when small, chunk by chunk when large."""

@@ -4,7 +4,7 @@ Software built on the national axis's SDK switches to this axis by changing thre
 endpoint, the system id and the secret. Each request is authenticated the SDK's way
 (``axis.vdxp.signing``: HMAC of the signed headers, headers held against it, timestamp window,
 each signature once), then only translated: packages go through ``Exchange.submit``, downloads
-through ``Exchange.fetch``, ``updateStatus done`` through ``Exchange.acknowledge``, the registry
+through ``Exchange.body``, ``updateStatus done`` through ``Exchange.acknowledge``, the registry
 operations through ``axis.registry`` — the same intake, storage, delivery, receipts and statuses
 as ``/api/v1``. Every answer is the SDK's JSON (``axis.vdxp.answers``), refusals included, with
 HTTP 200 unless ``AXIS_VDXP_HTTP_ERRORS`` asks for the error's own status.
@@ -246,7 +246,7 @@ async def get_edoc(call: Call) -> Result:
     body = await call.axis.exchange.body(call.system, doc_id)
     if body.whole is not None:
         return {"docId": doc_id, "content": base64.b64encode(body.whole).decode("ascii")}
-    empty = call.request.app[COMPAT].dumps(answers.ok({"docId": doc_id, "content": ""}))
+    empty = call.compat.dumps(answers.ok({"docId": doc_id, "content": ""}))
     assert empty.endswith('""}}')  # "content" is the last member: the base64 goes between its quotes
     head, tail = empty[:-3].encode(), b'"}}'
     response = web.StreamResponse()

@@ -4,6 +4,6 @@ with the SDK's quirks (``params``), the answers and their error table (``answers
 secrets (``secret``), and the few queries the exchange does not offer (``store``).
 
 Everything but ``store`` is pure. The HTTP adapter is ``axis.http.vdxp``: it only translates onto
-``Exchange.submit/fetch/acknowledge`` and the registry, so a package sent through the SDK goes
+``Exchange.submit/body/acknowledge`` and the registry, so a package sent through the SDK goes
 through the same intake, storage, delivery and statuses as one sent to ``/api/v1/packages``.
 """

@@ -126,9 +126,8 @@ async def _parsed(request: web.Request, received: Received, *, content: bool) ->
     A large package is parsed from its temporary file, and the page leaves the base64 out."""
     settings = site_of(request).settings
     limits = edxml.Limits(max_bytes=settings.max_package_bytes, max_depth=settings.max_xml_depth)
-    with received as body:
-        data = body.file() if body.spooled else body.data()
-        parsed = await asyncio.to_thread(edxml.parse, data, limits=limits, attachment_content=content)
+    with received:
+        parsed = await asyncio.to_thread(edxml.parse, received.readable(), limits=limits, attachment_content=content)
     if not isinstance(parsed.package, m.DocumentPackage):
         raise AxisError("document.unknown", "Không có văn bản này trong hệ thống của bạn.")
     return parsed.package
