@@ -102,6 +102,7 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "package.unknown": (404, "No such package for this system."),
     "document.unknown": (404, "No such document for this system."),
     "receipt.unknown": (404, "No such receipt for this system."),
+    "delivery.not_failed": (409, "A delivery named for requeueing is not failed (queued, delivered, or none)."),
     "broker.unavailable": (503, "RabbitMQ is unavailable; try again later."),
     # Operations (issue 7): backpressure, limits, retention
     "intake.overloaded": (503, "Too many packages in flight in this axis process; retry after the given delay."),

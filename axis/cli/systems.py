@@ -14,13 +14,14 @@ from axis.broker.publisher import Broker
 from axis.cli import runtime
 from axis.config import Settings
 from axis.errors import AxisError
+from axis.exchange import redelivery
 from axis.registry import systems
 from axis.store.db import Conn
 from axis.vdxp.secret import SecretBox
 
 
 def register(sub: Any) -> None:
-    group = sub.add_parser("systems", help="connected systems: add, token, cert, bind, policy")
+    group = sub.add_parser("systems", help="connected systems: add, token, cert, bind, policy, failed deliveries")
     actions = group.add_subparsers(dest="systems_command", required=True, metavar="ACTION")
 
     add = actions.add_parser("add", help="register a system")
@@ -83,6 +84,18 @@ def register(sub: Any) -> None:
         help="the secret it replaces keeps working this long (time to reconfigure the SDK)",
     )
     secret.set_defaults(handler=_secret)
+
+    failed = actions.add_parser("failed", help="the system's failed deliveries, with why each failed")
+    failed.add_argument("id")
+    failed.add_argument("--limit", type=int, default=50)
+    failed.set_defaults(handler=_failed)
+
+    requeue = actions.add_parser(
+        "requeue", help="send the system's failed deliveries again (all, or the packages named)"
+    )
+    requeue.add_argument("id")
+    requeue.add_argument("package_ids", nargs="*", metavar="PACKAGE_ID")
+    requeue.set_defaults(handler=_requeue)
 
     policy = actions.add_parser("policy", help="signature policy: strict, or legacy relaxations")
     policy.add_argument("id")
@@ -197,6 +210,35 @@ def _unbind(args: argparse.Namespace) -> int:
 
     runtime.run(runtime.transaction(action))
     print(f"{args.id} no longer serves {args.agency_code}")
+    return 0
+
+
+def _failed(args: argparse.Namespace) -> int:
+    async def action(conn: Conn) -> None:
+        await systems.require(conn, args.id)
+        total = await redelivery.failed_count(conn, args.id)
+        for f in await redelivery.failed(conn, args.id, limit=args.limit):
+            when = f"{f.failed_at:%Y-%m-%d %H:%M}" if f.failed_at else "-"
+            archived = "  (archived: cannot be sent again)" if f.archived else ""
+            print(f"{f.package_id}  {when}  {f.document_id}{archived}")
+            print(f"    {f.reason or '-'}")
+        shown = f" (the latest {args.limit} shown)" if total > args.limit else ""
+        print(f"{total} failed deliveries to {args.id}{shown}")
+        if total:
+            print(f"once {args.id} can take them: axis systems requeue {args.id} [PACKAGE_ID ...]")
+
+    runtime.run(action)
+    return 0
+
+
+def _requeue(args: argparse.Namespace) -> int:
+    async def action(conn: Conn) -> list[redelivery.FailedDelivery]:
+        return await redelivery.requeue(conn, runtime.actor(), args.id, args.package_ids or None)
+
+    requeued = runtime.run(runtime.transaction(action))
+    for f in requeued:
+        print(f"{f.package_id}  {f.document_id}  (had failed: {f.reason or '-'})")
+    print(f"{len(requeued)} deliveries to {args.id} queued again; a running axis sends them within seconds")
     return 0
 
 

@@ -56,15 +56,20 @@ async def timeline(
         document_id,
     )
     events = await conn.fetch(
-        """SELECT at, kind, agency_code, detail FROM events
-            WHERE document_id = $1 AND kind IN ('status', 'business') ORDER BY id""",
+        """SELECT at, kind, package_id, system_id, agency_code, detail FROM events
+            WHERE document_id = $1 AND kind IN ('status', 'business', 'requeued') ORDER BY id""",
         document_id,
     )
     due = document["due_date"] if document else None
     first = rows[0]
+    requeues: dict[tuple[Any, str], list[Any]] = {}
+    for e in events:
+        if e["kind"] == "requeued":
+            requeues.setdefault((e["package_id"], e["system_id"]), []).append(e)
     recipients: dict[str, dict[str, Any]] = {}
     for r in rows:
         entry = recipients.get(r["agency_code"])
+        requeued = requeues.get((r["package_id"], r["system_id"]), [])
         delivery = {
             "package_id": str(r["package_id"]),
             "business_type": r["business_type"],
@@ -74,6 +79,11 @@ async def timeline(
             "fetched_at": _iso(r["fetched_at"]),
             "delivered_at": _iso(r["delivered_at"]),
             "failed_reason": r["failed_reason"],
+            # When the axis's operators sent it again, and why it had failed (who did it stays in
+            # the axis's own logs: agencies see the operator's act, not the operator's account).
+            "requeued": [
+                {"at": _iso(e["at"]), "previous_reason": e["detail"].get("previous_reason")} for e in requeued
+            ],
         }
         if entry is None:
             entry = recipients[r["agency_code"]] = {
@@ -91,12 +101,14 @@ async def timeline(
                 "overdue": [],
             }
         entry["deliveries"].append(delivery)
-        if r["state"] == "queued" and r["created_at"] + ack_deadline < now:
+        # A delivery sent again has the whole deadline again, from the time it was requeued.
+        waiting_since = requeued[-1]["at"] if requeued else r["created_at"]
+        if r["state"] == "queued" and waiting_since + ack_deadline < now:
             hours = ack_deadline.total_seconds() / 3600
             entry["overdue"].append(f"package {r['package_id']} not acknowledged within {hours:g} h")
     for e in events:
         entry = recipients.get(e["agency_code"])
-        if entry is None:
+        if entry is None or e["kind"] == "requeued":
             continue
         detail = e["detail"]
         if e["kind"] == "business":

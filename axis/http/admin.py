@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from axis.errors import AxisError
+from axis.exchange import redelivery
 from axis.http.agencies import agency_json
 from axis.http.auth import admin_of
 from axis.http.body import field, flag, int_query, json_object, text
@@ -264,6 +265,53 @@ async def unbind(request: web.Request) -> web.Response:
     system_id, code = request.match_info["id"], request.match_info["code"]
     await change(request, lambda conn, actor: systems.unbind(conn, actor, system_id, code))
     return web.Response(status=204)
+
+
+# --- failed deliveries ---------------------------------------------------------------------------------
+
+
+def failed_json(delivery: redelivery.FailedDelivery) -> dict[str, Any]:
+    return {
+        "package_id": str(delivery.package_id),
+        "document_id": delivery.document_id,
+        "system": delivery.system_id,
+        "sender": delivery.sender_code,
+        "subject": delivery.subject,
+        "reason": delivery.reason,
+        "failed_at": delivery.failed_at.isoformat() if delivery.failed_at else None,
+        "archived": delivery.archived,
+    }
+
+
+@routes.get("/api/v1/admin/systems/{id}/failed-deliveries")
+async def failed_deliveries(request: web.Request) -> web.Response:
+    system_id = request.match_info["id"]
+    limit = int_query(request, "limit", 100, low=1, high=1000)
+    offset = int_query(request, "offset", 0, high=2**31)
+
+    async def operation(conn: Conn) -> dict[str, Any]:
+        await systems.require(conn, system_id)
+        found = await redelivery.failed(conn, system_id, limit=limit, offset=offset)
+        total = await redelivery.failed_count(conn, system_id)
+        return {"system": system_id, "total": total, "deliveries": [failed_json(f) for f in found]}
+
+    return web.json_response(await read(request, operation))
+
+
+@routes.post("/api/v1/admin/systems/{id}/failed-deliveries/requeue")
+async def requeue_failed(request: web.Request) -> web.Response:
+    """Send the system's failed deliveries again: all of them, or ``{"package_ids": [...]}``."""
+    body = await json_object(request) if request.can_read_body else {}
+    package_ids = field(body, "package_ids", list, required=False)
+    if package_ids is not None and not all(isinstance(p, str) for p in package_ids):
+        raise AxisError("http.bad_request", "package_ids is a list of package ids (strings).")
+    system_id = request.match_info["id"]
+    axis = axis_of(request)
+    actor = f"admin:{admin_of(request, axis.registry.resolver)}"
+    async with axis.pool.acquire() as conn, conn.transaction():
+        requeued = await redelivery.requeue(conn, actor, system_id, package_ids)
+    axis.relay.nudge()  # AMQP systems: publish now rather than at the relay's next round
+    return web.json_response({"system": system_id, "requeued": [failed_json(f) for f in requeued]})
 
 
 # --- history --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from axis.broker.management import Management
 from axis.errors import AxisError
+from axis.exchange import redelivery
 from axis.registry import systems
 from axis.registry.model import Certificate
 from axis.store.db import Conn
@@ -23,6 +24,7 @@ from axis.web.vietnamese import refusal
 
 routes = web.RouteTableDef()
 EXPIRY_WARNING = dt.timedelta(days=30)
+FAILED_SHOWN = 20
 
 
 def system_url(system_id: str) -> str:
@@ -78,6 +80,8 @@ async def _system_context(conn: Conn, system_id: str) -> dict[str, Any]:
         "certificates": [(c, *certificate_state(c, now)) for c in certificates],
         "tokens": await systems.list_tokens(conn, system_id),
         "clerks": await users.all_users(conn, system_id=system_id),
+        "failed": await redelivery.failed(conn, system_id, limit=FAILED_SHOWN),
+        "failed_total": await redelivery.failed_count(conn, system_id),
     }
 
 
@@ -219,3 +223,22 @@ async def grant_amqp(request: web.Request) -> web.Response:
         ],
     }
     return await _with_secret(request, secret)
+
+
+@routes.post("/admin/systems/{id}/requeue")
+async def requeue_failed(request: web.Request) -> web.Response:
+    """As ``axis systems requeue``: the failed deliveries (all, or the one ``package_id`` names) go
+    back to the system's queue; the page then says how many."""
+    user = await sessions.require_admin(request)
+    system_id = request.match_info["id"]
+    package_id = await admin.form_text(request, "package_id")
+    axis = axis_of(request)
+    try:
+        async with axis.pool.acquire() as conn, conn.transaction():
+            requeued = await redelivery.requeue(conn, user.actor, system_id, [package_id] if package_id else None)
+    except AxisError as exc:
+        await admin.flash(request, "error", refusal(exc))
+    else:
+        axis.relay.nudge()
+        await admin.flash(request, "ok", f"Đã gửi lại {len(requeued)} văn bản cho hệ thống {system_id}.")
+    raise web.HTTPSeeOther(system_url(system_id) + "#failed-title")

@@ -46,6 +46,7 @@ ACTIONS = {
     "system.token.revoke": "Thu hồi token",
     "system.certificate.add": "Thêm chứng thư số",
     "system.certificate.revoke": "Thu hồi chứng thư số",
+    "system.requeue": "Gửi lại văn bản chuyển thất bại",
     "admin.token.issue": "Cấp token quản trị",
     "admin.token.revoke": "Thu hồi token quản trị",
     "user.create": "Thêm người dùng",
@@ -78,6 +79,9 @@ ERRORS = {
     "broker.management.unavailable": "Không kết nối được API quản trị RabbitMQ.",
     "broker.vhost.unknown": "RabbitMQ không có virtual host đã cấu hình.",
     "http.bad_request": "Dữ liệu gửi lên không hợp lệ.",
+    "registry.system.disabled": "Hệ thống đang bị vô hiệu hóa; hãy kích hoạt lại trước khi gửi lại.",
+    "delivery.not_failed": "Văn bản này không ở trạng thái chuyển thất bại; không gửi lại gì.",
+    "package.archived": "Gói tin đã được lưu trữ (retention); không còn nội dung để gửi lại.",
 }
 
 
@@ -163,6 +167,10 @@ def failure(reason: str | None) -> str:
         return "Hệ thống nhận đã bị vô hiệu hóa"
     if "rejected" in reason:
         return f"Hệ thống nhận đã từ chối gói tin ({reason})"
+    if "too many times" in reason:
+        return f"Hệ thống nhận không nhận được gói tin sau nhiều lần thử ({reason})"
+    if "updateStatus fail" in reason:
+        return f"Hệ thống nhận báo không xử lý được gói tin ({reason})"
     return reason
 
 

@@ -253,6 +253,18 @@ MATRIX: tuple[Row, ...] = (
         admin(204),
         path=lambda s: f"/api/v1/admin/systems/{MATRIX_SYSTEM}/bindings/000.00.28.H98",
     ),
+    Row(
+        "GET",
+        "/api/v1/admin/systems/{id}/failed-deliveries",
+        admin(),
+        path=lambda s: f"/api/v1/admin/systems/{MATRIX_SYSTEM}/failed-deliveries",
+    ),
+    Row(
+        "POST",
+        "/api/v1/admin/systems/{id}/failed-deliveries/requeue",
+        admin(),
+        path=lambda s: f"/api/v1/admin/systems/{MATRIX_SYSTEM}/failed-deliveries/requeue",
+    ),
     # --- the web pages (axis.web): sessions, not Bearer tokens ---
     # axis.web redirects /ui to /ui/ (308); the /ui/ sub-application's prefix also matches /ui and
     # may answer 404 first. Either way: never a page, never a 500.
@@ -303,6 +315,7 @@ MATRIX: tuple[Row, ...] = (
     Row("POST", "/ui/admin/systems/{id}/tokens", UI_FORM, path=lambda s: "/ui/admin/systems/bac/tokens"),
     Row("POST", "/ui/admin/systems/{id}/tokens/revoke", UI_FORM, path=lambda s: "/ui/admin/systems/bac/tokens/revoke"),
     Row("POST", "/ui/admin/systems/{id}/amqp", UI_FORM, path=lambda s: "/ui/admin/systems/bac/amqp"),
+    Row("POST", "/ui/admin/systems/{id}/requeue", UI_FORM, path=lambda s: "/ui/admin/systems/bac/requeue"),
     Row("POST", "/ui/admin/import", UI_FORM),
     Row("POST", "/ui/admin/import/{draft}", UI_FORM, path=lambda s: "/ui/admin/import/1"),
     Row("POST", "/ui/admin/users", UI_FORM),

@@ -113,3 +113,37 @@ def _token_id(page: str) -> str:
     found = re.search(r"Token #(\d+) mới", page)
     assert found is not None
     return found.group(1)
+
+
+async def test_failed_deliveries_are_listed_on_the_system_page_and_sent_again_once_it_is_active(
+    world: World, people: Any, visit: Any
+) -> None:
+    document = world.document(to=("000.00.00.H99",))
+    package_id = (await world.post(world.signed(document)))["package_id"]
+    admin = visit()
+    await admin.log_in("quantri")
+    await admin.get("/ui/admin/systems/nam")
+    assert "Không có văn bản nào chuyển thất bại." in admin.last
+    off = {"name": "Hệ thống nam", "contact": "", "delivery": "http", "allow_sha1": "", "allow_unsigned": ""}
+    page = await admin.post("/ui/admin/systems/nam/settings", off)  # "active" unticked: disabled
+    assert "1 văn bản chưa đến được hệ thống này" in page
+    assert "Hệ thống nhận đã bị vô hiệu hóa" in page
+    assert "Gửi lại tất cả" not in page  # it would only fail again
+    refused = await admin.post("/ui/admin/systems/nam/requeue", {"package_id": package_id})
+    assert "Hệ thống đang bị vô hiệu hóa; hãy kích hoạt lại trước khi gửi lại." in refused
+
+    await admin.post("/ui/admin/systems/nam/settings", off | {"active": "1"})
+    assert "Gửi lại tất cả (1)" in admin.last
+    page = await admin.post("/ui/admin/systems/nam/requeue", {"package_id": package_id})
+    assert "Đã gửi lại 1 văn bản cho hệ thống nam." in page
+    assert "Không có văn bản nào chuyển thất bại." in page
+    assert (await actions(world))[-1] == "system.requeue"
+    inbox = await world.get("/api/v1/inbox", "south")
+    assert [i["package_id"] for i in inbox["items"]] == [package_id]
+
+    # The sender's clerk sees on the document's timeline that the axis sent it again, and why.
+    clerk = visit()
+    await clerk.log_in("vanthu.bac")
+    page = await clerk.get(f"/ui/documents/{package_id}")
+    assert "Trục gửi lại lúc" in page
+    assert "trước đó thất bại: Hệ thống nhận đã bị vô hiệu hóa" in page

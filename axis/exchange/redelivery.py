@@ -1,0 +1,171 @@
+"""Failed deliveries, and sending them again once the recipient system can take them.
+
+A delivery fails when its recipient system is disabled, when the system's consumer rejects the
+message or lets it die (dead-lettered), or when it reports over the SDK that it could not process
+the package. The package itself stays stored, so a failure need not be final: once the system is
+mended (re-enabled, its consumer fixed), an administrator puts its failed deliveries back in the
+queue. Each one goes back to ``queued`` with a ``requeued`` event naming who did it and why it had
+failed (the sender's timeline shows both), an AMQP system gets the message again through the
+outbox, an HTTP system finds it in its inbox, and the recipient's acknowledgement then produces the
+delivery receipt as for any delivery. The administrator's act is also kept in the registry's
+history of the system.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from axis.errors import AxisError
+from axis.exchange.store import package_uuid
+from axis.registry import systems
+from axis.store.db import Conn
+
+#: How many package ids a history row lists (the events keep every one).
+HISTORY_IDS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class FailedDelivery:
+    """A delivery that failed (or, from ``requeue``, that failed until now)."""
+
+    package_id: uuid.UUID
+    document_id: str
+    system_id: str
+    sender_code: str
+    subject: str | None
+    reason: str | None
+    failed_at: dt.datetime | None
+    archived: bool
+
+
+def _failed(row: asyncpg.Record) -> FailedDelivery:
+    return FailedDelivery(**dict(row))
+
+
+async def failed(conn: Conn, system_id: str, *, limit: int = 100, offset: int = 0) -> list[FailedDelivery]:
+    """The system's failed deliveries, the latest failures first."""
+    rows = await conn.fetch(
+        # failed_at: the latest ``failed`` event (deliveries keep no column for it).
+        """SELECT d.package_id, p.document_id, d.system_id, p.sender_code, p.subject,
+                  d.failed_reason AS reason,
+                  (SELECT max(e.at) FROM events e
+                    WHERE e.document_id = p.document_id AND e.package_id = d.package_id
+                      AND e.system_id = d.system_id AND e.kind = 'failed') AS failed_at,
+                  p.archived_at IS NOT NULL AS archived
+              FROM deliveries d JOIN packages p ON p.id = d.package_id
+             WHERE d.system_id = $1 AND d.state = 'failed'
+             ORDER BY failed_at DESC NULLS LAST, d.package_id
+             LIMIT $2 OFFSET $3""",
+        system_id,
+        limit,
+        offset,
+    )
+    return [_failed(r) for r in rows]
+
+
+async def failed_count(conn: Conn, system_id: str) -> int:
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM deliveries WHERE system_id = $1 AND state = 'failed'", system_id
+    )
+    return count
+
+
+async def requeue(
+    conn: Conn, actor: str, system_id: str, package_ids: Sequence[str] | None = None
+) -> list[FailedDelivery]:
+    """Put the system's failed deliveries (all, or those of ``package_ids``) back in its queue.
+
+    Refused while the system is disabled (it would fail them again at once). Named packages must
+    each have a failed delivery to the system that retention has not archived; otherwise nothing is
+    requeued. Without names, archived packages are left failed (there are no bytes to send).
+    Returns what was requeued, with the reason each had failed. The caller holds the transaction.
+    """
+    system = await systems.require(conn, system_id)
+    if not system.active:
+        raise AxisError(
+            "registry.system.disabled",
+            f"System {system_id!r} is disabled: enable it before sending its failed deliveries again.",
+            system=system_id,
+        )
+    named = None if package_ids is None else sorted({package_uuid(p) for p in package_ids})
+    if named is not None:
+        await _check_named(conn, system_id, named)
+    rows = await conn.fetch(
+        """WITH chosen AS (
+                SELECT d.package_id, p.document_id, d.system_id, p.sender_code, p.subject,
+                       d.failed_reason AS reason,
+                       (SELECT max(e.at) FROM events e
+                         WHERE e.document_id = p.document_id AND e.package_id = d.package_id
+                           AND e.system_id = d.system_id AND e.kind = 'failed') AS failed_at,
+                       false AS archived
+                  FROM deliveries d JOIN packages p ON p.id = d.package_id
+                 WHERE d.system_id = $1 AND d.state = 'failed' AND p.archived_at IS NULL
+                   AND ($2::uuid[] IS NULL OR d.package_id = ANY ($2))
+                   FOR UPDATE OF d),
+            back AS (
+                UPDATE deliveries d SET state = 'queued', failed_reason = NULL, published_at = NULL
+                  FROM chosen c WHERE d.package_id = c.package_id AND d.system_id = c.system_id),
+            e AS (
+                INSERT INTO events (document_id, package_id, kind, system_id, detail)
+                SELECT c.document_id, c.package_id, 'requeued', c.system_id,
+                       jsonb_build_object('by', $3::text, 'previous_reason', c.reason)
+                  FROM chosen c),
+            o AS (
+                INSERT INTO outbox (message_id, kind, system_id)
+                SELECT c.package_id::text, 'package', c.system_id FROM chosen c WHERE $4)
+            SELECT * FROM chosen ORDER BY failed_at NULLS FIRST, package_id""",
+        system_id,
+        named,
+        actor,
+        system.delivery_amqp,
+    )
+    requeued = [_failed(r) for r in rows]
+    if requeued:
+        await _record(conn, actor, system_id, requeued)
+    return requeued
+
+
+async def _check_named(conn: Conn, system_id: str, named: list[uuid.UUID]) -> None:
+    rows = await conn.fetch(
+        """SELECT t.id, d.state, p.archived_at IS NOT NULL AS archived
+             FROM unnest($2::uuid[]) AS t (id)
+             LEFT JOIN deliveries d ON d.package_id = t.id AND d.system_id = $1
+             LEFT JOIN packages p ON p.id = t.id""",
+        system_id,
+        named,
+    )
+    archived = [str(r["id"]) for r in rows if r["state"] == "failed" and r["archived"]]
+    if archived:
+        raise AxisError(
+            "package.archived",
+            "Retention archived these packages: there are no bytes left to send again.",
+            package_ids=archived,
+        )
+    not_failed = {str(r["id"]): r["state"] or "none" for r in rows if r["state"] != "failed"}
+    if not_failed:
+        raise AxisError(
+            "delivery.not_failed",
+            f"Only failed deliveries go back to the queue; nothing was requeued for {system_id!r}.",
+            system=system_id,
+            states=not_failed,
+        )
+
+
+async def _record(conn: Conn, actor: str, system_id: str, requeued: list[FailedDelivery]) -> None:
+    """The administrator's act in the registry's history of the system. Not a registry change,
+    so the registry's version stays (no cache anywhere needs reloading)."""
+    await conn.execute(
+        """INSERT INTO registry_history (actor, action, subject_kind, subject_id, before, after)
+           VALUES ($1, 'system.requeue', 'system', $2, NULL, $3)""",
+        actor,
+        system_id,
+        {
+            "requeued": len(requeued),
+            "package_ids": [str(r.package_id) for r in requeued[:HISTORY_IDS]],
+        },
+    )

@@ -1,0 +1,172 @@
+"""A failed delivery is not the end: once the recipient system is mended, an administrator sends
+its failed deliveries again (API, CLI), the recipient takes them once, and the sender sees it all."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.parse
+from typing import Any
+
+import pytest
+from world import World, wait_until
+
+from axis.cli import main
+from axis.registry import history, systems
+from axis.store import db
+
+SOUTH, MINISTRY = "000.00.00.H99", "000.00.00.G98"
+
+
+async def admin_headers(world: World) -> dict[str, str]:
+    conn = await db.connect(world.settings.database_url)
+    try:
+        _, token = await systems.issue_admin_token(conn, "test", "ops")
+        await world.axis.registry_changed(conn)
+    finally:
+        await conn.close()
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def as_admin(world: World, headers: dict[str, str], method: str, path: str, expect: int, **kw: Any) -> Any:
+    response = await world.client.request(method, path, headers=headers, **kw)
+    body = await response.json()
+    assert response.status == expect, body
+    return body
+
+
+async def recipient(world: World, document_id: str, agency: str) -> dict[str, Any]:
+    path = f"/api/v1/documents/{urllib.parse.quote(document_id, safe='')}/status"
+    view = await world.get(path, "north")
+    entry: dict[str, Any] = next(r for r in view["recipients"] if r["agency"] == agency)
+    return entry
+
+
+async def set_status(world: World, system_id: str, status: str) -> None:
+    conn = await db.connect(world.settings.database_url)
+    try:
+        await systems.update(conn, "test", system_id, status=status)
+        await world.axis.registry_changed(conn)  # the axis routes by the change from now on
+    finally:
+        await conn.close()
+
+
+async def take_one(world: World, *, reject: bool) -> str:
+    """The ministry's consumer takes the next message off its queue: rejects it, or acknowledges it."""
+    async with await world.amqp_connection("bo") as connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(f"axis.system.{world['bo'].system_id}", ensure=False)
+        async with asyncio.timeout(10), queue.iterator() as messages:
+            async for message in messages:
+                if reject:
+                    await message.reject(requeue=False)
+                else:
+                    await message.ack()
+                return str(message.message_id)
+    raise AssertionError("the queue ended")
+
+
+async def test_a_rejected_package_is_sent_again_once_the_consumer_is_mended(world: World) -> None:
+    document = world.document(to=(MINISTRY,))
+    package_id = (await world.post(world.signed(document)))["package_id"]
+    assert await take_one(world, reject=True) == package_id
+
+    async def failed() -> bool:
+        return (await recipient(world, document.document_id, MINISTRY))["delivery"]["state"] == "failed"
+
+    await wait_until(failed)
+    admin = await admin_headers(world)
+    bo = world["bo"].system_id
+    listed = await as_admin(world, admin, "GET", f"/api/v1/admin/systems/{bo}/failed-deliveries", 200)
+    assert listed["total"] == 1
+    assert listed["deliveries"][0]["package_id"] == package_id
+    assert "rejected" in listed["deliveries"][0]["reason"]
+    assert listed["deliveries"][0]["failed_at"] is not None
+
+    # A system's own token may not do it; the administrator may.
+    refused = await world.client.post(
+        f"/api/v1/admin/systems/{bo}/failed-deliveries/requeue", headers=world["bo"].headers
+    )
+    assert refused.status == 403
+    done = await as_admin(world, admin, "POST", f"/api/v1/admin/systems/{bo}/failed-deliveries/requeue", 200)
+    assert [r["package_id"] for r in done["requeued"]] == [package_id]
+    assert "rejected" in done["requeued"][0]["reason"]
+
+    # The consumer, mended, gets the package again and acknowledges it.
+    assert await take_one(world, reject=False) == package_id
+    await world.ack(package_id, "bo")
+    entry = await recipient(world, document.document_id, MINISTRY)
+    assert entry["delivery"]["state"] == "delivered"
+    assert entry["delivery"]["failed_reason"] is None
+    [again] = entry["delivery"]["requeued"]
+    assert "rejected" in again["previous_reason"]
+    assert "by" not in again  # agencies see that the axis sent it again, not which operator did
+    receipts = await world.get(f"/api/v1/packages/{package_id}/receipts", "north")
+    assert {r["kind"] for r in receipts["receipts"]} == {"acceptance", "delivery"}
+    # Nothing failed is left, and the administrator's act is in the system's history.
+    listed = await as_admin(world, admin, "GET", f"/api/v1/admin/systems/{bo}/failed-deliveries", 200)
+    assert listed == {"system": bo, "total": 0, "deliveries": []}
+    conn = await db.connect(world.settings.database_url)
+    try:
+        [entry_] = await history.entries(conn, subject_kind="system", subject_id=bo, action="system.requeue")
+    finally:
+        await conn.close()
+    assert entry_.actor == "admin:ops"
+    assert entry_.after == {"requeued": 1, "package_ids": [package_id]}
+
+
+async def test_a_disabled_system_gets_its_documents_again_once_enabled_from_the_cli(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AXIS_DATABASE_URL", world.settings.database_url)
+    document = world.document(to=(SOUTH,))
+    package_id = (await world.post(world.signed(document)))["package_id"]
+    await set_status(world, "nam", "disabled")
+    assert (await recipient(world, document.document_id, SOUTH))["delivery"]["failed_reason"] == (
+        "the recipient system was disabled"
+    )
+
+    # While disabled it would only fail again: refused, and nothing changes.
+    assert await asyncio.to_thread(main, ["systems", "requeue", "nam"]) == 1
+    assert "registry.system.disabled" in capsys.readouterr().err
+    assert (await recipient(world, document.document_id, SOUTH))["delivery"]["state"] == "failed"
+
+    await set_status(world, "nam", "active")
+    assert await asyncio.to_thread(main, ["systems", "failed", "nam"]) == 0
+    listing = capsys.readouterr().out
+    assert package_id in listing
+    assert "the recipient system was disabled" in listing
+    assert await asyncio.to_thread(main, ["systems", "requeue", "nam"]) == 0
+    assert "1 deliveries to nam queued again" in capsys.readouterr().out
+
+    inbox = await world.get("/api/v1/inbox", "south")
+    assert [i["package_id"] for i in inbox["items"]] == [package_id]
+    await world.ack(package_id, "south")
+    entry = await recipient(world, document.document_id, SOUTH)
+    assert entry["delivery"]["state"] == "delivered"
+    assert entry["delivery"]["requeued"][0]["previous_reason"] == "the recipient system was disabled"
+
+
+async def test_only_failed_deliveries_go_back_and_a_wrong_name_requeues_nothing(world: World) -> None:
+    first, second = world.document(to=(SOUTH,), number="201"), world.document(to=(SOUTH,), number="202")
+    failed_id = (await world.post(world.signed(first)))["package_id"]
+    await set_status(world, "nam", "disabled")
+    await set_status(world, "nam", "active")
+    waiting_id = (await world.post(world.signed(second)))["package_id"]  # queued, not failed
+    admin = await admin_headers(world)
+    path = "/api/v1/admin/systems/nam/failed-deliveries/requeue"
+
+    refused = await as_admin(world, admin, "POST", path, 409, json={"package_ids": [failed_id, waiting_id]})
+    assert refused["error"]["code"] == "delivery.not_failed"
+    assert refused["error"]["details"]["states"] == {waiting_id: "queued"}
+    assert (await recipient(world, first.document_id, SOUTH))["delivery"]["state"] == "failed"  # all or nothing
+    unknown = await as_admin(world, admin, "POST", path, 404, json={"package_ids": ["not-a-package"]})
+    assert unknown["error"]["code"] == "package.unknown"
+    bad = await as_admin(world, admin, "POST", path, 400, json={"package_ids": [1]})
+    assert bad["error"]["code"] == "http.bad_request"
+    nobody = await as_admin(world, admin, "POST", "/api/v1/admin/systems/nobody/failed-deliveries/requeue", 404)
+    assert nobody["error"]["code"] == "registry.system.unknown"
+
+    done = await as_admin(world, admin, "POST", path, 200, json={"package_ids": [failed_id]})
+    assert [r["package_id"] for r in done["requeued"]] == [failed_id]
+    inbox = await world.get("/api/v1/inbox", "south")
+    assert {i["package_id"] for i in inbox["items"]} == {failed_id, waiting_id}
