@@ -430,12 +430,14 @@ class AgencyClient:
         since: dt.date | None = None,
         until: dt.date | None = None,
         counterpart: str | None = None,
+        delivery: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[DocumentSummary]:
         """Documents this system sent or received, newest first: ``direction`` "sent" or
         "received", ``words`` from the subject (accents optional), promulgation dates between
-        ``since`` and ``until``, ``counterpart`` the other agency's code."""
+        ``since`` and ``until``, ``counterpart`` the other agency's code, ``delivery`` "failed"
+        (some recipient failed), "waiting" (some has not acknowledged) or "done" (all have)."""
         filters = {
             "direction": direction,
             "document_id": document_id,
@@ -445,6 +447,7 @@ class AgencyClient:
             "from": since.isoformat() if since else None,
             "to": until.isoformat() if until else None,
             "counterpart": counterpart,
+            "delivery": delivery,
             "limit": str(limit),
             "offset": str(offset),
         }

@@ -312,6 +312,8 @@ class DocumentSummary:
     promulgation_date: dt.date | None
     due_date: dt.date | None
     received_at: dt.datetime | None
+    #: Recipient agencies (those this system may see) by delivery state: delivered, queued, failed.
+    deliveries: Mapping[str, int]
     raw: Mapping[str, Any] = field(repr=False)
 
     @classmethod
@@ -329,5 +331,6 @@ class DocumentSummary:
             promulgation_date=_date(raw.get("promulgation_date")),
             due_date=_date(raw.get("due_date")),
             received_at=_time(raw.get("received_at")),
+            deliveries={str(k): int(v) for k, v in (raw.get("deliveries") or {}).items()},
             raw=raw,
         )

@@ -149,6 +149,16 @@ async def timeline(
     }
 
 
+#: ``search``'s ``delivery`` filter: some recipient failed, some still waits, all took it.
+DELIVERY_FILTERS = ("failed", "waiting", "done")
+
+# A package's recipient agencies that the caller may see (all when it sent the package, else the
+# agencies it serves), each with its delivery: the rows ``search`` counts and filters on.
+_VISIBLE_DELIVERIES = """package_recipients pr
+    JOIN deliveries d ON d.package_id = pr.package_id AND d.system_id = pr.system_id
+   WHERE pr.package_id = p.id AND (p.sender_system = $1 OR pr.system_id = $1)"""
+
+
 async def search(
     conn: Conn,
     system_id: str,
@@ -161,9 +171,13 @@ async def search(
     since: dt.date | None = None,
     until: dt.date | None = None,
     counterpart: str | None = None,
+    delivery: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
+    """Newest first; each with ``deliveries``: how many of its recipient agencies (those the
+    caller may see) have it ``delivered``, ``queued`` or ``failed``, so that a list shows where
+    each document stands without opening it."""
     conditions = ["p.kind = 'document'"]
     args: list[Any] = [system_id]
 
@@ -193,9 +207,21 @@ async def search(
             f"(p.sender_code = {code} OR EXISTS (SELECT 1 FROM package_recipients r"
             f" WHERE r.package_id = p.id AND (r.agency_code = {code} OR r.requested_code = {code})))"
         )
+    if delivery == "failed":
+        conditions.append(f"EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state = 'failed')")
+    elif delivery == "waiting":
+        conditions.append(f"EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state = 'queued')")
+    elif delivery == "done":
+        conditions.append(f"NOT EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state <> 'delivered')")
+    elif delivery is not None:
+        raise AxisError("http.bad_request", f"delivery is one of {', '.join(DELIVERY_FILTERS)}.")
     rows = await conn.fetch(
         f"""SELECT p.id, p.document_id, p.business_type, p.sender_code, p.sender_system, p.subject,
-                   p.code_number, p.code_notation, p.promulgation_date, p.due_date, p.received_at
+                   p.code_number, p.code_notation, p.promulgation_date, p.due_date, p.received_at,
+                   (SELECT jsonb_build_object('delivered', count(*) FILTER (WHERE d.state = 'delivered'),
+                                              'queued', count(*) FILTER (WHERE d.state = 'queued'),
+                                              'failed', count(*) FILTER (WHERE d.state = 'failed'))
+                      FROM {_VISIBLE_DELIVERIES}) AS deliveries
               FROM packages p WHERE {" AND ".join(conditions)}
              ORDER BY p.received_at DESC LIMIT {arg(limit)} OFFSET {arg(offset)}""",
         *args,
@@ -213,6 +239,7 @@ async def search(
             "promulgation_date": _iso(r["promulgation_date"]),
             "due_date": _iso(r["due_date"]),
             "received_at": _iso(r["received_at"]),
+            "deliveries": r["deliveries"],
         }
         for r in rows
     ]

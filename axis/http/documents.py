@@ -27,7 +27,8 @@ def _date(request: web.Request, name: str) -> dt.date | None:
 @routes.get("/api/v1/documents")
 async def search(request: web.Request) -> web.Response:
     """``?document_id= &number= &notation= &q=`` (subject words, accents optional) ``&from= &to=``
-    (promulgation dates) ``&counterpart=`` (agency code) ``&direction=sent|received``."""
+    (promulgation dates) ``&counterpart=`` (agency code) ``&direction=sent|received``
+    ``&delivery=failed|waiting|done`` (some recipient failed, some still waits, all took it)."""
     axis, system = caller(request)
     query = request.query
     limit = int_query(request, "limit", 50, low=1, high=500)
@@ -44,6 +45,7 @@ async def search(request: web.Request) -> web.Response:
             since=_date(request, "from"),
             until=_date(request, "to"),
             counterpart=query.get("counterpart") or None,
+            delivery=query.get("delivery") or None,
             limit=limit,
             offset=offset,
         )

@@ -29,7 +29,7 @@ from axis.web.site import axis_of, site_of
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 20
-_FIELDS = ("direction", "q", "code", "from", "to", "counterpart")
+_FIELDS = ("direction", "q", "code", "from", "to", "counterpart", "delivery")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -44,6 +44,8 @@ class Query:
         values = {name: request.query.get(name, "").strip() for name in _FIELDS}
         if values["direction"] not in ("sent", "received"):
             values["direction"] = ""
+        if values["delivery"] not in status.DELIVERY_FILTERS:
+            values["delivery"] = ""
         try:
             page = max(1, min(int(request.query.get("page", "1")), 100_000))
         except ValueError:
@@ -65,6 +67,7 @@ class Query:
             "since": since,
             "until": until,
             "counterpart": _agency_code(self.values["counterpart"]),
+            "delivery": self.values["delivery"] or None,
         }
 
     def link(self, page: int) -> str:

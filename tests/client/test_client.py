@@ -285,6 +285,10 @@ async def test_documents_lists_what_a_system_sent_and_received(
     assert (sent.document_id, sent.number, sent.notation, sent.direction) == (document_id, "21", "UBND-VP", "sent")
     [received] = await south.documents(words="phoi hop")  # accents optional
     assert (received.document_id, received.direction, received.sender) == (document_id, "received", NORTH)
+    # Where each stands: neither recipient has acknowledged yet.
+    assert sent.deliveries == {"delivered": 0, "queued": 1, "failed": 0}
+    assert [d.number for d in await north.documents(delivery="waiting")] == ["22", "21"]
+    assert await north.documents(delivery="done") == []
 
 
 async def test_a_recipient_acknowledges_what_it_stored_in_one_call(north: AgencyClient, south: AgencyClient) -> None:

@@ -170,3 +170,29 @@ async def test_only_failed_deliveries_go_back_and_a_wrong_name_requeues_nothing(
     assert [r["package_id"] for r in done["requeued"]] == [failed_id]
     inbox = await world.get("/api/v1/inbox", "south")
     assert {i["package_id"] for i in inbox["items"]} == {failed_id, waiting_id}
+
+
+async def test_the_sender_finds_the_documents_that_did_not_reach_every_recipient(world: World) -> None:
+    everywhere = world.document(to=(SOUTH, "000.00.11.H99", MINISTRY), number="301")
+    south_only = world.document(to=(SOUTH,), number="302")
+    everywhere_id = (await world.post(world.signed(everywhere)))["package_id"]
+    south_only_id = (await world.post(world.signed(south_only)))["package_id"]
+    await world.ack(south_only_id, "south")
+    await world.ack(everywhere_id, "dept")
+    await set_status(world, "nam", "disabled")  # the southern province's copy of the first fails
+
+    async def search(query: str, by: str = "north", expect: int = 200) -> Any:
+        return await world.get(f"/api/v1/documents?{query}", by, expect=expect)
+
+    [failed] = (await search("delivery=failed"))["documents"]
+    assert failed["package_id"] == everywhere_id
+    assert failed["deliveries"] == {"delivered": 1, "queued": 1, "failed": 1}  # dept took it, bo waits
+    assert [d["package_id"] for d in (await search("delivery=waiting"))["documents"]] == [everywhere_id]
+    [done] = (await search("delivery=done"))["documents"]
+    assert done["package_id"] == south_only_id
+    assert done["deliveries"] == {"delivered": 1, "queued": 0, "failed": 0}
+    # A recipient counts only the agencies it serves.
+    [seen_by_dept] = (await search(f"document_id={urllib.parse.quote(everywhere.document_id)}", "dept"))["documents"]
+    assert seen_by_dept["deliveries"] == {"delivered": 1, "queued": 0, "failed": 0}
+    wrong = await search("delivery=lost", expect=400)
+    assert wrong["error"]["code"] == "http.bad_request"

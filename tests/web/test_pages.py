@@ -33,6 +33,11 @@ async def test_clerk_searches_opens_and_downloads_a_document(world: World, peopl
     ):
         assert f"/ui/documents/{package_id}" in await clerk.get(f"/ui/documents?{query}"), query
     assert f"/ui/documents/{package_id}" not in await clerk.get("/ui/documents?direction=received")
+    # Where it stands, from the list: the southern province has it, the ministry not yet.
+    assert '<span class="tag warn">1 chờ nhận</span> <span class="tag ok">1 đã nhận</span>' in page
+    assert f"/ui/documents/{package_id}" in await clerk.get("/ui/documents?delivery=waiting")
+    for query in ("delivery=failed", "delivery=done"):
+        assert f"/ui/documents/{package_id}" not in await clerk.get(f"/ui/documents?{query}"), query
 
     page = await clerk.get(f"/ui/documents/{package_id}")
     assert "125/UBND-VP" in page
