@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
@@ -202,18 +203,19 @@ async def amqp_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, 
         if batch:
             tasks.add(asyncio.create_task(flush()))
         try:
-            async for delivery in mailbox.deliveries():
-                if delivery.kind == "document":
-                    if batch:
-                        pending.append(delivery.message_id)
-                        arrived.set()
-                    else:
-                        await gate.acquire()
-                        task = asyncio.create_task(take(delivery.message_id))
-                        tasks.add(task)
-                        task.add_done_callback(tasks.discard)
-                if tally.done.is_set():
-                    return
+            async with contextlib.aclosing(mailbox.deliveries()) as deliveries:
+                async for delivery in deliveries:
+                    if delivery.kind == "document":
+                        if batch:
+                            pending.append(delivery.message_id)
+                            arrived.set()
+                        else:
+                            await gate.acquire()
+                            task = asyncio.create_task(take(delivery.message_id))
+                            tasks.add(task)
+                            task.add_done_callback(tasks.discard)
+                    if tally.done.is_set():
+                        return
         finally:
             for task in tasks:
                 task.cancel()
