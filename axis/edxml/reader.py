@@ -12,6 +12,7 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -412,24 +413,38 @@ _WHITESPACE = b" \t\r\n"
 _BASE64_CHUNK = 1 << 20
 
 
-def _check_base64(text: str, el: etree._Element) -> int:
-    """Strict base64 apart from line breaks, a megabyte at a time; the decoded size.
+def decoded_pieces(text: str) -> Iterator[bytes]:
+    """An attachment's base64, decoded strictly (apart from line breaks) about a megabyte at a time.
 
     libxml2's base64Binary check skips stray characters; binascii in strict mode does not, and
-    runs at memory speed. Checking in slices (carrying the incomplete 4-character group over)
-    keeps a 50 MB attachment from being copied whole three times.
+    runs at memory speed. Slices (carrying the incomplete 4-character group over) keep a 50 MB
+    attachment from being copied whole several times, whether it is only checked or sent on.
+    Raises ``UnicodeEncodeError`` or ``binascii.Error`` on what is not base64.
     """
     carry = b""
-    size = 0
+    for start in range(0, len(text), _BASE64_CHUNK):
+        piece = carry + text[start : start + _BASE64_CHUNK].encode("ascii").translate(None, _WHITESPACE)
+        usable = len(piece) - len(piece) % 4
+        yield binascii.a2b_base64(piece[:usable], strict_mode=True)
+        carry = piece[usable:]
+    if carry:
+        binascii.a2b_base64(carry, strict_mode=True)  # a last group that is incomplete: refused
+
+
+def encoded_text(root: etree._Element, content_id: str) -> str:
+    """The base64 text of one attachment of a package ``read`` accepted (``""`` if it has none):
+    what a download decodes, without every other attachment's text copied into the model."""
+    encoded = root.find(ed("AttachmentEncoded"))
+    for att in encoded.findall(ed("Attachment")) if encoded is not None else []:
+        if _cid(_text(att, "ContentId")) == content_id:
+            return _one(att, "ContentTransferEncoded").text or ""
+    return ""
+
+
+def _check_base64(text: str, el: etree._Element) -> int:
+    """Strict base64 apart from line breaks; the decoded size."""
     try:
-        for start in range(0, len(text), _BASE64_CHUNK):
-            piece = carry + text[start : start + _BASE64_CHUNK].encode("ascii").translate(None, _WHITESPACE)
-            usable = len(piece) - len(piece) % 4
-            size += len(binascii.a2b_base64(piece[:usable], strict_mode=True))
-            carry = piece[usable:]
-        if carry:
-            binascii.a2b_base64(carry, strict_mode=True)  # a last group that is incomplete: refused
-        return size
+        return sum(len(piece) for piece in decoded_pieces(text))
     except (UnicodeEncodeError, binascii.Error) as exc:
         raise PackageError(
             "edxml.attachment.bad_base64",

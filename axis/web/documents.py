@@ -8,10 +8,12 @@ Anything else answers 404, as in the API, whether the id was guessed or not.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -19,11 +21,14 @@ from aiohttp import web
 
 from axis import edxml
 from axis.edxml import model as m
+from axis.edxml import reader
 from axis.errors import AxisError
 from axis.exchange import status
 from axis.exchange.received import Received
+from axis.http.packages import send_parts
 from axis.registry import codes
 from axis.registry.model import System
+from axis.store import bodies
 from axis.web import render, sessions, store, vietnamese
 from axis.web.site import axis_of, site_of
 
@@ -124,16 +129,22 @@ def _agencies(request: web.Request, found: list[dict[str, Any]]) -> dict[str, An
     return {d["sender"]: known[d["sender"]] for d in found if d["sender"] in known}
 
 
-async def _parsed(request: web.Request, received: Received, *, content: bool) -> m.DocumentPackage:
-    """The package read for showing; ``content``: with its attachments' base64 (a download).
-    A large package is parsed from its temporary file, and the page leaves the base64 out."""
+async def _parsed(request: web.Request, received: Received) -> tuple[m.DocumentPackage, edxml.Parsed]:
+    """The package read for showing, without its attachments' base64 in the model (a download
+    takes the one it sends from the tree). A large package is parsed from its temporary file."""
     settings = site_of(request).settings
     limits = edxml.Limits(max_bytes=settings.max_package_bytes, max_depth=settings.max_xml_depth)
+    # Reading a large package costs about its size again, as receiving one does: it counts in the
+    # same budget (AXIS_MAX_INTAKE_BYTES_IN_FLIGHT), so clerks opening large documents at once
+    # cannot take the process's memory beyond what its operators sized it for.
+    large = bodies.chunk_count(received.size) > 0
+    gate = axis_of(request).intake_gate.enter(received.size) if large else contextlib.nullcontext()
     with received:
-        parsed = await asyncio.to_thread(edxml.parse, received.readable(), limits=limits, attachment_content=content)
+        async with gate:
+            parsed = await asyncio.to_thread(edxml.parse, received.readable(), limits=limits, attachment_content=False)
     if not isinstance(parsed.package, m.DocumentPackage):
         raise AxisError("document.unknown", "Không có văn bản này trong hệ thống của bạn.")
-    return parsed.package
+    return parsed.package, parsed
 
 
 async def timeline_context(request: web.Request, system: System, document_id: str) -> dict[str, Any]:
@@ -154,7 +165,7 @@ async def document(request: web.Request) -> web.Response:
     async with axis_of(request).pool.acquire() as conn:
         stored = await store.visible_document(conn, package_id, system.id)
         body = await store.document_body(conn, stored)
-    package = await _parsed(request, body, content=False)
+    package, _ = await _parsed(request, body)
     context = await timeline_context(request, system, stored.document_id)
     context |= {
         "stored": stored,
@@ -184,13 +195,13 @@ def content_disposition(name: str) -> str:
 
 
 @routes.get("/documents/{package_id}/attachments/{index}")
-async def attachment(request: web.Request) -> web.Response:
+async def attachment(request: web.Request) -> web.StreamResponse:
     """An attachment as a download, never rendered by the browser (whatever type it claims)."""
     _, system = await sessions.require_clerk(request)
     async with axis_of(request).pool.acquire() as conn:
         stored = await store.visible_document(conn, request.match_info["package_id"], system.id)
         body = await store.document_body(conn, stored)
-    package = await _parsed(request, body, content=True)
+    package, parsed = await _parsed(request, body)
     try:
         index = int(request.match_info["index"])
         item = package.attachments[index - 1] if index >= 1 else None
@@ -198,14 +209,23 @@ async def attachment(request: web.Request) -> web.Response:
         item = None
     if item is None:
         raise AxisError("http.not_found", "Văn bản không có tệp đính kèm này.")
-    name = download_name(item.name, index)
-    return web.Response(
-        body=await asyncio.to_thread(item.content),
+    response = web.StreamResponse(
         headers={
             "Content-Type": "application/octet-stream",
-            "Content-Disposition": content_disposition(name),
+            "Content-Disposition": content_disposition(download_name(item.name, index)),
             "Content-Security-Policy": "default-src 'none'; sandbox",
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
         },
     )
+    response.content_length = item.size
+    text = reader.encoded_text(parsed.root, item.content_id)
+    del parsed  # the tree (every attachment's text) goes before the transfer: only this one is sent
+    return await send_parts(request, response, _decoded(text))
+
+
+async def _decoded(text: str) -> AsyncIterator[bytes]:
+    """The attachment decoded a megabyte at a time, off the event loop: never held whole twice."""
+    pieces = reader.decoded_pieces(text)
+    while (piece := await asyncio.to_thread(next, pieces, None)) is not None:
+        yield piece

@@ -82,6 +82,7 @@ ERRORS = {
     "registry.system.disabled": "Hệ thống đang bị vô hiệu hóa; hãy kích hoạt lại trước khi gửi lại.",
     "delivery.not_failed": "Văn bản này không ở trạng thái chuyển thất bại; không gửi lại gì.",
     "package.archived": "Gói tin đã được lưu trữ (retention); không còn nội dung để gửi lại.",
+    "intake.overloaded": "Trục đang xử lý nhiều gói tin lớn cùng lúc; hãy thử lại sau ít phút.",
 }
 
 
