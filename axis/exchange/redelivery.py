@@ -68,6 +68,29 @@ async def failed(conn: Conn, system_id: str, *, limit: int = 100, offset: int = 
     return [_failed(r) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What has not reached a system: deliveries still waiting, the oldest of them, and failures."""
+
+    queued: int = 0
+    failed: int = 0
+    oldest_queued_at: dt.datetime | None = None
+
+
+async def backlogs(conn: Conn) -> dict[str, Backlog]:
+    """Every system with something waiting or failed (both counts come from partial indexes)."""
+    rows = await conn.fetch(
+        """SELECT system_id, sum(queued)::bigint AS queued, sum(failed)::bigint AS failed,
+                  min(oldest) AS oldest_queued_at
+             FROM (SELECT system_id, count(*) AS queued, 0 AS failed, min(created_at) AS oldest
+                     FROM deliveries WHERE state = 'queued' GROUP BY system_id
+                   UNION ALL
+                   SELECT system_id, 0, count(*), NULL FROM deliveries WHERE state = 'failed' GROUP BY system_id) AS b
+            GROUP BY system_id"""
+    )
+    return {r["system_id"]: Backlog(r["queued"], r["failed"], r["oldest_queued_at"]) for r in rows}
+
+
 async def failed_count(conn: Conn, system_id: str) -> int:
     count: int = await conn.fetchval(
         "SELECT count(*) FROM deliveries WHERE system_id = $1 AND state = 'failed'", system_id

@@ -172,10 +172,22 @@ def _settings(body: dict[str, Any]) -> dict[str, Any]:
     return {k: field(body, k, kind) for k, kind in _SETTINGS.items() if k in body}
 
 
+def backlog_json(backlog: redelivery.Backlog) -> dict[str, Any]:
+    oldest = backlog.oldest_queued_at.isoformat() if backlog.oldest_queued_at else None
+    return {"queued": backlog.queued, "failed": backlog.failed, "oldest_queued_at": oldest}
+
+
 @routes.get("/api/v1/admin/systems")
 async def list_systems(request: web.Request) -> web.Response:
-    found = await read(request, systems.all_systems)
-    return web.json_response({"systems": [system_json(s) for s in found]})
+    """Every system, with its ``deliveries``: how many wait for it (since when) and how many failed."""
+
+    async def operation(conn: Conn) -> dict[str, Any]:
+        found = await systems.all_systems(conn)
+        backlogs = await redelivery.backlogs(conn)
+        empty = redelivery.Backlog()
+        return {"systems": [system_json(s) | {"deliveries": backlog_json(backlogs.get(s.id, empty))} for s in found]}
+
+    return web.json_response(await read(request, operation))
 
 
 @routes.post("/api/v1/admin/systems")

@@ -51,10 +51,22 @@ def _delivery(value: str) -> dict[str, bool]:
 @routes.get("/admin/systems")
 async def system_list(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
-    async with axis_of(request).pool.acquire() as conn:
+    axis = axis_of(request)
+    async with axis.pool.acquire() as conn:
         found = await systems.all_systems(conn)
         counts = await store.binding_counts(conn)
-    return await render.page(request, "systems.html", {"systems": found, "counts": counts})
+        backlogs = await redelivery.backlogs(conn)
+    # A system whose oldest waiting delivery is older than the acknowledgement deadline has
+    # probably stopped taking its documents: the list says so before any sender complains.
+    stale_before = dt.datetime.now(dt.UTC) - dt.timedelta(hours=axis.settings.ack_deadline_hours)
+    context = {
+        "systems": found,
+        "counts": counts,
+        "backlogs": backlogs,
+        "empty": redelivery.Backlog(),
+        "stale_before": stale_before,
+    }
+    return await render.page(request, "systems.html", context)
 
 
 @routes.post("/admin/systems")

@@ -82,6 +82,12 @@ async def test_a_rejected_package_is_sent_again_once_the_consumer_is_mended(worl
     assert "rejected" in listed["deliveries"][0]["reason"]
     assert listed["deliveries"][0]["failed_at"] is not None
 
+    # The systems list shows it too, beside what still waits for each system.
+    every = await as_admin(world, admin, "GET", "/api/v1/admin/systems", 200)
+    deliveries = {s["id"]: s["deliveries"] for s in every["systems"]}
+    assert deliveries[bo] == {"queued": 0, "failed": 1, "oldest_queued_at": None}
+    assert deliveries["nam"]["failed"] == 0
+
     # A system's own token may not do it; the administrator may.
     refused = await world.client.post(
         f"/api/v1/admin/systems/{bo}/failed-deliveries/requeue", headers=world["bo"].headers
@@ -90,6 +96,10 @@ async def test_a_rejected_package_is_sent_again_once_the_consumer_is_mended(worl
     done = await as_admin(world, admin, "POST", f"/api/v1/admin/systems/{bo}/failed-deliveries/requeue", 200)
     assert [r["package_id"] for r in done["requeued"]] == [package_id]
     assert "rejected" in done["requeued"][0]["reason"]
+    every = await as_admin(world, admin, "GET", "/api/v1/admin/systems", 200)
+    [waiting] = [s["deliveries"] for s in every["systems"] if s["id"] == bo]
+    assert (waiting["queued"], waiting["failed"]) == (1, 0)
+    assert waiting["oldest_queued_at"] is not None
 
     # The consumer, mended, gets the package again and acknowledges it.
     assert await take_one(world, reject=False) == package_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -129,6 +130,10 @@ async def test_failed_deliveries_are_listed_on_the_system_page_and_sent_again_on
     assert "1 văn bản chưa đến được hệ thống này" in page
     assert "Hệ thống nhận đã bị vô hiệu hóa" in page
     assert "Gửi lại tất cả" not in page  # it would only fail again
+    assert '<a href="/ui/admin/systems/nam#failed-title"><span class="tag bad">1</span></a>' in await admin.get(
+        "/ui/admin/systems"
+    )
+    await admin.get("/ui/admin/systems/nam")
     refused = await admin.post("/ui/admin/systems/nam/requeue", {"package_id": package_id})
     assert "Hệ thống đang bị vô hiệu hóa; hãy kích hoạt lại trước khi gửi lại." in refused
 
@@ -140,6 +145,10 @@ async def test_failed_deliveries_are_listed_on_the_system_page_and_sent_again_on
     assert (await actions(world))[-1] == "system.requeue"
     inbox = await world.get("/api/v1/inbox", "south")
     assert [i["package_id"] for i in inbox["items"]] == [package_id]
+    # Waiting longer than the acknowledgement deadline (none, here) is flagged in the list.
+    assert "quá hạn nhận" not in await admin.get("/ui/admin/systems")
+    world.axis.settings = dataclasses.replace(world.axis.settings, ack_deadline_hours=0.0)
+    assert "quá hạn nhận" in await admin.get("/ui/admin/systems")
 
     # The sender's clerk sees on the document's timeline that the axis sent it again, and why.
     clerk = visit()
