@@ -29,7 +29,7 @@ from axis.http.packages import send_parts
 from axis.registry import codes
 from axis.registry.model import System
 from axis.store import bodies
-from axis.web import render, sessions, store, vietnamese
+from axis.web import register, render, sessions, store, vietnamese
 from axis.web.site import axis_of, site_of
 
 routes = web.RouteTableDef()
@@ -79,6 +79,10 @@ class Query:
         kept = {k: v for k, v in self.values.items() if v}
         return "/ui/documents?" + urlencode({**kept, "page": page})
 
+    def register_link(self) -> str:
+        """The same search as a CSV file, every page at once."""
+        return "/ui/documents.csv?" + urlencode({k: v for k, v in self.values.items() if v})
+
 
 def _number_notation(text: str) -> tuple[str | None, str | None]:
     """``125/UBND-VP`` → number and notation; ``125`` → number; ``UBND-VP`` → notation."""
@@ -120,8 +124,31 @@ async def documents(request: web.Request) -> web.Response:
         "next": query.link(query.page + 1) if len(found) > PAGE_SIZE else None,
         "counterparts": counterparts,
         "names": {code: a.name for code, a in _agencies(request, found).items()},
+        "register_link": query.register_link(),
     }
     return await render.page(request, "documents.html", context)
+
+
+@routes.get("/documents.csv")
+async def documents_csv(request: web.Request) -> web.Response:
+    """The list as the search form has it, every page at once (up to ``register.MAX_ROWS``), as a
+    CSV file: the office's register of documents sent and received."""
+    _, system = await sessions.require_clerk(request)
+    query = Query.from_request(request)
+    async with axis_of(request).pool.acquire() as conn:
+        found = await status.search(conn, system.id, limit=register.MAX_ROWS + 1, **query.search_arguments())
+    names = {code: a.name for code, a in _agencies(request, found).items()}
+    data = register.register_csv(found[: register.MAX_ROWS], names, cut=len(found) > register.MAX_ROWS)
+    today = dt.datetime.now(m.VN_TZ).date()
+    return web.Response(
+        body=data,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="so-van-ban-{system.id}-{today:%Y%m%d}.csv"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _agencies(request: web.Request, found: list[dict[str, Any]]) -> dict[str, Any]:

@@ -274,6 +274,7 @@ MATRIX: tuple[Row, ...] = (
     Row("GET", "/ui/static", public(), path=lambda s: "/ui/static/axis.css"),
     Row("GET", "/ui/account", UI_PAGE),
     Row("GET", "/ui/documents", UI_PAGE),
+    Row("GET", "/ui/documents.csv", UI_PAGE),
     Row("GET", "/ui/documents/{package_id}", UI_PAGE, path=lambda s: f"/ui/documents/{s.package_id}"),
     Row(
         "GET",

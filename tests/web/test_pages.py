@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import urllib.parse
 from typing import Any
 
@@ -105,3 +107,50 @@ async def test_clerk_opens_a_large_document_and_downloads_its_attachments(
         page = await clerk.get(f"/ui/documents/{package_id}", expect=503)
         assert "Trục đang xử lý nhiều gói tin lớn cùng lúc; hãy thử lại sau ít phút." in page
     assert "ban-ve.pdf" in await clerk.get(f"/ui/documents/{package_id}")
+
+
+async def test_clerk_downloads_the_register_of_what_the_search_found(world: World, people: Any, visit: Any) -> None:
+    """The list as a CSV file for a spreadsheet: every match, Vietnamese intact, no formulas."""
+    plain = world.document(to=("000.00.00.H99",), number="31", subject="Về việc lập sổ văn bản")
+    hostile = world.document(to=("000.00.00.H99",), number="32", subject='=HYPERLINK("http://x.test","Bấm")')
+    for document in (plain, hostile):
+        await world.post(world.signed(document))
+
+    clerk = visit()
+    await clerk.log_in("vanthu.bac")
+    page = await clerk.get("/ui/documents?direction=sent")
+    assert 'href="/ui/documents.csv?direction=sent"' in page
+    response = await clerk.response("/ui/documents.csv?direction=sent")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="so-van-ban-bac-')
+    data = await response.read()
+    assert data.startswith("\ufeff".encode())  # Excel reads UTF-8 only with it
+    header, *rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert header[:4] == ["Số/ký hiệu", "Trích yếu", "Ngày ban hành", "Chiều"]
+    by_number = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    first = by_number["31/UBND-VP"]
+    assert (first["Trích yếu"], first["Ngày ban hành"], first["Chiều"]) == (
+        "Về việc lập sổ văn bản",
+        "20/11/2026",
+        "Đã gửi",
+    )
+    assert (first["Mã cơ quan gửi"], first["Nơi nhận chờ nhận"], first["Mã văn bản (DocumentId)"]) == (
+        "000.00.00.H98",
+        "1",
+        plain.document_id,
+    )
+    assert by_number["32/UBND-VP"]["Trích yếu"] == '\'=HYPERLINK("http://x.test","Bấm")'  # shown, never run
+    # The recipient's clerk keeps the same documents in the register of what came in.
+    other = visit()
+    await other.log_in("vanthu.nam")
+    assert await register_rows(other, "direction=sent") == []
+    incoming = await register_rows(other, "direction=received")
+    assert sorted((row[0], row[3]) for row in incoming) == [("31/UBND-VP", "Đã nhận"), ("32/UBND-VP", "Đã nhận")]
+
+
+async def register_rows(clerk: Any, query: str) -> list[list[str]]:
+    """The register's rows, without its header."""
+    response = await clerk.response(f"/ui/documents.csv?{query}")
+    _, *rows = csv.reader(io.StringIO((await response.read()).decode("utf-8-sig")))
+    return rows

@@ -1,0 +1,70 @@
+"""The clerk's document list as a CSV file: the register of documents sent and received (sổ văn
+bản đi, sổ văn bản đến) that an agency's office keeps and opens in a spreadsheet.
+
+Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula, and subjects
+come from other agencies' packages: such a cell is written with a leading apostrophe, which
+spreadsheets show as text (OWASP's advice on CSV injection). The file starts with a UTF-8 byte
+order mark, without which Excel reads Vietnamese as Windows-1252.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from axis.web import vietnamese
+
+#: Rows one file holds at most; a longer list is cut with a last line that says so.
+MAX_ROWS = 10_000
+
+HEADER = (
+    "Số/ký hiệu",
+    "Trích yếu",
+    "Ngày ban hành",
+    "Chiều",
+    "Cơ quan gửi",
+    "Mã cơ quan gửi",
+    "Nơi nhận đã nhận",
+    "Nơi nhận chờ nhận",
+    "Nơi nhận thất bại",
+    "Trục nhận lúc",
+    "Mã văn bản (DocumentId)",
+)
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def register_csv(found: Sequence[Mapping[str, Any]], names: Mapping[str, str], *, cut: bool = False) -> bytes:
+    """``found`` as ``status.search`` lists it; ``names``: agency code → name; ``cut``: the list
+    went on beyond these rows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for d in found:
+        number = f"{d['number'] or ''}/{d['notation']}" if d.get("notation") else d.get("number")
+        deliveries = d.get("deliveries") or {}
+        writer.writerow(
+            cell(v)
+            for v in (
+                number,
+                d.get("subject"),
+                vietnamese.date(d.get("promulgation_date")),
+                vietnamese.DIRECTION.get(d.get("direction", ""), ""),
+                names.get(d.get("sender", ""), ""),
+                d.get("sender"),
+                deliveries.get("delivered", 0),
+                deliveries.get("queued", 0),
+                deliveries.get("failed", 0),
+                vietnamese.clock(d.get("received_at")),
+                d.get("document_id"),
+            )
+        )
+    if cut:
+        writer.writerow([f"(Chỉ {MAX_ROWS} văn bản mới nhất; hãy thu hẹp điều kiện tìm để có phần còn lại.)"])
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
