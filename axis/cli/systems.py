@@ -232,13 +232,20 @@ def _failed(args: argparse.Namespace) -> int:
 
 
 def _requeue(args: argparse.Namespace) -> int:
-    async def action(conn: Conn) -> list[redelivery.FailedDelivery]:
-        return await redelivery.requeue(conn, runtime.actor(), args.id, args.package_ids or None)
+    """Without names, every failed delivery: a batch (one transaction) at a time, oldest first."""
+    total = 0
+    while True:
 
-    requeued = runtime.run(runtime.transaction(action))
-    for f in requeued:
-        print(f"{f.package_id}  {f.document_id}  (had failed: {f.reason or '-'})")
-    print(f"{len(requeued)} deliveries to {args.id} queued again; a running axis sends them within seconds")
+        async def action(conn: Conn) -> redelivery.Requeued:
+            return await redelivery.requeue(conn, runtime.actor(), args.id, args.package_ids or None)
+
+        done = runtime.run(runtime.transaction(action))
+        for f in done.deliveries:
+            print(f"{f.package_id}  {f.document_id}  (had failed: {f.reason or '-'})")
+        total += len(done.deliveries)
+        if args.package_ids or not done.remaining or not done.deliveries:
+            break
+    print(f"{total} deliveries to {args.id} queued again; a running axis sends them within seconds")
     return 0
 
 

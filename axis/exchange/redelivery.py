@@ -27,6 +27,9 @@ from axis.store.db import Conn
 
 #: How many package ids a history row lists (the events keep every one).
 HISTORY_IDS = 100
+#: How many failed deliveries one requeue without names takes, the oldest failures first: one
+#: transaction, one answer of bounded size; what remains is counted for the next call.
+BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,14 @@ class FailedDelivery:
     reason: str | None
     failed_at: dt.datetime | None
     archived: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Requeued:
+    """What one requeue put back, and how many failed deliveries it left (not archived)."""
+
+    deliveries: list[FailedDelivery]
+    remaining: int
 
 
 def _failed(row: asyncpg.Record) -> FailedDelivery:
@@ -99,14 +110,16 @@ async def failed_count(conn: Conn, system_id: str) -> int:
 
 
 async def requeue(
-    conn: Conn, actor: str, system_id: str, package_ids: Sequence[str] | None = None
-) -> list[FailedDelivery]:
-    """Put the system's failed deliveries (all, or those of ``package_ids``) back in its queue.
+    conn: Conn, actor: str, system_id: str, package_ids: Sequence[str] | None = None, *, limit: int | None = None
+) -> Requeued:
+    """Put the system's failed deliveries (the ``limit`` oldest, ``BATCH`` by default, or those of
+    ``package_ids``) back in its queue.
 
     Refused while the system is disabled (it would fail them again at once). Named packages must
     each have a failed delivery to the system that retention has not archived; otherwise nothing is
     requeued. Without names, archived packages are left failed (there are no bytes to send).
-    Returns what was requeued, with the reason each had failed. The caller holds the transaction.
+    Returns what was requeued, with the reason each had failed, and how many are left to requeue.
+    The caller holds the transaction.
     """
     system = await systems.require(conn, system_id)
     if not system.active:
@@ -129,6 +142,8 @@ async def requeue(
                   FROM deliveries d JOIN packages p ON p.id = d.package_id
                  WHERE d.system_id = $1 AND d.state = 'failed' AND p.archived_at IS NULL
                    AND ($2::uuid[] IS NULL OR d.package_id = ANY ($2))
+                 ORDER BY d.created_at, d.package_id
+                 LIMIT CASE WHEN $2::uuid[] IS NULL THEN $5::bigint END
                    FOR UPDATE OF d),
             back AS (
                 UPDATE deliveries d SET state = 'queued', failed_reason = NULL, published_at = NULL
@@ -146,11 +161,17 @@ async def requeue(
         named,
         actor,
         system.delivery_amqp,
+        limit or BATCH,
     )
     requeued = [_failed(r) for r in rows]
     if requeued:
         await _record(conn, actor, system_id, requeued)
-    return requeued
+    remaining: int = await conn.fetchval(
+        """SELECT count(*) FROM deliveries d JOIN packages p ON p.id = d.package_id
+            WHERE d.system_id = $1 AND d.state = 'failed' AND p.archived_at IS NULL""",
+        system_id,
+    )
+    return Requeued(requeued, remaining)
 
 
 async def _check_named(conn: Conn, system_id: str, named: list[uuid.UUID]) -> None:

@@ -312,7 +312,8 @@ async def failed_deliveries(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/admin/systems/{id}/failed-deliveries/requeue")
 async def requeue_failed(request: web.Request) -> web.Response:
-    """Send the system's failed deliveries again: all of them, or ``{"package_ids": [...]}``."""
+    """Send the system's failed deliveries again: the oldest ``redelivery.BATCH`` (``remaining``
+    says how many are left for the next call), or ``{"package_ids": [...]}``."""
     body = await json_object(request) if request.can_read_body else {}
     package_ids = field(body, "package_ids", list, required=False)
     if package_ids is not None and not all(isinstance(p, str) for p in package_ids):
@@ -321,9 +322,11 @@ async def requeue_failed(request: web.Request) -> web.Response:
     axis = axis_of(request)
     actor = f"admin:{admin_of(request, axis.registry.resolver)}"
     async with axis.pool.acquire() as conn, conn.transaction():
-        requeued = await redelivery.requeue(conn, actor, system_id, package_ids)
+        done = await redelivery.requeue(conn, actor, system_id, package_ids)
     axis.relay.nudge()  # AMQP systems: publish now rather than at the relay's next round
-    return web.json_response({"system": system_id, "requeued": [failed_json(f) for f in requeued]})
+    return web.json_response(
+        {"system": system_id, "requeued": [failed_json(f) for f in done.deliveries], "remaining": done.remaining}
+    )
 
 
 # --- history --------------------------------------------------------------------------------------------

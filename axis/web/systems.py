@@ -247,10 +247,13 @@ async def requeue_failed(request: web.Request) -> web.Response:
     axis = axis_of(request)
     try:
         async with axis.pool.acquire() as conn, conn.transaction():
-            requeued = await redelivery.requeue(conn, user.actor, system_id, [package_id] if package_id else None)
+            done = await redelivery.requeue(conn, user.actor, system_id, [package_id] if package_id else None)
     except AxisError as exc:
         await admin.flash(request, "error", refusal(exc))
     else:
         axis.relay.nudge()
-        await admin.flash(request, "ok", f"Đã gửi lại {len(requeued)} văn bản cho hệ thống {system_id}.")
+        said = f"Đã gửi lại {len(done.deliveries)} văn bản cho hệ thống {system_id}."
+        if done.remaining and not package_id:
+            said += f" Còn {done.remaining} văn bản thất bại: bấm gửi lại lần nữa."
+        await admin.flash(request, "ok", said)
     raise web.HTTPSeeOther(system_url(system_id) + "#failed-title")

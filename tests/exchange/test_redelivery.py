@@ -11,6 +11,7 @@ import pytest
 from world import World, wait_until
 
 from axis.cli import main
+from axis.exchange import redelivery
 from axis.registry import history, systems
 from axis.store import db
 
@@ -94,6 +95,7 @@ async def test_a_rejected_package_is_sent_again_once_the_consumer_is_mended(worl
     )
     assert refused.status == 403
     done = await as_admin(world, admin, "POST", f"/api/v1/admin/systems/{bo}/failed-deliveries/requeue", 200)
+    assert done["remaining"] == 0
     assert [r["package_id"] for r in done["requeued"]] == [package_id]
     assert "rejected" in done["requeued"][0]["reason"]
     every = await as_admin(world, admin, "GET", "/api/v1/admin/systems", 200)
@@ -206,3 +208,25 @@ async def test_the_sender_finds_the_documents_that_did_not_reach_every_recipient
     assert seen_by_dept["deliveries"] == {"delivered": 1, "queued": 0, "failed": 0}
     wrong = await search("delivery=lost", expect=400)
     assert wrong["error"]["code"] == "http.bad_request"
+
+
+async def test_many_failures_go_back_a_batch_at_a_time_oldest_first(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AXIS_DATABASE_URL", world.settings.database_url)
+    monkeypatch.setattr(redelivery, "BATCH", 2)
+    sent = [
+        (await world.post(world.signed(world.document(to=(SOUTH,), number=str(500 + i)))))["package_id"]
+        for i in range(5)
+    ]
+    await set_status(world, "nam", "disabled")
+    await set_status(world, "nam", "active")
+    admin = await admin_headers(world)
+    path = "/api/v1/admin/systems/nam/failed-deliveries/requeue"
+    first = await as_admin(world, admin, "POST", path, 200)
+    assert (sorted(r["package_id"] for r in first["requeued"]), first["remaining"]) == (sorted(sent[:2]), 3)
+    # The command line goes on until none is left.
+    assert await asyncio.to_thread(main, ["systems", "requeue", "nam"]) == 0
+    assert "3 deliveries to nam queued again" in capsys.readouterr().out
+    inbox = await world.get("/api/v1/inbox", "south")
+    assert sorted(i["package_id"] for i in inbox["items"]) == sorted(sent)
