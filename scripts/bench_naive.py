@@ -28,7 +28,7 @@ from signxml import SignatureConfiguration, XMLVerifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import builders
-from bench_exchange import cpu_seconds
+from bench_exchange import bare_verification_rate, cpu_seconds
 
 from axis import pki
 from axis.broker.management import Management
@@ -122,15 +122,6 @@ async def run(packages: list[bytes], ca_file: Path, concurrency: int) -> tuple[f
             await admin.close()
 
 
-def bare_rate(packages: list[bytes], ca_file: Path, seconds: float = 5.0) -> float:
-    config = SignatureConfiguration(expect_references=1)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        XMLVerifier().verify(packages[count % len(packages)], ca_pem_file=str(ca_file), expect_config=config)
-        count += 1
-    return count / (time.perf_counter() - start)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--packages", type=int, default=1000)
@@ -140,7 +131,7 @@ def main() -> None:
         keys = Path(tmp)
         packages = signed_packages(args.packages, keys)
         elapsed, cpu = asyncio.run(run(packages, keys / "ca.pem", args.concurrency))
-        bare = bare_rate(packages, keys / "ca.pem")
+        bare = bare_verification_rate(packages, keys / "ca.pem")  # the same baseline as the exchange's
     rate = len(packages) / elapsed
     size = sum(len(p) for p in packages) / len(packages)
     per_package = {part: used * 1000 / len(packages) for part, used in cpu.items()}
