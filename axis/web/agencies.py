@@ -157,3 +157,43 @@ async def retire_agency(request: web.Request) -> web.Response:
         done=done,
         back=agency_url(code),
     )
+
+
+@routes.post("/admin/agencies/{code}/merge")
+async def merge_agency(request: web.Request) -> web.Response:
+    """As ``axis agencies merge``: retired into an agency that exists, recorded as a merger."""
+    code = request.match_info["code"]
+    into = (await admin.form_text(request, "into")).split(" ")[0]
+    return await admin.act(
+        request,
+        lambda conn, actor: agencies.merge(conn, actor, code, into),
+        done=f"Đã sáp nhập {code} vào {into}; văn bản gửi đến sẽ chuyển cho {into}.",
+        back=agency_url(code),
+    )
+
+
+@routes.post("/admin/agencies/{code}/move")
+async def move_agency(request: web.Request) -> web.Response:
+    """As ``axis agencies move``: a new code elsewhere in the tree (a code implies its parent); the
+    old code retires with the new one as successor, so documents sent to it still arrive."""
+    code = request.match_info["code"]
+    new_code = (await admin.form_text(request, "new_code")).split(" ")[0]
+    return await admin.act(
+        request,
+        lambda conn, actor: agencies.move(conn, actor, code, new_code),
+        done=f"Đã chuyển {code} sang mã {new_code}; văn bản gửi tới mã cũ sẽ chuyển cho mã mới.",
+        back=agency_url(new_code) if new_code else agency_url(code),
+    )
+
+
+@routes.post("/admin/agencies/{code}/qd20")
+async def set_code_qd20(request: web.Request) -> web.Response:
+    """The agency's code in the Decision 20/2020 form (empty: none)."""
+    code = request.match_info["code"]
+    value = await admin.form_text(request, "code_qd20") or None
+    return await admin.act(
+        request,
+        lambda conn, actor: agencies.set_code_qd20(conn, actor, code, value),
+        done=f"Đã đặt mã QĐ 20/2020 của {code}: {value}." if value else f"Đã bỏ mã QĐ 20/2020 của {code}.",
+        back=agency_url(code),
+    )

@@ -156,3 +156,40 @@ async def test_failed_deliveries_are_listed_on_the_system_page_and_sent_again_on
     page = await clerk.get(f"/ui/documents/{package_id}")
     assert "Trục gửi lại lúc" in page
     assert "trước đó thất bại: Hệ thống nhận đã bị vô hiệu hóa" in page
+
+
+async def test_an_agency_gets_its_qd20_code_moves_elsewhere_in_the_tree_and_another_merges(
+    world: World, people: Any, visit: Any
+) -> None:
+    admin = visit()
+    await admin.log_in("quantri")
+    await admin.get("/ui/admin/agencies")
+    for code, name in (
+        ("000.00.00.H97", "UBND Tỉnh Thử Nghiệm Tây"),
+        ("000.00.21.H97", "Sở Nội vụ Tây"),
+        ("000.00.22.H97", "Sở Tư pháp Tây"),
+    ):
+        await admin.post("/ui/admin/agencies", {"code": code, "name": name})
+
+    page = await admin.post("/ui/admin/agencies/000.00.21.H97/qd20", {"code_qd20": "H97.21"})
+    assert "Đã đặt mã QĐ 20/2020 của 000.00.21.H97: H97.21." in page
+    refused = await admin.post("/ui/admin/agencies/000.00.21.H97/move", {"new_code": "000.00.22.H97"})
+    assert "Đã có cơ quan mang mã này." in refused
+    page = await admin.post("/ui/admin/agencies/000.00.21.H97/move", {"new_code": "000.00.31.H98"})
+    assert "Đã chuyển 000.00.21.H97 sang mã 000.00.31.H98" in page
+    assert "Sở Nội vụ Tây" in page
+    assert "UBND Tỉnh Thử Nghiệm Bắc" in page  # its parent now: the northern province
+    old = await admin.get("/ui/admin/agencies/000.00.21.H97")
+    assert 'href="/ui/admin/agencies/000.00.31.H98"' in old  # its successor: documents still arrive
+
+    await admin.post("/ui/admin/agencies/000.00.22.H97/merge", {"into": "000.00.00.H97"})
+    assert "Đã sáp nhập 000.00.22.H97 vào 000.00.00.H97" in admin.last
+    assert await actions(world) == [
+        "agency.create",
+        "agency.create",
+        "agency.create",
+        "agency.set_qd20",
+        "agency.create",
+        "agency.move",
+        "agency.merge",
+    ]
