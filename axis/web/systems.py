@@ -18,6 +18,7 @@ from axis.exchange import redelivery
 from axis.registry import systems
 from axis.registry.model import Certificate
 from axis.store.db import Conn
+from axis.vdxp.secret import SecretBox
 from axis.web import admin, render, sessions, store, users
 from axis.web.site import axis_of
 from axis.web.vietnamese import refusal
@@ -115,6 +116,7 @@ async def update_system(request: web.Request) -> web.Response:
         "status": "active" if form.get("active") == "1" else "disabled",
         "allow_sha1": form.get("allow_sha1") == "1",
         "allow_unsigned": form.get("allow_unsigned") == "1",
+        "require_client_certificate": form.get("require_client_certificate") == "1",
         **_delivery(await admin.form_text(request, "delivery")),
     }
     return await admin.act(
@@ -206,6 +208,42 @@ async def issue_token(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther(system_url(system_id)) from None
     secret = {"title": f"Token #{token_id} mới cho {system_id}", "rows": [("Token", token)]}
     return await _with_secret(request, secret)
+
+
+@routes.post("/admin/systems/{id}/sdk-secret")
+async def issue_sdk_secret(request: web.Request) -> web.Response:
+    """As ``axis systems secret``: the secret for the national SDK's interface, shown on this answer
+    only. The key that seals it must exist already (every axis process shares that file), so the
+    page never makes one that the other processes would not have."""
+    user = await sessions.require_admin(request)
+    system_id = request.match_info["id"]
+    raw = (await admin.form_text(request, "keep_hours")).replace(",", ".") or "0"
+    try:
+        keep = dt.timedelta(hours=min(max(float(raw), 0.0), 24 * 30))
+    except ValueError:
+        keep = dt.timedelta(0)
+    try:
+        box = SecretBox.load(axis_of(request).settings.vdxp_key_path)
+        secret_id, secret = await admin.change(
+            request,
+            user,
+            lambda conn, actor: systems.issue_sdk_secret(
+                conn, actor, system_id, box.seal, box.key_id, previous_valid_for=keep
+            ),
+        )
+    except AxisError as exc:
+        await admin.flash(request, "error", refusal(exc))
+        raise web.HTTPSeeOther(system_url(system_id)) from None
+    shown = {
+        "title": f"Khóa bí mật SDK #{secret_id} cho {system_id}",
+        "rows": [
+            ("systemid", system_id),
+            ("secret", secret),
+            ("Điểm kết nối", "/vdxp/ của trục này"),
+            ("Khóa cũ", f"còn dùng được {keep.total_seconds() / 3600:g} giờ" if keep else "hết hiệu lực ngay"),
+        ],
+    }
+    return await _with_secret(request, shown)
 
 
 @routes.post("/admin/systems/{id}/amqp")

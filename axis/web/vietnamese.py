@@ -47,6 +47,7 @@ ACTIONS = {
     "system.certificate.add": "Thêm chứng thư số",
     "system.certificate.revoke": "Thu hồi chứng thư số",
     "system.requeue": "Gửi lại văn bản chuyển thất bại",
+    "system.sdk_secret.issue": "Cấp khóa bí mật SDK",
     "admin.token.issue": "Cấp token quản trị",
     "admin.token.revoke": "Thu hồi token quản trị",
     "user.create": "Thêm người dùng",
@@ -83,6 +84,9 @@ ERRORS = {
     "delivery.not_failed": "Văn bản này không ở trạng thái chuyển thất bại; không gửi lại gì.",
     "package.archived": "Gói tin đã được lưu trữ (retention); không còn nội dung để gửi lại.",
     "intake.overloaded": "Trục đang xử lý nhiều gói tin lớn cùng lúc; hãy thử lại sau ít phút.",
+    "vdxp.key.missing": (
+        "Trục chưa có khóa niêm phong khóa bí mật SDK; hãy cấp khóa lần đầu bằng lệnh axis systems secret."
+    ),
 }
 
 

@@ -319,6 +319,7 @@ MATRIX: tuple[Row, ...] = (
     Row("POST", "/ui/admin/systems/{id}/tokens", UI_FORM, path=lambda s: "/ui/admin/systems/bac/tokens"),
     Row("POST", "/ui/admin/systems/{id}/tokens/revoke", UI_FORM, path=lambda s: "/ui/admin/systems/bac/tokens/revoke"),
     Row("POST", "/ui/admin/systems/{id}/amqp", UI_FORM, path=lambda s: "/ui/admin/systems/bac/amqp"),
+    Row("POST", "/ui/admin/systems/{id}/sdk-secret", UI_FORM, path=lambda s: "/ui/admin/systems/bac/sdk-secret"),
     Row("POST", "/ui/admin/systems/{id}/requeue", UI_FORM, path=lambda s: "/ui/admin/systems/bac/requeue"),
     Row("POST", "/ui/admin/import", UI_FORM),
     Row("POST", "/ui/admin/import/{draft}", UI_FORM, path=lambda s: "/ui/admin/import/1"),

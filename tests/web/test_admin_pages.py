@@ -10,8 +10,9 @@ from world import World
 
 from axis import pki
 from axis.broker.management import Management
-from axis.registry import history
+from axis.registry import history, systems
 from axis.store import db
+from axis.vdxp.secret import SecretBox
 
 
 async def actions(world: World, actor: str = "web:quantri") -> list[str]:
@@ -193,3 +194,30 @@ async def test_an_agency_gets_its_qd20_code_moves_elsewhere_in_the_tree_and_anot
         "agency.move",
         "agency.merge",
     ]
+
+
+async def test_system_page_requires_mutual_tls_and_issues_an_sdk_secret_shown_once(
+    world: World, people: Any, visit: Any
+) -> None:
+    admin = visit()
+    await admin.log_in("quantri")
+    await admin.get("/ui/admin/systems/nam")
+    settings = {"name": "Hệ thống nam", "contact": "", "delivery": "http", "active": "1"}
+    await admin.post("/ui/admin/systems/nam/settings", settings | {"require_client_certificate": "1"})
+    assert 'name="require_client_certificate" value="1" checked' in admin.last
+    conn = await db.connect(world.settings.database_url)
+    try:
+        assert (await systems.require(conn, "nam")).require_client_certificate
+    finally:
+        await conn.close()
+
+    # No key to seal SDK secrets yet: the page does not make one the other processes would lack.
+    refused = await admin.post("/ui/admin/systems/nam/sdk-secret", {"keep_hours": "0"})
+    assert "Trục chưa có khóa niêm phong khóa bí mật SDK" in refused
+    SecretBox.load_or_create(world.settings.vdxp_key_path)
+    page = await admin.post("/ui/admin/systems/nam/sdk-secret", {"keep_hours": "2"})
+    found = re.search(r'<dt>secret</dt><dd><code class="wrap secret-value">([^<]+)</code>', page)
+    assert found is not None
+    assert "còn dùng được 2 giờ" in page
+    assert found.group(1) not in await admin.get("/ui/admin/systems/nam")  # shown once
+    assert (await actions(world))[-2:] == ["system.update", "system.sdk_secret.issue"]
