@@ -208,6 +208,8 @@ class DeliveryState:
     fetched_at: dt.datetime | None
     delivered_at: dt.datetime | None
     failed_reason: str | None
+    #: Each time the axis's operators sent it again after a failure: (when, why it had failed).
+    requeued: tuple[tuple[dt.datetime | None, str | None], ...] = ()
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> DeliveryState:
@@ -218,6 +220,7 @@ class DeliveryState:
             fetched_at=_time(raw.get("fetched_at")),
             delivered_at=_time(raw.get("delivered_at")),
             failed_reason=raw.get("failed_reason"),
+            requeued=tuple((_time(r.get("at")), r.get("previous_reason")) for r in raw.get("requeued") or ()),
         )
 
 

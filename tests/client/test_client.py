@@ -33,7 +33,10 @@ from axis.client import (
 from axis.edxml.model import VN_TZ
 from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
+from axis.exchange import redelivery
 from axis.receipts import ReceiptError, ReceiptKind
+from axis.registry import systems
+from axis.store import db
 
 NORTH, SOUTH, DEPT, MINISTRY = "000.00.00.H98", "000.00.00.H99", "000.00.11.H99", "000.00.00.G98"
 
@@ -612,3 +615,28 @@ async def test_a_replaced_document_shows_superseded_and_only_the_sender_may_repl
             f"{NORTH},2026/01/01,999/X", reason="?", number="48", notation="UBND-VP", subject="V/v", to=[SOUTH]
         )
     assert refused.value.code == "business.target.unknown"
+
+
+async def test_a_sender_sees_a_failed_delivery_sent_again_in_its_timeline(
+    world: World, north: AgencyClient, south: AgencyClient
+) -> None:
+    document_id = await send_letter(north, SOUTH, number="41")
+    conn = await db.connect(world.settings.database_url)
+    try:
+        await systems.update(conn, "test", "nam", status="disabled")
+        [failed] = await north.documents(delivery="failed")
+        assert (failed.document_id, failed.deliveries["failed"]) == (document_id, 1)
+        assert (await north.status(document_id)).recipient(SOUTH).delivery.state == "failed"
+        await systems.update(conn, "test", "nam", status="active")
+        async with conn.transaction():
+            await redelivery.requeue(conn, "admin:ops", "nam")
+        await world.axis.registry_changed(conn)
+    finally:
+        await conn.close()
+    [waiting] = await south.inbox(only="package")
+    await south.ack(waiting.id)
+    delivery = (await north.status(document_id)).recipient(SOUTH).delivery
+    assert delivery.state == "delivered"
+    [(at, reason)] = delivery.requeued
+    assert at is not None
+    assert reason == "the recipient system was disabled"
