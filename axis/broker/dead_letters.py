@@ -3,7 +3,7 @@
 A system's consumer that rejects a message, or lets it be redelivered past the queue's delivery
 limit, sends it to the dead-letter exchange. The package is still in PostgreSQL and still in the
 HTTP inbox; what changes is that the sender sees the failure (and why) instead of a delivery that
-silently never completes. Receipts and refusals that die are only logged.
+silently never completes. Receipts, refusals and failure notices that die are only logged.
 """
 
 from __future__ import annotations

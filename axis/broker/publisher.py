@@ -34,7 +34,7 @@ class Outgoing:
 
     system_id: str
     message_id: str
-    kind: str  # document | status | receipt | refusal
+    kind: str  # document | status | receipt | refusal | failure
     body: bytes
     document_id: str
     sender: str

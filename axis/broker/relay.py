@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from typing import Any
 
 import asyncpg
 import structlog
@@ -22,7 +24,23 @@ from axis.store.db import Conn
 log = structlog.get_logger("axis.relay")
 
 
-async def _load(conn: Conn, kind: str, message_id: str, system_id: str, broker: Broker) -> Outgoing | None:
+async def _load(
+    conn: Conn, kind: str, message_id: str, system_id: str, broker: Broker, payload: dict[str, Any] | None = None
+) -> Outgoing | None:
+    if kind == "failure":  # its body was fixed when the delivery failed (migration 010's trigger)
+        if payload is None:
+            return None
+        return Outgoing(
+            system_id,
+            message_id,
+            "failure",
+            json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            str(payload.get("document_id", "")),
+            str(payload.get("sender", "")),
+            system_id,
+            content_type="application/json",
+            correlation_id=str(payload.get("package_id", "")),
+        )
     if kind == "package":
         row = await conn.fetchrow(
             "SELECT id, body, kind, document_id, sender_code, sender_system, digest, size, chunks FROM packages"
@@ -163,13 +181,15 @@ class OutboxRelay:
         published = 0
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                """SELECT id, message_id, kind, system_id FROM outbox
+                """SELECT id, message_id, kind, system_id, payload FROM outbox
                     WHERE next_attempt_at <= now()
                     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
                 self._batch,
             )
             for row in rows:
-                outgoing = await _load(conn, row["kind"], row["message_id"], row["system_id"], self._broker)
+                outgoing = await _load(
+                    conn, row["kind"], row["message_id"], row["system_id"], self._broker, row["payload"]
+                )
                 if outgoing is None:  # nothing to publish any more (e.g. archived)
                     await conn.execute("DELETE FROM outbox WHERE id = $1", row["id"])
                     continue

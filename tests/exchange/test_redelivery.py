@@ -4,6 +4,7 @@ its failed deliveries again (API, CLI), the recipient takes them once, and the s
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.parse
 from typing import Any
 
@@ -230,3 +231,31 @@ async def test_many_failures_go_back_a_batch_at_a_time_oldest_first(
     assert "3 deliveries to nam queued again" in capsys.readouterr().out
     inbox = await world.get("/api/v1/inbox", "south")
     assert sorted(i["package_id"] for i in inbox["items"]) == sorted(sent)
+
+
+async def test_a_sender_on_amqp_is_told_when_a_delivery_fails(world: World) -> None:
+    """As a delivery receipt tells it of a delivery, a 'failure' message tells it of a failure."""
+    document = world.document(sender="bo", to=(SOUTH,), number="601")
+    package_id = (await world.post(world.signed(document, by="bo"), by="bo"))["package_id"]
+    await set_status(world, "nam", "disabled")
+
+    async with await world.amqp_connection("bo") as connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(f"axis.system.{world['bo'].system_id}", ensure=False)
+        async with asyncio.timeout(10), queue.iterator() as messages:
+            async for message in messages:
+                await message.ack()
+                if (message.headers or {}).get("kind") == "failure":  # after the acceptance receipt
+                    break
+    assert message.correlation_id == package_id
+    assert message.content_type == "application/json"
+    notice = json.loads(message.body)
+    assert notice | {"failed_at": None} == {
+        "package_id": package_id,
+        "document_id": document.document_id,
+        "package_kind": "document",
+        "sender": "000.00.00.G98",
+        "recipient_system": "nam",
+        "reason": "the recipient system was disabled",
+        "failed_at": None,
+    }
