@@ -79,8 +79,12 @@ async def run(
         write_archive(path, data, row["digest"])
         async with conn.transaction():
             done = await conn.fetchval(
-                """UPDATE packages SET body = ''::bytea, chunks = 0, archived_at = now(), archive_path = $2
-                    WHERE id = $1 AND archived_at IS NULL RETURNING id""",
+                # Checked again here: a delivery requeued since the candidates were read (which
+                # locks the package's row meanwhile) still needs the bytes.
+                """UPDATE packages p SET body = ''::bytea, chunks = 0, archived_at = now(), archive_path = $2
+                    WHERE id = $1 AND archived_at IS NULL
+                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.state = 'queued')
+                   RETURNING id""",
                 row["id"],
                 str(path.relative_to(directory)),
             )

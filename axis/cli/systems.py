@@ -87,7 +87,7 @@ def register(sub: Any) -> None:
 
     failed = actions.add_parser("failed", help="the system's failed deliveries, with why each failed")
     failed.add_argument("id")
-    failed.add_argument("--limit", type=int, default=50)
+    failed.add_argument("--limit", type=_positive, default=50)
     failed.set_defaults(handler=_failed)
 
     requeue = actions.add_parser(
@@ -109,6 +109,13 @@ def register(sub: Any) -> None:
         help="requests must come over mutual TLS with one of the system's registered certificates",
     )
     policy.set_defaults(handler=_policy)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def _delivery(value: str) -> dict[str, bool]:
@@ -232,20 +239,25 @@ def _failed(args: argparse.Namespace) -> int:
 
 
 def _requeue(args: argparse.Namespace) -> int:
-    """Without names, every failed delivery: a batch (one transaction) at a time, oldest first."""
-    total = 0
+    """Without names, the failed deliveries there are when it starts: a batch (one transaction) at
+    a time, oldest first. It stops after as many as there were, so a system that fails them again
+    at once (its consumer still rejecting) cannot keep it going round; what is left is said."""
+
+    async def action(conn: Conn) -> redelivery.Requeued:
+        return await redelivery.requeue(conn, runtime.actor(), args.id, args.package_ids or None)
+
+    total, budget = 0, None
     while True:
-
-        async def action(conn: Conn) -> redelivery.Requeued:
-            return await redelivery.requeue(conn, runtime.actor(), args.id, args.package_ids or None)
-
         done = runtime.run(runtime.transaction(action))
         for f in done.deliveries:
             print(f"{f.package_id}  {f.document_id}  (had failed: {f.reason or '-'})")
         total += len(done.deliveries)
-        if args.package_ids or not done.remaining or not done.deliveries:
+        budget = total + done.remaining if budget is None else budget
+        if args.package_ids or not done.remaining or not done.deliveries or total >= budget:
             break
     print(f"{total} deliveries to {args.id} queued again; a running axis sends them within seconds")
+    if done.remaining:
+        print(f"{done.remaining} failed deliveries remain (they failed again meanwhile, or another requeue holds them)")
     return 0
 
 

@@ -27,7 +27,7 @@ from axis.store.db import Conn
 
 #: How many package ids a history row lists (the events keep every one).
 HISTORY_IDS = 100
-#: How many failed deliveries one requeue without names takes, the oldest failures first: one
+#: How many failed deliveries one requeue without names takes, the oldest deliveries first: one
 #: transaction, one answer of bounded size; what remains is counted for the next call.
 BATCH = 1000
 
@@ -81,7 +81,8 @@ async def failed(conn: Conn, system_id: str, *, limit: int = 100, offset: int = 
 
 @dataclass(frozen=True, slots=True)
 class Backlog:
-    """What has not reached a system: deliveries still waiting, the oldest of them, and failures."""
+    """What has not reached a system: deliveries still waiting, since when the oldest of them waits
+    (queued, or requeued: the deadline restarts then, as in the status view), and failures."""
 
     queued: int = 0
     failed: int = 0
@@ -93,7 +94,8 @@ async def backlogs(conn: Conn) -> dict[str, Backlog]:
     rows = await conn.fetch(
         """SELECT system_id, sum(queued)::bigint AS queued, sum(failed)::bigint AS failed,
                   min(oldest) AS oldest_queued_at
-             FROM (SELECT system_id, count(*) AS queued, 0 AS failed, min(created_at) AS oldest
+             FROM (SELECT system_id, count(*) AS queued, 0 AS failed,
+                          min(coalesce(requeued_at, created_at)) AS oldest
                      FROM deliveries WHERE state = 'queued' GROUP BY system_id
                    UNION ALL
                    SELECT system_id, 0, count(*), NULL FROM deliveries WHERE state = 'failed' GROUP BY system_id) AS b
@@ -121,6 +123,10 @@ async def requeue(
     Returns what was requeued, with the reason each had failed, and how many are left to requeue.
     The caller holds the transaction.
     """
+    # The system's row is held (FOR SHARE) until commit: disabling it meanwhile waits, and its
+    # trigger then fails what this requeued, rather than missing rows it could not see as queued.
+    if not await conn.fetchval("SELECT true FROM systems WHERE id = $1 FOR SHARE", system_id):
+        raise AxisError("registry.system.unknown", f"No system has the id {system_id!r}.", system=system_id)
     system = await systems.require(conn, system_id)
     if not system.active:
         raise AxisError(
@@ -144,9 +150,10 @@ async def requeue(
                    AND ($2::uuid[] IS NULL OR d.package_id = ANY ($2))
                  ORDER BY d.created_at, d.package_id
                  LIMIT CASE WHEN $2::uuid[] IS NULL THEN $5::bigint END
-                   FOR UPDATE OF d),
+                   FOR UPDATE OF d FOR SHARE OF p),
             back AS (
-                UPDATE deliveries d SET state = 'queued', failed_reason = NULL, published_at = NULL
+                UPDATE deliveries d SET state = 'queued', failed_reason = NULL, published_at = NULL,
+                                        requeued_at = now()
                   FROM chosen c WHERE d.package_id = c.package_id AND d.system_id = c.system_id),
             e AS (
                 INSERT INTO events (document_id, package_id, kind, system_id, detail)

@@ -34,7 +34,7 @@ async def timeline(
         """SELECT p.id AS package_id, p.business_type, p.sender_code, p.sender_system, p.subject,
                   p.received_at, pr.requested_code, pr.agency_code, coalesce(a.name, '') AS agency_name,
                   pr.system_id, pr.redirects, d.state, d.created_at, d.published_at, d.fetched_at,
-                  d.delivered_at, d.failed_reason
+                  d.delivered_at, d.failed_reason, d.requeued_at
              FROM packages p
              JOIN package_recipients pr ON pr.package_id = p.id
              JOIN deliveries d ON d.package_id = p.id AND d.system_id = pr.system_id
@@ -102,7 +102,7 @@ async def timeline(
             }
         entry["deliveries"].append(delivery)
         # A delivery sent again has the whole deadline again, from the time it was requeued.
-        waiting_since = requeued[-1]["at"] if requeued else r["created_at"]
+        waiting_since = r["requeued_at"] or r["created_at"]
         if r["state"] == "queued" and waiting_since + ack_deadline < now:
             hours = ack_deadline.total_seconds() / 3600
             entry["overdue"].append(f"package {r['package_id']} not acknowledged within {hours:g} h")

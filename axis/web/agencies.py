@@ -12,6 +12,7 @@ from axis.registry.model import Agency
 from axis.store.db import Conn
 from axis.web import admin, render, sessions, store
 from axis.web.site import axis_of
+from axis.web.vietnamese import refusal
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
@@ -176,14 +177,17 @@ async def merge_agency(request: web.Request) -> web.Response:
 async def move_agency(request: web.Request) -> web.Response:
     """As ``axis agencies move``: a new code elsewhere in the tree (a code implies its parent); the
     old code retires with the new one as successor, so documents sent to it still arrive."""
+    user = await sessions.require_admin(request)
     code = request.match_info["code"]
     new_code = (await admin.form_text(request, "new_code")).split(" ")[0]
-    return await admin.act(
-        request,
-        lambda conn, actor: agencies.move(conn, actor, code, new_code),
-        done=f"Đã chuyển {code} sang mã {new_code}; văn bản gửi tới mã cũ sẽ chuyển cho mã mới.",
-        back=agency_url(new_code) if new_code else agency_url(code),
-    )
+    try:
+        moved = await admin.change(request, user, lambda conn, actor: agencies.move(conn, actor, code, new_code))
+    except AxisError as exc:  # back to the agency being moved, not to the code that was refused
+        await admin.flash(request, "error", refusal(exc))
+        raise web.HTTPSeeOther(agency_url(code)) from None
+    done = f"Đã chuyển {code} sang mã {moved.code}; văn bản gửi tới mã cũ sẽ chuyển cho mã mới."
+    await admin.flash(request, "ok", done)
+    raise web.HTTPSeeOther(agency_url(moved.code))
 
 
 @routes.post("/admin/agencies/{code}/qd20")

@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -143,7 +143,7 @@ async def documents_csv(request: web.Request) -> web.Response:
     return web.Response(
         body=data,
         headers={
-            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Type": "text/csv; charset=utf-16",  # tab-separated: see axis.web.register
             "Content-Disposition": f'attachment; filename="so-van-ban-{system.id}-{today:%Y%m%d}.csv"',
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
@@ -156,22 +156,37 @@ def _agencies(request: web.Request, found: list[dict[str, Any]]) -> dict[str, An
     return {d["sender"]: known[d["sender"]] for d in found if d["sender"] in known}
 
 
-async def _parsed(request: web.Request, received: Received) -> tuple[m.DocumentPackage, edxml.Parsed]:
-    """The package read for showing, without its attachments' base64 in the model (a download
-    takes the one it sends from the tree). A large package is parsed from its temporary file."""
+def _budget(request: web.Request, size: int) -> contextlib.AbstractAsyncContextManager[None]:
+    """Reading a large package costs about its size again, as receiving one does: it counts in the
+    same budget (AXIS_MAX_INTAKE_BYTES_IN_FLIGHT), so clerks opening large documents at once
+    cannot take the process's memory beyond what its operators sized it for."""
+    if bodies.chunk_count(size) == 0:
+        return contextlib.nullcontext()
+    return axis_of(request).intake_gate.enter(size)
+
+
+def _read(request: web.Request, received: Received) -> Callable[[], edxml.Parsed]:
+    """The package read for showing (in a worker thread), without its attachments' base64 in the
+    model. A large package is parsed from its temporary file, which goes once it is read."""
     settings = site_of(request).settings
     limits = edxml.Limits(max_bytes=settings.max_package_bytes, max_depth=settings.max_xml_depth)
-    # Reading a large package costs about its size again, as receiving one does: it counts in the
-    # same budget (AXIS_MAX_INTAKE_BYTES_IN_FLIGHT), so clerks opening large documents at once
-    # cannot take the process's memory beyond what its operators sized it for.
-    large = bodies.chunk_count(received.size) > 0
-    gate = axis_of(request).intake_gate.enter(received.size) if large else contextlib.nullcontext()
-    with received:
-        async with gate:
-            parsed = await asyncio.to_thread(edxml.parse, received.readable(), limits=limits, attachment_content=False)
+
+    def parse() -> edxml.Parsed:
+        with received:
+            return edxml.parse(received.readable(), limits=limits, attachment_content=False)
+
+    return parse
+
+
+def _document(parsed: edxml.Parsed) -> m.DocumentPackage:
     if not isinstance(parsed.package, m.DocumentPackage):
         raise AxisError("document.unknown", "Không có văn bản này trong hệ thống của bạn.")
-    return parsed.package, parsed
+    return parsed.package
+
+
+async def _parsed(request: web.Request, received: Received) -> m.DocumentPackage:
+    async with _budget(request, received.size):
+        return _document(await asyncio.to_thread(_read(request, received)))
 
 
 async def timeline_context(request: web.Request, system: System, document_id: str) -> dict[str, Any]:
@@ -192,7 +207,7 @@ async def document(request: web.Request) -> web.Response:
     async with axis_of(request).pool.acquire() as conn:
         stored = await store.visible_document(conn, package_id, system.id)
         body = await store.document_body(conn, stored)
-    package, _ = await _parsed(request, body)
+    package = await _parsed(request, body)
     context = await timeline_context(request, system, stored.document_id)
     context |= {
         "stored": stored,
@@ -228,12 +243,22 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     async with axis_of(request).pool.acquire() as conn:
         stored = await store.visible_document(conn, request.match_info["package_id"], system.id)
         body = await store.document_body(conn, stored)
-    package, parsed = await _parsed(request, body)
     try:
         index = int(request.match_info["index"])
-        item = package.attachments[index - 1] if index >= 1 else None
-    except (ValueError, IndexError):
-        item = None
+    except ValueError:
+        index = 0
+    parse = _read(request, body)
+
+    def attachment_and_text() -> tuple[m.Attachment | None, str]:
+        """The chosen attachment and its base64 text, taken from the tree in the worker thread,
+        where the tree (every attachment's text) is also let go."""
+        parsed = parse()
+        attachments = _document(parsed).attachments
+        item = attachments[index - 1] if 1 <= index <= len(attachments) else None
+        return item, reader.encoded_text(parsed.root, item.content_id) if item else ""
+
+    async with _budget(request, body.size):
+        item, text = await asyncio.to_thread(attachment_and_text)
     if item is None:
         raise AxisError("http.not_found", "Văn bản không có tệp đính kèm này.")
     response = web.StreamResponse(
@@ -246,9 +271,8 @@ async def attachment(request: web.Request) -> web.StreamResponse:
         },
     )
     response.content_length = item.size
-    text = reader.encoded_text(parsed.root, item.content_id)
-    del parsed  # the tree (every attachment's text) goes before the transfer: only this one is sent
-    return await send_parts(request, response, _decoded(text))
+    async with _budget(request, len(text)):  # held while the client takes it, however slowly
+        return await send_parts(request, response, _decoded(text))
 
 
 async def _decoded(text: str) -> AsyncIterator[bytes]:

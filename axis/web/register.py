@@ -1,10 +1,15 @@
 """The clerk's document list as a CSV file: the register of documents sent and received (sổ văn
 bản đi, sổ văn bản đến) that an agency's office keeps and opens in a spreadsheet.
 
+The file is what Excel itself writes as "Unicode text": UTF-16LE with its byte order mark, and a
+tab between fields. Excel opens that into columns, with Vietnamese intact, whatever the Windows
+regional settings; a comma-separated UTF-8 file lands in one column where the list separator is
+';' (as with Vietnamese settings, where the comma is the decimal mark). LibreOffice and scripts
+read it too (``encoding="utf-16"``, ``delimiter="\t"``).
+
 Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula, and subjects
 come from other agencies' packages: such a cell is written with a leading apostrophe, which
-spreadsheets show as text (OWASP's advice on CSV injection). The file starts with a UTF-8 byte
-order mark, without which Excel reads Vietnamese as Windows-1252.
+spreadsheets show as text (OWASP's advice on CSV injection).
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ def register_csv(found: Sequence[Mapping[str, Any]], names: Mapping[str, str], *
     """``found`` as ``status.search`` lists it; ``names``: agency code → name; ``cut``: the list
     went on beyond these rows."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter="\t", lineterminator="\r\n")
     writer.writerow(HEADER)
     for d in found:
         number = f"{d['number'] or ''}/{d['notation']}" if d.get("notation") else d.get("number")
@@ -67,4 +72,4 @@ def register_csv(found: Sequence[Mapping[str, Any]], names: Mapping[str, str], *
         )
     if cut:
         writer.writerow([f"(Chỉ {MAX_ROWS} văn bản mới nhất; hãy thu hẹp điều kiện tìm để có phần còn lại.)"])
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    return "\ufeff".encode("utf-16-le") + out.getvalue().encode("utf-16-le")

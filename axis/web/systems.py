@@ -219,10 +219,10 @@ async def issue_sdk_secret(request: web.Request) -> web.Response:
     system_id = request.match_info["id"]
     raw = (await admin.form_text(request, "keep_hours")).replace(",", ".") or "0"
     try:
-        keep = dt.timedelta(hours=min(max(float(raw), 0.0), 24 * 30))
-    except ValueError:
-        keep = dt.timedelta(0)
-    try:
+        hours = float(raw)
+        if not 0 <= hours <= 24 * 30:
+            raise ValueError(raw)
+        keep = dt.timedelta(hours=hours)
         box = SecretBox.load(axis_of(request).settings.vdxp_key_path)
         secret_id, secret = await admin.change(
             request,
@@ -231,6 +231,10 @@ async def issue_sdk_secret(request: web.Request) -> web.Response:
                 conn, actor, system_id, box.seal, box.key_id, previous_valid_for=keep
             ),
         )
+    except ValueError:
+        # A typo must not revoke the secret in use at once (as 0 hours would): nothing is issued.
+        await admin.flash(request, "error", f"Số giờ «{raw}» không hợp lệ (từ 0 đến 720); chưa cấp khóa nào.")
+        raise web.HTTPSeeOther(system_url(system_id)) from None
     except AxisError as exc:
         await admin.flash(request, "error", refusal(exc))
         raise web.HTTPSeeOther(system_url(system_id)) from None

@@ -8,6 +8,7 @@ import json
 import urllib.parse
 from typing import Any
 
+import asyncpg
 import pytest
 from world import World, wait_until
 
@@ -102,7 +103,9 @@ async def test_a_rejected_package_is_sent_again_once_the_consumer_is_mended(worl
     every = await as_admin(world, admin, "GET", "/api/v1/admin/systems", 200)
     [waiting] = [s["deliveries"] for s in every["systems"] if s["id"] == bo]
     assert (waiting["queued"], waiting["failed"]) == (1, 0)
-    assert waiting["oldest_queued_at"] is not None
+    # It waits since it was requeued, as the status view's acknowledgement deadline counts.
+    [requeued] = (await recipient(world, document.document_id, MINISTRY))["delivery"]["requeued"]
+    assert waiting["oldest_queued_at"] == requeued["at"]
 
     # The consumer, mended, gets the package again and acknowledges it.
     assert await take_one(world, reject=False) == package_id
@@ -259,3 +262,26 @@ async def test_a_sender_on_amqp_is_told_when_a_delivery_fails(world: World) -> N
         "reason": "the recipient system was disabled",
         "failed_at": None,
     }
+
+
+async def test_disabling_a_system_waits_for_a_requeue_in_progress(world: World) -> None:
+    """Else the disable's trigger could miss the rows the requeue is about to make queued."""
+    document = world.document(to=(SOUTH,), number="701")
+    await world.post(world.signed(document))
+    await set_status(world, "nam", "disabled")
+    await set_status(world, "nam", "active")
+    requeuing = await db.connect(world.settings.database_url)
+    disabling = await db.connect(world.settings.database_url)
+    try:
+        async with requeuing.transaction():
+            done = await redelivery.requeue(requeuing, "admin:ops", "nam")
+            assert len(done.deliveries) == 1
+            await disabling.execute("SET lock_timeout = '300ms'")
+            with pytest.raises(asyncpg.LockNotAvailableError):
+                await systems.update(disabling, "test", "nam", status="disabled")
+        # Once the requeue committed, disabling goes through and fails what it requeued.
+        await systems.update(disabling, "test", "nam", status="disabled")
+    finally:
+        await requeuing.close()
+        await disabling.close()
+    assert (await recipient(world, document.document_id, SOUTH))["delivery"]["state"] == "failed"

@@ -176,6 +176,7 @@ async def test_an_agency_gets_its_qd20_code_moves_elsewhere_in_the_tree_and_anot
     assert "Đã đặt mã QĐ 20/2020 của 000.00.21.H97: H97.21." in page
     refused = await admin.post("/ui/admin/agencies/000.00.21.H97/move", {"new_code": "000.00.22.H97"})
     assert "Đã có cơ quan mang mã này." in refused
+    assert "<h1>Sở Nội vụ Tây</h1>" in refused  # back on the agency being moved
     page = await admin.post("/ui/admin/agencies/000.00.21.H97/move", {"new_code": "000.00.31.H98"})
     assert "Đã chuyển 000.00.21.H97 sang mã 000.00.31.H98" in page
     assert "Sở Nội vụ Tây" in page
@@ -215,6 +216,9 @@ async def test_system_page_requires_mutual_tls_and_issues_an_sdk_secret_shown_on
     refused = await admin.post("/ui/admin/systems/nam/sdk-secret", {"keep_hours": "0"})
     assert "Trục chưa có khóa niêm phong khóa bí mật SDK" in refused
     SecretBox.load_or_create(world.settings.vdxp_key_path)
+    # A typo in the hours would revoke the secret in use at once: nothing is issued.
+    typo = await admin.post("/ui/admin/systems/nam/sdk-secret", {"keep_hours": "2h"})
+    assert "Số giờ «2h» không hợp lệ (từ 0 đến 720); chưa cấp khóa nào." in typo
     page = await admin.post("/ui/admin/systems/nam/sdk-secret", {"keep_hours": "2"})
     found = re.search(r'<dt>secret</dt><dd><code class="wrap secret-value">([^<]+)</code>', page)
     assert found is not None

@@ -110,7 +110,7 @@ async def test_clerk_opens_a_large_document_and_downloads_its_attachments(
 
 
 async def test_clerk_downloads_the_register_of_what_the_search_found(world: World, people: Any, visit: Any) -> None:
-    """The list as a CSV file for a spreadsheet: every match, Vietnamese intact, no formulas."""
+    """The list as a file for a spreadsheet: every match, Vietnamese intact, no formulas."""
     plain = world.document(to=("000.00.00.H99",), number="31", subject="Về việc lập sổ văn bản")
     hostile = world.document(to=("000.00.00.H99",), number="32", subject='=HYPERLINK("http://x.test","Bấm")')
     for document in (plain, hostile):
@@ -122,11 +122,11 @@ async def test_clerk_downloads_the_register_of_what_the_search_found(world: Worl
     assert 'href="/ui/documents.csv?direction=sent"' in page
     response = await clerk.response("/ui/documents.csv?direction=sent")
     assert response.status == 200
-    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-16"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="so-van-ban-bac-')
     data = await response.read()
-    assert data.startswith("\ufeff".encode())  # Excel reads UTF-8 only with it
-    header, *rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert data.startswith(b"\xff\xfe")  # UTF-16LE with its mark, tab-separated: as Excel writes it
+    header, *rows = list(csv.reader(io.StringIO(data.decode("utf-16")), delimiter="\t"))
     assert header[:4] == ["Số/ký hiệu", "Trích yếu", "Ngày ban hành", "Chiều"]
     by_number = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
     first = by_number["31/UBND-VP"]
@@ -152,5 +152,5 @@ async def test_clerk_downloads_the_register_of_what_the_search_found(world: Worl
 async def register_rows(clerk: Any, query: str) -> list[list[str]]:
     """The register's rows, without its header."""
     response = await clerk.response(f"/ui/documents.csv?{query}")
-    _, *rows = csv.reader(io.StringIO((await response.read()).decode("utf-8-sig")))
+    _, *rows = csv.reader(io.StringIO((await response.read()).decode("utf-16")), delimiter="\t")
     return rows
