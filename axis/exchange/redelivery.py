@@ -123,11 +123,9 @@ async def requeue(
     Returns what was requeued, with the reason each had failed, and how many are left to requeue.
     The caller holds the transaction.
     """
-    # The system's row is held (FOR SHARE) until commit: disabling it meanwhile waits, and its
-    # trigger then fails what this requeued, rather than missing rows it could not see as queued.
-    if not await conn.fetchval("SELECT true FROM systems WHERE id = $1 FOR SHARE", system_id):
-        raise AxisError("registry.system.unknown", f"No system has the id {system_id!r}.", system=system_id)
-    system = await systems.require(conn, system_id)
+    # The system's row is held until commit: disabling it meanwhile waits, and its trigger then
+    # fails what this requeued, rather than missing rows it could not yet see as queued.
+    system = await systems.require(conn, system_id, for_share=True)
     if not system.active:
         raise AxisError(
             "registry.system.disabled",

@@ -75,13 +75,16 @@ def certificate_from_row(row: asyncpg.Record) -> Certificate:
     )
 
 
-async def get(conn: Conn, system_id: str) -> System | None:
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM systems WHERE id = $1", system_id)
+async def get(conn: Conn, system_id: str, *, for_share: bool = False) -> System | None:
+    """``for_share``: the row stays as read until the caller's transaction ends (a change to the
+    system, such as disabling it, waits for that)."""
+    lock = " FOR SHARE" if for_share else ""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM systems WHERE id = $1{lock}", system_id)
     return from_row(row) if row else None
 
 
-async def require(conn: Conn, system_id: str) -> System:
-    system = await get(conn, system_id)
+async def require(conn: Conn, system_id: str, *, for_share: bool = False) -> System:
+    system = await get(conn, system_id, for_share=for_share)
     if system is None:
         raise AxisError("registry.system.unknown", f"No system has the id {system_id!r}.", system=system_id)
     return system
