@@ -141,11 +141,18 @@ class OutboxRelay:
         return len(confirmed)
 
     async def _settle(self, confirmed: list[Outgoing]) -> None:
+        """Delete the rows of messages published from memory. Only rows still in their grace
+        period: those are the ones ``publish_now`` published (they were written due ten seconds
+        later). A due row with the same message belongs to the loop: a delivery requeued since
+        (its row is due at once) must not go with the first publication's row, or it would never
+        be sent; and a row whose grace ran out before this settled is the loop's to publish
+        again, which consumers absorb by message id."""
         async with self._pool.acquire() as conn:
             await conn.execute(
                 """WITH gone AS (
                        DELETE FROM outbox o USING unnest($1::text[], $2::text[]) AS t (message_id, system)
                         WHERE o.message_id = t.message_id AND o.system_id = t.system
+                          AND o.next_attempt_at > now()
                     RETURNING o.message_id, o.kind, o.system_id)
                    UPDATE deliveries d SET published_at = coalesce(d.published_at, now())
                      FROM gone
@@ -237,6 +244,8 @@ class OutboxRelay:
                     pass
             except db.UNAVAILABLE as exc:
                 log.warning("relay.round_failed", error=str(exc))
+            except Exception:  # a bug must not stop every later publication: log it, go on next round
+                log.exception("relay.round_crashed")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._interval):
                     await self._wake.wait()

@@ -285,3 +285,35 @@ async def test_disabling_a_system_waits_for_a_requeue_in_progress(world: World) 
         await requeuing.close()
         await disabling.close()
     assert (await recipient(world, document.document_id, SOUTH))["delivery"]["state"] == "failed"
+
+
+async def test_the_outbox_relay_outlives_an_unexpected_error(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in one round (faked: no real fault raises it) must not stop every later publication;
+    and a delivery requeued right after its first publication is not settled away with it."""
+    document = world.document(to=(MINISTRY,), number="801")
+    package_id = (await world.post(world.signed(document)))["package_id"]
+    assert await take_one(world, reject=True) == package_id
+    broker = world.axis.broker
+    real_publish, calls = broker.publish, []
+
+    async def publish_failing_once(message: Any) -> None:
+        calls.append(message.message_id)
+        if len(calls) == 1:
+            raise ValueError("a bug in the first round")
+        await real_publish(message)
+
+    monkeypatch.setattr(broker, "publish", publish_failing_once)
+
+    async def failed() -> bool:
+        return (await recipient(world, document.document_id, MINISTRY))["delivery"]["state"] == "failed"
+
+    await wait_until(failed)
+    conn = await db.connect(world.settings.database_url)
+    try:
+        async with conn.transaction():
+            await redelivery.requeue(conn, "admin:ops", world["bo"].system_id)
+    finally:
+        await conn.close()
+    world.axis.relay.nudge()
+    assert await take_one(world, reject=False) == package_id  # published by a later round
+    assert calls[:2] == [package_id, package_id]
