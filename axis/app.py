@@ -31,7 +31,7 @@ from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
 from axis.exchange.freshness import Window
 from axis.exchange.service import Exchange
-from axis.http import admin, agencies, documents, headers, health, packages, tls
+from axis.http import admin, agencies, cut_headers, documents, headers, health, packages, tls
 from axis.http import vdxp as vdxp_http
 from axis.http.context import AXIS
 from axis.http.errors import errors_middleware
@@ -192,6 +192,8 @@ def build_app(settings: Settings) -> web.Application:
         app.add_routes(module.routes)
     web_ui.setup(app, settings)  # the web pages under /ui/ (axis/web)
     vdxp_http.install(app, settings)  # the national SDK's interface under /vdxp/ (axis/vdxp)
+    if settings.tls_cert is None:
+        cut_headers.install()  # plain HTTP: the SDK may cut header values to 8 bits (axis.http.cut_headers)
     return app
 
 

@@ -7,6 +7,7 @@ logged, so secrets never reach a log line.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -71,20 +72,21 @@ class Settings:
     #: The key that seals the systems' SDK secrets (32 random bytes, base64); ``axis systems secret``
     #: creates it when missing. Default: ``keys_dir/vdxp-secrets.key``.
     vdxp_secret_key_file: Path | None = None
-    #: A signed XroadVnpt-timestamp may differ from the axis's clock by this much; within it, a
-    #: signature already used is refused (replay).
-    vdxp_timestamp_window_seconds: float = 300.0
-    #: What XroadVnpt-hash-header is the HMAC of: the XroadVnpt-sign-header text as sent
-    #: (``as_sent``), or the compact JSON rebuilt from it in XroadVnpt-sign-header-key order
-    #: (``canonical``).
-    vdxp_signed_text: str = "as_sent"
+    #: A signed header set that carries ``status`` or ``AgencyCode`` may change a delivery or an agency
+    #: only within this many seconds of its first use (axis.vdxp.replay): the SDK never re-signs.
+    vdxp_change_window_seconds: float = 86400.0
+    #: Take SDK requests over plain HTTP from other machines too (the SDK's signature can be reused
+    #: by whoever sees it: by default plain HTTP is taken from the axis's own host only).
+    vdxp_allow_plain_http: bool = False
     #: FAIL answers carry the error's HTTP status instead of 200 (the SDK reads ErrorCode).
     vdxp_http_errors: bool = False
     #: The spelling each operation uses when docId and docid arrive with different values, e.g.
     #: ``getEdoc=docId,updateStatus=docid`` (without it such requests are refused, never guessed).
     vdxp_docid_spelling: str = ""
-    #: Systems may register agencies, and retire them (deleteAgency), under the subtrees they serve.
-    vdxp_agency_changes: bool = True
+    #: Systems may retire agencies (deleteAgency) under the subtrees they serve.
+    vdxp_agency_changes: bool = False
+    #: Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto the axis believes (CIDRs).
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -127,13 +129,14 @@ class Settings:
                 tls_key=_path(env.get("AXIS_TLS_KEY", "")),
                 tls_client_ca=_path(env.get("AXIS_TLS_CLIENT_CA", "")),
                 vdxp_secret_key_file=_path(env.get("AXIS_VDXP_SECRET_KEY_FILE", "")),
-                vdxp_timestamp_window_seconds=float(
-                    get("VDXP_TIMESTAMP_WINDOW_SECONDS", defaults.vdxp_timestamp_window_seconds)
+                vdxp_change_window_seconds=float(
+                    get("VDXP_CHANGE_WINDOW_SECONDS", defaults.vdxp_change_window_seconds)
                 ),
-                vdxp_signed_text=get("VDXP_SIGNED_TEXT", defaults.vdxp_signed_text).lower(),
+                vdxp_allow_plain_http=_flag(get("VDXP_ALLOW_PLAIN_HTTP", "0")),
                 vdxp_http_errors=_flag(get("VDXP_HTTP_ERRORS", "0")),
                 vdxp_docid_spelling=get("VDXP_DOCID_SPELLING", defaults.vdxp_docid_spelling),
-                vdxp_agency_changes=_flag(get("VDXP_AGENCY_CHANGES", "1")),
+                vdxp_agency_changes=_flag(get("VDXP_AGENCY_CHANGES", "0")),
+                trusted_proxies=tuple(p.strip() for p in get("TRUSTED_PROXIES", "").split(",") if p.strip()),
             )
         except ValueError as exc:
             raise AxisError("config.invalid", f"A numeric AXIS_* setting is not a number: {exc}") from None
@@ -180,10 +183,15 @@ class Settings:
             raise AxisError("config.invalid", "AXIS_TLS_CERT and AXIS_TLS_KEY go together: set both or neither.")
         if self.tls_client_ca is not None and self.tls_cert is None:
             raise AxisError("config.invalid", "AXIS_TLS_CLIENT_CA needs AXIS_TLS_CERT and AXIS_TLS_KEY (HTTPS).")
-        if self.vdxp_timestamp_window_seconds <= 0:
-            raise AxisError("config.invalid", "AXIS_VDXP_TIMESTAMP_WINDOW_SECONDS must be more than 0.")
-        if self.vdxp_signed_text not in ("as_sent", "canonical"):
-            raise AxisError("config.invalid", "AXIS_VDXP_SIGNED_TEXT must be 'as_sent' or 'canonical'.")
+        if self.vdxp_change_window_seconds <= 0:
+            raise AxisError("config.invalid", "AXIS_VDXP_CHANGE_WINDOW_SECONDS must be more than 0.")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise AxisError(
+                    "config.invalid", f"AXIS_TRUSTED_PROXIES: {proxy!r} is not an address or a network (CIDR)."
+                ) from None
 
     def redacted(self) -> dict[str, object]:
         """The settings as they may be logged: passwords in URLs replaced by ``***``."""

@@ -140,6 +140,7 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "intake.timestamp.future": (422, "The package's timestamp lies further in the future than the clock skew allows."),
     "intake.timestamp.stale": (422, "The package's timestamp is older than the maximum package age."),
     "auth.client_certificate.required": (403, "The system must present its TLS client certificate."),
+    "auth.address.refused": (403, "The request comes from an address the system's allow-list does not name."),
     "auth.client_certificate.mismatch": (403, "The TLS client certificate is not one registered for the system."),
     "keys.foreign_certificate": (
         400,
@@ -182,16 +183,25 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     ),
     "vdxp.signature.invalid": (401, "XroadVnpt-hash-header is not the HMAC of the signed headers with the secret."),
     "vdxp.signature.altered": (401, "A header sent differs from its signed value, or a signed header is missing."),
-    "vdxp.timestamp.invalid": (401, "The signed timestamp is unreadable or outside the accepted window."),
-    "vdxp.signature.replayed": (401, "This signature was already used: a request cannot be sent twice."),
+    "vdxp.timestamp.invalid": (401, "The signed timestamp is unreadable."),
+    "vdxp.signature.stale": (
+        409,
+        "This signed header set was first used longer ago than a change may be asked with it; sign afresh.",
+    ),
+    "vdxp.transport.insecure": (403, "An SDK request came over plain HTTP from another machine; use HTTPS."),
     "vdxp.param.missing": (400, "A parameter the operation needs is missing."),
     "vdxp.param.invalid": (400, "A parameter's value is not one the operation accepts."),
     "vdxp.param.unsigned": (400, "A parameter the operation uses is not among the signed headers."),
     "vdxp.param.ambiguous": (400, "The docId and docid headers carry different values and no spelling is preferred."),
     "vdxp.hash_file.mismatch": (400, "No body sent matches XroadVnpt-hash-file (the SHA-256 of the file)."),
     "vdxp.update.conflict": (409, "updateStatus contradicts the delivery's state (done after fail, fail after done)."),
+    "vdxp.update.unfetched": (409, "updateStatus done for a package the system never fetched: fetch it first."),
     "vdxp.agency.not_served": (403, "The agency is outside the subtrees the system serves, or is a binding's root."),
-    "vdxp.agency.changes_disabled": (403, "This axis does not let systems register or delete agencies."),
+    "vdxp.agency.changes_disabled": (403, "This axis does not let systems retire agencies (deleteAgency)."),
+    "vdxp.agency.register_refused": (
+        403,
+        "registerAgency's data is not signed by the SDK: agencies are added by the administrator.",
+    ),
     "vdxp.key.missing": (500, "The axis has no key to open SDK secrets (AXIS_VDXP_SECRET_KEY_FILE)."),
 }
 

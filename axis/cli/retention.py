@@ -11,6 +11,7 @@ from axis import retention
 from axis.cli import runtime
 from axis.config import Settings
 from axis.store.db import Conn
+from axis.vdxp import store as vdxp_store
 
 
 def register(sub: Any) -> None:
@@ -25,8 +26,14 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    forgotten = 0
+
     async def action(conn: Conn) -> retention.RetentionReport:
+        nonlocal forgotten
         total = retention.RetentionReport(0, 0, 0)
+        if not args.dry_run:  # sightings of SDK signatures (axis.vdxp.replay) go with the packages
+            before = dt.datetime.now(dt.UTC) - dt.timedelta(days=args.older_than_days)
+            forgotten = await vdxp_store.forget_sightings(conn, before)
         while True:
             report = await retention.run(
                 conn, args.archive_dir, older_than=dt.timedelta(days=args.older_than_days), dry_run=args.dry_run
@@ -44,4 +51,5 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{report.candidates} packages older than {args.older_than_days:g} days would be archived")
     else:
         print(f"archived {report.archived} packages ({report.bytes_freed:,} bytes) to {args.archive_dir}")
+        print(f"forgot {forgotten} sightings of SDK signatures older than {args.older_than_days:g} days")
     return 0

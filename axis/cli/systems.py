@@ -16,7 +16,9 @@ from axis.config import Settings
 from axis.errors import AxisError
 from axis.exchange import redelivery
 from axis.registry import systems
+from axis.registry.model import System
 from axis.store.db import Conn
+from axis.vdxp import setup
 from axis.vdxp.secret import SecretBox
 
 
@@ -97,10 +99,20 @@ def register(sub: Any) -> None:
     requeue.add_argument("package_ids", nargs="*", metavar="PACKAGE_ID")
     requeue.set_defaults(handler=_requeue)
 
-    policy = actions.add_parser("policy", help="signature policy: strict, or legacy relaxations")
+    policy = actions.add_parser(
+        "policy", help="signature policy (strict, or legacy relaxations), status, mutual TLS, allowed addresses"
+    )
     policy.add_argument("id")
-    policy.add_argument("--legacy-sha1", action=argparse.BooleanOptionalAction, default=None)
-    policy.add_argument("--allow-unsigned", action=argparse.BooleanOptionalAction, default=None)
+    policy.add_argument(
+        "--legacy-sha1", action=argparse.BooleanOptionalAction, default=None, help="accept SHA-1 XML signatures"
+    )
+    policy.add_argument(
+        "--allow-unsigned",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="accept packages without an XML Signature (as the SDK's EdXML102 library builds them): for a "
+        "migration only; each such package is marked unsigned wherever it is shown",
+    )
     policy.add_argument("--status", choices=("active", "disabled"))
     policy.add_argument(
         "--require-client-cert",
@@ -108,6 +120,13 @@ def register(sub: Any) -> None:
         default=None,
         help="requests must come over mutual TLS with one of the system's registered certificates",
     )
+    where = policy.add_mutually_exclusive_group()
+    where.add_argument(
+        "--addresses",
+        metavar="CIDR,...",
+        help="the system's requests must come from these addresses or networks (e.g. 203.0.113.7,10.1.2.0/24)",
+    )
+    where.add_argument("--any-address", action="store_true", help="remove the address allow-list")
     policy.set_defaults(handler=_policy)
 
 
@@ -140,6 +159,7 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  delivery:  {', '.join(modes)}")
         print(f"  signature: {system.policy.name}")
         print(f"  mTLS:      {'client certificate required' if system.require_client_certificate else 'optional'}")
+        print(f"  from:      {', '.join(system.allowed_addresses) or 'any address'}")
         for code in await systems.bindings(conn, args.id):
             print(f"  serves     {code} and below")
         for c in await systems.certificates(conn, args.id):
@@ -271,11 +291,14 @@ def _policy(args: argparse.Namespace) -> int:
         settings["status"] = args.status
     if args.require_client_cert is not None:
         settings["require_client_certificate"] = args.require_client_cert
+    if args.addresses is not None or args.any_address:
+        settings["allowed_addresses"] = "" if args.any_address else args.addresses
 
     async def action(conn: Conn) -> None:
         system = await systems.update(conn, runtime.actor(), args.id, **settings)
         mtls = ", client certificate required" if system.require_client_certificate else ""
-        print(f"{system.id}: signature policy {system.policy.name}, {system.status.value}{mtls}")
+        where = f", from {', '.join(system.allowed_addresses)}" if system.allowed_addresses else ""
+        print(f"{system.id}: signature policy {system.policy.name}, {system.status.value}{mtls}{where}")
 
     runtime.run(runtime.transaction(action))
     return 0
@@ -286,12 +309,13 @@ def _secret(args: argparse.Namespace) -> int:
     box, created = SecretBox.load_or_create(settings.vdxp_key_path)
     keep = dt.timedelta(hours=args.keep_previous_hours)
 
-    async def action(conn: Conn) -> tuple[int, str]:
-        return await systems.issue_sdk_secret(
+    async def action(conn: Conn) -> tuple[int, str, System]:
+        secret_id, secret = await systems.issue_sdk_secret(
             conn, runtime.actor(), args.id, box.seal, box.key_id, previous_valid_for=keep
         )
+        return secret_id, secret, await systems.require(conn, args.id)
 
-    secret_id, secret = runtime.run(runtime.transaction(action), settings)
+    secret_id, secret, system = runtime.run(runtime.transaction(action), settings)
     if created:
         print(
             f"(created {settings.vdxp_key_path}, the key that seals SDK secrets: every axis process needs "
@@ -301,9 +325,12 @@ def _secret(args: argparse.Namespace) -> int:
     print(secret)
     print(
         f"(SDK secret #{secret_id} for {args.id}; it is shown only now. Configure the SDK with systemid "
-        f"{args.id}, this secret, and the axis's /vdxp/ endpoint.)",
+        f"{args.id}, this secret, and the axis's https://…/vdxp endpoint: nothing else changes.)",
         flush=True,
     )
+    print("Before the vendor switches:", file=sys.stderr)
+    for point in setup.points(system, settings):
+        print(f"  [{'ok' if point.settled else '!!'}] {point.topic} ({point.state}): {point.text}", file=sys.stderr)
     return 0
 
 

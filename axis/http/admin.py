@@ -6,6 +6,7 @@ response is sent only once this process's registry cache has the change.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -20,6 +21,8 @@ from axis.http.context import axis_of
 from axis.registry import agencies, history, importer, imports, systems
 from axis.registry.model import Certificate, System
 from axis.store.db import Conn
+from axis.vdxp import setup
+from axis.vdxp.secret import SecretBox
 
 routes = web.RouteTableDef()
 T = TypeVar("T")
@@ -54,6 +57,8 @@ def system_json(system: System) -> dict[str, Any]:
         "allow_sha1": system.allow_sha1,
         "allow_unsigned": system.allow_unsigned,
         "require_client_certificate": system.require_client_certificate,
+        "allowed_addresses": list(system.allowed_addresses),
+        "signature_policy": system.policy.name,
         "status": system.status.value,
     }
 
@@ -164,6 +169,7 @@ _SETTINGS = {
     "allow_sha1": bool,
     "allow_unsigned": bool,
     "require_client_certificate": bool,
+    "allowed_addresses": list,
     "status": str,
 }
 
@@ -236,6 +242,42 @@ async def issue_token(request: web.Request) -> web.Response:
     system_id = request.match_info["id"]
     token_id, token = await change(request, lambda conn, actor: systems.issue_token(conn, actor, system_id, label))
     return web.json_response({"id": token_id, "token": token, "note": "shown once; store it now"}, status=201)
+
+
+@routes.post("/api/v1/admin/systems/{id}/sdk-secret")
+async def issue_sdk_secret(request: web.Request) -> web.Response:
+    """As ``axis systems secret``: the secret for the national SDK's interface (shown once), and
+    what the administrator decides before the vendor switches (``axis.vdxp.setup``): the signature
+    policy first. ``keep_previous_hours`` lets the secret it replaces work that much longer."""
+    body = await json_object(request) if request.can_read_body else {}
+    hours = field(body, "keep_previous_hours", (int, float), required=False) or 0  # type: ignore[arg-type]
+    if not 0 <= hours <= 24 * 30:
+        raise AxisError(
+            "http.bad_request", "keep_previous_hours must be between 0 and 720.", field="keep_previous_hours"
+        )
+    axis, system_id = axis_of(request), request.match_info["id"]
+    box = SecretBox.load(axis.settings.vdxp_key_path)
+    keep = dt.timedelta(hours=hours)
+
+    async def operation(conn: Conn, actor: str) -> tuple[int, str, System]:
+        secret_id, secret = await systems.issue_sdk_secret(
+            conn, actor, system_id, box.seal, box.key_id, previous_valid_for=keep
+        )
+        return secret_id, secret, await systems.require(conn, system_id)
+
+    secret_id, secret, system = await change(request, operation)
+    answer = {
+        "id": secret_id,
+        "system": system_id,
+        "secret": secret,
+        "endpoint": "/vdxp",
+        "note": "shown once: give the vendor the https:// address of /vdxp, the system id and this secret",
+        "setup": [
+            {"topic": p.topic, "state": p.state, "settled": p.settled, "advice": p.text}
+            for p in setup.points(system, axis.settings)
+        ],
+    }
+    return web.json_response(answer, status=201)
 
 
 @routes.delete("/api/v1/admin/systems/{id}/tokens/{token_id}")

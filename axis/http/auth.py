@@ -22,6 +22,7 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.http.context import axis_of
+from axis.http.peer import check_address
 from axis.http.tls import check_client_certificate
 from axis.registry.model import System
 from axis.registry.resolve import Resolver
@@ -46,6 +47,7 @@ def system_of(request: web.Request, resolver: Resolver) -> System:
     if system is None:
         raise AxisError("auth.token.invalid", "The token is unknown or was revoked.")
     check_client_certificate(request, system, resolver.snapshot.certificates)
+    check_address(request, system, axis_of(request).settings.trusted_proxies)
     return system
 
 

@@ -32,7 +32,7 @@ def error_response(error: AxisError, request_id: str) -> web.Response:
 
 
 #: A dependency that is down or too slow is the caller's "try again later", not a bug.
-_UNAVAILABLE = (
+UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
@@ -60,7 +60,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if code is None:
             raise
         return error_response(AxisError(code, exc.reason or code), request_id)
-    except _UNAVAILABLE as exc:
+    except UNAVAILABLE as exc:
         log.warning("request.unavailable", path=request.path, method=request.method, error=repr(exc))
         unavailable = AxisError("service.unavailable", "The axis cannot reach its database right now.", retry_after=5)
         return error_response(unavailable, request_id)

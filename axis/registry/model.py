@@ -52,6 +52,8 @@ class System:
     status: SystemStatus = SystemStatus.ACTIVE
     #: Requests must come over mutual TLS with one of the system's registered certificates.
     require_client_certificate: bool = False
+    #: Networks (CIDR) the system's HTTP requests may come from; empty: any address.
+    allowed_addresses: tuple[str, ...] = ()
 
     @property
     def policy(self) -> SignaturePolicy:

@@ -6,6 +6,7 @@ Like ``agencies``, each change records its history; callers hold the transaction
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -23,7 +24,8 @@ from axis.store.db import Conn
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _COLUMNS = (
-    "id, name, contact, delivery_http, delivery_amqp, allow_sha1, allow_unsigned, status, require_client_certificate"
+    "id, name, contact, delivery_http, delivery_amqp, allow_sha1, allow_unsigned, status, require_client_certificate,"
+    " allowed_addresses"
 )
 _SETTABLE = frozenset(
     {
@@ -35,6 +37,7 @@ _SETTABLE = frozenset(
         "allow_unsigned",
         "status",
         "require_client_certificate",
+        "allowed_addresses",
     }
 )
 
@@ -60,6 +63,7 @@ def from_row(row: asyncpg.Record) -> System:
         allow_unsigned=row["allow_unsigned"],
         status=SystemStatus(row["status"]),
         require_client_certificate=row["require_client_certificate"],
+        allowed_addresses=tuple(row["allowed_addresses"]),
     )
 
 
@@ -103,7 +107,7 @@ async def add(conn: Conn, actor: str, system_id: str, name: str, **settings: Any
         )
     system = _with(System(system_id, name.strip()), settings)
     inserted = await conn.fetchval(
-        f"""INSERT INTO systems ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        f"""INSERT INTO systems ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             ON CONFLICT (id) DO NOTHING RETURNING id""",
         system.id,
         system.name,
@@ -114,6 +118,7 @@ async def add(conn: Conn, actor: str, system_id: str, name: str, **settings: Any
         system.allow_unsigned,
         system.status.value,
         system.require_client_certificate,
+        list(system.allowed_addresses),
     )
     if inserted is None:
         raise AxisError("registry.system.exists", f"The system {system_id} already exists.", system=system_id)
@@ -128,6 +133,8 @@ def _with(system: System, settings: Mapping[str, Any]) -> System:
     values = dict(settings)
     if "status" in values:
         values["status"] = SystemStatus(values["status"])
+    if "allowed_addresses" in values:
+        values["allowed_addresses"] = addresses(values["allowed_addresses"], system.id)
     updated = replace(system, **values)
     if not updated.name:
         raise AxisError("registry.system.invalid", "A system needs a name.", system=system.id)
@@ -140,6 +147,25 @@ def _with(system: System, settings: Mapping[str, Any]) -> System:
     return updated
 
 
+def addresses(given: Any, system_id: str) -> tuple[str, ...]:
+    """An address allow-list as networks in CIDR form (a single address is its /32 or /128),
+    without repeats; text is split on commas and spaces."""
+    items = given.replace(",", " ").split() if isinstance(given, str) else list(given)
+    found: list[str] = []
+    for item in items:
+        try:
+            network = str(ipaddress.ip_network(str(item).strip(), strict=False))
+        except ValueError:
+            raise AxisError(
+                "registry.system.invalid",
+                f"{item!r} is not an IP address or a network in CIDR form (10.1.2.0/24).",
+                system=system_id,
+            ) from None
+        if network not in found:
+            found.append(network)
+    return tuple(found)
+
+
 async def update(conn: Conn, actor: str, system_id: str, **settings: Any) -> System:
     before = await require(conn, system_id)
     after = _with(before, settings)
@@ -148,7 +174,7 @@ async def update(conn: Conn, actor: str, system_id: str, **settings: Any) -> Sys
     await conn.execute(
         """UPDATE systems SET name = $2, contact = $3, delivery_http = $4, delivery_amqp = $5,
                   allow_sha1 = $6, allow_unsigned = $7, status = $8, require_client_certificate = $9,
-                  updated_at = now()
+                  allowed_addresses = $10, updated_at = now()
             WHERE id = $1""",
         after.id,
         after.name,
@@ -159,6 +185,7 @@ async def update(conn: Conn, actor: str, system_id: str, **settings: Any) -> Sys
         after.allow_unsigned,
         after.status.value,
         after.require_client_certificate,
+        list(after.allowed_addresses),
     )
     await history.record(conn, actor, "system.update", "system", system_id, before, after)
     return after

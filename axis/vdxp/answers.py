@@ -1,193 +1,66 @@
-"""What the SDK reads back: ``{status: "OK"|"FAIL", ErrorCode, ErrorDesc, data}``, and the one
-table of ErrorCodes. Pure.
+"""What the SDK reads back, in exactly the shapes it reads (sdk-wire README §6). Pure.
 
-``ErrorCode`` is ``"0"`` on success. On failure it is a number from the table below, chosen by
-the axis's stable dotted code (exactly, or by its family), and ``ErrorDesc`` starts with that
-dotted code, so a vendor's log says precisely what happened while the SDK only compares numbers.
+Every answer is a flat JSON object ``{status, ErrorCode, ErrorDesc, …}`` whose other members are
+at the top level, where the SDK looks: ``DocId`` on every sendEdoc answer (failures too: without
+it the SDK loses the ErrorCode as well), ``data`` as a base64 string in getEdoc, ``count`` in the
+counts, ``data`` as an array of items with the SDK's own field names in the lists. The SDK turns
+any JSON ``null`` it reads into a failure of the whole answer or list, so nothing here is ever
+null: a time or a text not known yet is ``""``. Everything is written ASCII-only (``\\uXXXX``):
+sendEdoc's answer is read as US-ASCII, and the others lose nothing by it.
+
 Times are written as the SDKs write them: ``YYYY/MM/DD HH:MM:SS``, Vietnamese time (UTC+7).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from axis.edxml.model import VN_TZ
 from axis.errors import AxisError
 from axis.registry.model import Agency
+from axis.vdxp.errorcodes import error_code
 from axis.vdxp.params import MESSAGE_TYPES
+from axis.web.vietnamese import STATUS
 
-#: (ErrorCode, the dotted codes it covers — exact codes, or families ending in ".", meaning, what to do).
-#: An exact code wins over a family; among families, the longest.
-ERROR_CODES: Sequence[tuple[str, tuple[str, ...], str, str]] = (
-    ("101", ("vdxp.operation.unknown", "http."), "no such operation", "Check the endpoint: `…/vdxp/<operation>`."),
-    ("102", ("vdxp.auth.missing",), "a required XroadVnpt header is missing", "Send systemid and timestamp, signed."),
-    (
-        "103",
-        ("vdxp.signature.invalid",),
-        "wrong signature: secret, system id or signed text",
-        "Use the secret the administrator issued for this systemid.",
-    ),
-    (
-        "104",
-        ("vdxp.signature.altered",),
-        "a header differs from its signed value, or is missing",
-        "Send exactly the headers you signed.",
-    ),
-    (
-        "105",
-        ("vdxp.signature.malformed",),
-        "sign-header is not the JSON of the names in sign-header-key",
-        "List the same names in both.",
-    ),
-    (
-        "106",
-        ("vdxp.timestamp.invalid",),
-        "timestamp unreadable or outside the window",
-        "Synchronise the clock (NTP); send a fresh timestamp.",
-    ),
-    (
-        "107",
-        ("vdxp.signature.replayed",),
-        "this signature was already used",
-        "Never resend a signed request: sign it again.",
-    ),
-    (
-        "108",
-        ("registry.system.disabled", "auth.", "rate.limited"),
-        "system disabled, not allowed, or over its rate",
-        "Ask the administrator; on rate limits, wait.",
-    ),
-    ("201", ("vdxp.param.missing",), "a parameter is missing", "Send it (docId, status, hash-file …), signed."),
-    (
-        "202",
-        ("vdxp.param.invalid", "http.bad_request"),
-        "a parameter's value or the JSON body is invalid",
-        "See ErrorDesc.",
-    ),
-    ("203", ("vdxp.param.unsigned",), "a parameter the operation uses is not signed", "Sign every parameter."),
-    (
-        "204",
-        ("vdxp.param.ambiguous",),
-        "docId and docid carry different values",
-        "Ask the administrator to set AXIS_VDXP_DOCID_SPELLING.",
-    ),
-    (
-        "205",
-        ("vdxp.hash_file.mismatch",),
-        "hash-file is not the SHA-256 of the file sent",
-        "Hash exactly the bytes you send.",
-    ),
-    ("301", ("edxml.xml.too_large",), "the package is too large", "Reduce it, or ask about the limit."),
-    ("302", ("edxml.",), "the package is not valid edXML", "See ErrorDesc: path, line, reason."),
-    ("303", ("signature.",), "the package's XML Signature is refused", "Sign each package really, with SHA-256."),
-    (
-        "304",
-        ("registry.sender.", "registry.certificate."),
-        "this system may not send for the sender, or the certificate is not bound to it",
-        "Ask the administrator for the binding or to register the certificate.",
-    ),
-    (
-        "305",
-        ("intake.recipient.",),
-        "a recipient is unknown, unserved or retired",
-        "Look the code up (getAgenciesList).",
-    ),
-    (
-        "306",
-        ("intake.duplicate", "business.replacement.same_id"),
-        "DocumentId already sent with other content",
-        "Resend the original bytes, or send an update/replace.",
-    ),
-    (
-        "307",
-        ("status.", "business."),
-        "the status or business package does not fit the document's history",
-        "See ErrorDesc.",
-    ),
-    (
-        "308",
-        ("intake.timestamp.",),
-        "the package's own timestamp is too far ahead or too old",
-        "Check the sending system's clock.",
-    ),
-    (
-        "401",
-        ("package.", "document.", "receipt.unknown"),
-        "no such docId for this system",
-        "Use a docId from the lists.",
-    ),
-    (
-        "402",
-        ("vdxp.update.conflict",),
-        "updateStatus contradicts the delivery (done after fail, fail after done)",
-        "Nothing to do.",
-    ),
-    (
-        "403",
-        ("package.archived",),
-        "the package was archived by retention",
-        "Ask the administrator for the archived file.",
-    ),
-    (
-        "501",
-        ("registry.agency.unknown",),
-        "no agency has this code",
-        "Look the code up (getAgenciesList).",
-    ),
-    ("502", ("registry.agency.exists",), "the agency exists already", "Nothing to do."),
-    (
-        "503",
-        ("agency_code.", "registry.agency."),
-        "the agency code or its change is invalid",
-        "See ErrorDesc.",
-    ),
-    (
-        "504",
-        ("vdxp.agency.",),
-        "the agency is not this system's to change",
-        "Ask the administrator.",
-    ),
-    (
-        "901",
-        ("broker.unavailable", "intake.overloaded", "service.unavailable"),
-        "the axis is busy or a dependency is down",
-        "Retry later with the same bytes.",
-    ),
-    (
-        "902",
-        ("vdxp.key.missing", "config."),
-        "the axis is not set up for the SDK (e.g. no key to open secrets)",
-        "Tell the administrator.",
-    ),
-    ("999", (), "any other error, e.g. an internal one (logged with the request id)", "Report ErrorDesc."),
-)
+OK = {"status": "OK", "ErrorCode": "0", "ErrorDesc": "Success"}
+SERVICE_TYPE = "eDoc"
+
+#: The transport states of a delivery as the SDK names them, and how a person reads them.
+TRANSPORT = {
+    "pending": "Chờ tải về",
+    "processing": "Đã tải về, chưa xác nhận đã nhận",
+    "done": "Đã nhận",
+    "fail": "Không nhận được",
+}
+#: What a legacy signature policy meant for a package, said wherever the package is listed.
+POLICY = {
+    "legacy:unsigned": "gói tin không có chữ ký số XML (chính sách chuyển tiếp)",
+    "legacy:sha1": "chữ ký số XML dùng SHA-1 (chính sách chuyển tiếp)",
+}
 
 
-def error_code(code: str) -> str:
-    """The SDK's ErrorCode for one of the axis's stable codes: an exact entry first, else the
-    longest family (``signature.`` …) that contains it."""
-    best, length = "999", -1
-    for number, covered, _, _ in ERROR_CODES:
-        for entry in covered:
-            if entry == code:
-                return number
-            if entry.endswith(".") and code.startswith(entry) and len(entry) > length:
-                best, length = number, len(entry)
-    return best
+def ok(**fields: Any) -> dict[str, Any]:
+    return {**OK, **fields}
 
 
-def ok(data: Any = None) -> dict[str, Any]:
-    return {"status": "OK", "ErrorCode": "0", "ErrorDesc": "", "data": data}
+def fail(error: AxisError, *, doc_id: bool = False) -> dict[str, Any]:
+    """A refusal. sendEdoc's carries ``DocId`` (empty): the SDK reads it even then."""
+    body = {"status": "FAIL", "ErrorCode": error_code(error.code), "ErrorDesc": f"{error.code}: {error.message}"}
+    if doc_id:
+        body["DocId"] = ""
+    return body
 
 
-def fail(error: AxisError) -> dict[str, Any]:
-    return {"status": "FAIL", "ErrorCode": error_code(error.code), "ErrorDesc": f"{error.code}: {error.message}"}
+def dumps(body: Mapping[str, Any]) -> bytes:
+    """Compact, ASCII-only JSON."""
+    return json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def sdk_time(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.astimezone(VN_TZ).strftime("%Y/%m/%d %H:%M:%S")
+def sdk_time(value: dt.datetime | None) -> str:
+    return "" if value is None else value.astimezone(VN_TZ).strftime("%Y/%m/%d %H:%M:%S")
 
 
 def transport_status(state: str, fetched_at: dt.datetime | None) -> str:
@@ -199,46 +72,73 @@ def transport_status(state: str, fetched_at: dt.datetime | None) -> str:
     return "processing" if fetched_at is not None else "pending"
 
 
+def describe(transport: str, *, status_code: str | None = None, reason: str | None = None, policy: str = "") -> str:
+    """A delivery's state in words: the transport state, the recipient's latest business status
+    (01 … 06), why it failed, and a legacy signature policy the package came in under."""
+    parts = [TRANSPORT[transport] + (f": {reason}" if transport == "fail" and reason else "")]
+    if status_code:
+        parts.append(f"trạng thái {status_code} ({STATUS.get(status_code, status_code)})")
+    if policy in POLICY:
+        parts.append(POLICY[policy])
+    return "; ".join(parts)
+
+
 def received_item(row: Mapping[str, Any]) -> dict[str, Any]:
-    """One package waiting for the caller (getReceivedEdocList)."""
+    """One package waiting for the caller (getReceivedEdocList). The SDK reads docId, serviceType,
+    messageType, created_time, updated_time, from, to, status and status_desc; the others are
+    for people reading the answer."""
+    transport = transport_status(row["state"], row["fetched_at"])
+    policy = row["signature_policy"]
     return {
         "docId": str(row["id"]),
-        "documentId": row["document_id"],
-        "from": row["sender_code"],
-        "to": ";".join(row["recipients"] or ()),
+        "serviceType": SERVICE_TYPE,
         "messageType": MESSAGE_TYPES[row["kind"]],
-        "statusCode": row["status_code"],
-        "status": transport_status(row["state"], row["fetched_at"]),
         "created_time": sdk_time(row["created_at"]),
         "updated_time": sdk_time(row["fetched_at"] or row["created_at"]),
-    }
-
-
-def sent_item(row: Mapping[str, Any]) -> dict[str, Any]:
-    """One package the caller sent, with each recipient's delivery (getSentEdocList)."""
-    receivers = [
-        {
-            "to": r["requested"],
-            "agency": r["agency"],
-            "status": transport_status(r["state"], _time(r["fetched_at"])),
-            "updated_time": sdk_time(_time(r["delivered_at"]) or _time(r["fetched_at"]) or _time(r["created_at"])),
-            "reason": r["failed_reason"],
-        }
-        for r in row["receivers"]
-    ]
-    states = {r["status"] for r in receivers}
-    overall = next((s for s in ("fail", "pending", "processing") if s in states), "done")
-    return {
-        "docId": str(row["id"]),
-        "documentId": row["document_id"],
         "from": row["sender_code"],
-        "to": ";".join(r["to"] for r in receivers),
-        "messageType": MESSAGE_TYPES[row["kind"]],
-        "statusCode": row["status_code"],
-        "status": overall,
-        "created_time": sdk_time(row["received_at"]),
-        "receivers": receivers,
+        "to": ";".join(row["recipients"] or ()),
+        "status": transport,
+        "status_desc": describe(transport, status_code=row["status_code"], policy=policy),
+        "documentId": row["document_id"],
+        "statusCode": row["status_code"] or "",
+        "signaturePolicy": policy,
     }
+
+
+def sent_items(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A package the caller sent, one item per recipient (getSentEdocList), with the SDK's names."""
+    items = []
+    for receiver in row["receivers"]:
+        transport = transport_status(receiver["state"], _time(receiver["fetched_at"]))
+        received = _time(receiver["delivered_at"]) or _time(receiver["fetched_at"])
+        redirected = receiver["agency"] != receiver["requested"]
+        items.append(
+            {
+                "serviceType": SERVICE_TYPE,
+                "messageType": MESSAGE_TYPES[row["kind"]],
+                "senderDocId": str(row["id"]),
+                "receiverDocId": str(row["id"]),
+                "fromCode": row["sender_code"],
+                "toCode": receiver["requested"],
+                "title": row["subject"] or "",
+                "notation": row["notation"] or "",
+                "sentTime": sdk_time(row["received_at"]),
+                "receivedTime": sdk_time(received),
+                "sendStatus": "done",
+                "sendStatusDesc": "Trục đã nhận và chuyển đi"
+                + (f"; {POLICY[row['signature_policy']]}" if row["signature_policy"] in POLICY else ""),
+                "receiveStatus": transport,
+                "receiveStatusDesc": describe(
+                    transport, status_code=receiver["status_code"], reason=receiver["failed_reason"]
+                )
+                + (f"; chuyển tới {receiver['agency']}" if redirected else ""),
+                "documentId": row["document_id"],
+                "receiverCode": receiver["agency"],
+                "statusCode": receiver["status_code"] or "",
+                "signaturePolicy": row["signature_policy"],
+            }
+        )
+    return items
 
 
 def _time(value: Any) -> dt.datetime | None:
@@ -248,33 +148,43 @@ def _time(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(value))
 
 
-def agency_item(agency: Agency, *, qd20: bool = False) -> dict[str, Any]:
-    """An agency in the registry lists. The QD20 list names the Decision 20/2020 code ``code``
-    (null when unknown) and the QCVN 102 code ``code102``, as the national axis does."""
-    item: dict[str, Any] = (
-        {"code": agency.code_qd20, "code102": agency.code}
-        if qd20
-        else {"code": agency.code, "codeQD20": agency.code_qd20}
-    )
-    item.update(
-        {
-            "name": agency.name,
-            "parentCode": agency.parent_code,
-            "status": agency.status.value,
-            "successor": agency.successor_code,
-        }
-    )
-    return item
+def agency_item(agency: Agency, old_codes: Iterable[str] = ()) -> dict[str, Any]:
+    """getAgenciesList: id (the code), pid (the parent's code, ``0`` at the top), code, name,
+    mail (the registry keeps none) and oldCode: retired codes that now lead here."""
+    return {
+        "id": agency.code,
+        "pid": agency.parent_code or "0",
+        "code": agency.code,
+        "name": agency.name,
+        "mail": "",
+        "oldCode": ";".join(old_codes),
+    }
 
 
-def markdown_table() -> str:
-    """The ErrorCode table as docs/integration.md shows it (a test keeps the two equal)."""
-    lines = [
-        "| ErrorCode | the axis's codes (ErrorDesc starts with one) | meaning | what to do |",
-        "| --- | --- | --- | --- |",
-    ]
-    lines.append("| `0` | | success (`status` is `OK`) | |")
-    for number, covered, meaning, action in ERROR_CODES:
-        codes = ", ".join(f"`{c}…`" if c.endswith(".") else f"`{c}`" for c in covered if c) or "any other"
-        lines.append(f"| `{number}` | {codes} | {meaning} | {action} |")
-    return "\n".join(lines) + "\n"
+def qd20_item(agency: Agency) -> dict[str, Any]:
+    """getAgenciesListQD20: ``code`` the Decision 20/2020 code (the QCVN 102 code while none is
+    known: it addresses the agency all the same), ``code102`` the QCVN 102 code."""
+    return {
+        "id": agency.code,
+        "code": agency.code_qd20 or agency.code,
+        "code102": agency.code,
+        "name": agency.name,
+        "mail": "",
+    }
+
+
+def unit_item(agency: Agency, *, center: str, modified: dt.datetime | None, version: int) -> dict[str, Any]:
+    """getSynchronizeUnit: an agency with the system that serves it (``centerCode``), when it
+    last changed and how many times, and whether it is retired (``deleted``)."""
+    return {
+        "id": agency.code,
+        "pid": agency.parent_code or "0",
+        "code": agency.code,
+        "name": agency.name,
+        "mail": "",
+        "centerCode": center,
+        "modifyDate": sdk_time(modified),
+        "version": version,
+        "deleted": agency.retired,
+        "isAgency": True,
+    }

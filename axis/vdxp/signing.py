@@ -1,20 +1,21 @@
-"""The SDK's request signature, checked the way the SDK makes it (EDXML.md §4).
+"""The SDK's request signature, checked the way the SDK makes it (sdk-wire README §2–§3, §8).
 
 Every parameter travels as a header ``XroadVnpt-<name>``; ``XroadVnpt-sign-header-key`` lists
-the signed names joined by ``;``; ``XroadVnpt-sign-header`` carries the JSON object of those
-names and values; ``XroadVnpt-hash-header`` is the hex HMAC-SHA256 of that JSON, keyed with the
-system's secret. The JSON's exact bytes (key order, spacing, escapes) are the SDK's business, so
-the HMAC is checked over the text **as sent** (or, if configured, over a compact JSON rebuilt
-from it); then the parsed object is held against the headers actually sent: a value that differs
-or a signed header that is missing means the request was altered.
+the signed names joined by ``;``; ``XroadVnpt-sign-header`` carries gson's JSON object of those
+headers (``{"XroadVnpt-systemid":"…",…}``); ``XroadVnpt-hash-header`` is the lower-case hex
+HMAC-SHA256 of that JSON's bytes **as received**, keyed with the UTF-8 bytes of the system's
+secret. The method, the URL and the body are not signed (sendEdoc's body is bound by the signed
+``hash-file``). The parsed JSON is then held against the headers actually sent: a value that
+differs, or a signed header that is missing, means the request was altered.
 
-The SDK never clears its parameter map, so names from earlier calls arrive too, signed like the
-others: they are checked and then simply not used. A ``XroadVnpt-*`` header outside the signed
-list is tolerated as long as no operation reads it. Names are compared without regard to case
-(HTTP header names have none, and proxies lower-case them); which spelling a signed value belongs
-to (``docId`` or ``docid``) is taken from the signed JSON.
+The SDK keeps one parameter map per service instance and never clears it, nor its timestamp:
+names from earlier calls arrive too, signed like the others (checked, then not used), and an
+instance sends byte-identical requests for as long as it lives. What that means for replays is
+decided in ``axis.vdxp.sightings``, not here. Names are compared without regard to case (HTTP
+header names have none); which spelling a signed value belongs to (``docId`` or ``docid``) is
+taken from the signed JSON.
 
-Pure: no I/O, no clock (callers pass ``now``).
+Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from axis.edxml.model import VN_TZ
 from axis.errors import AxisError
+from axis.vdxp import narrowed
 
 PREFIX = "XroadVnpt-"
 SIGN_KEYS = "sign-header-key"
@@ -37,10 +39,9 @@ SIGN_JSON = "sign-header"
 HASH = "hash-header"
 _CONTROL = frozenset({SIGN_KEYS, SIGN_JSON, HASH})
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+#: ``ddMMyyyy'T'HHmmss+SSSS``: the SDK's own form, JVM local time, ``+SSSS`` the milliseconds.
+_SDK_TIME = re.compile(r"^(\d{2})(\d{2})(\d{4})T(\d{2})(\d{2})(\d{2})\+(\d{1,4})$")
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S")
-
-#: What the HMAC is computed over: the sign-header text as received, or the compact JSON rebuilt from it.
-SIGNED_TEXT_MODES = ("as_sent", "canonical")
 
 
 def bare(name: str) -> str:
@@ -50,18 +51,20 @@ def bare(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """What a request's ``XroadVnpt-*`` headers say, read but not yet trusted."""
+    """What a request's ``XroadVnpt-*`` headers say: read by ``read``, trusted after ``verify``."""
 
     names: tuple[str, ...]
     """The signed names as listed in ``XroadVnpt-sign-header-key`` (without prefix), in order."""
     values: Mapping[str, Any]
-    """The signed JSON object: name (without prefix) → value as sent (a string or an integer)."""
+    """The signed JSON object: name (without prefix) → value (a string or an integer)."""
     text: bytes
     """``XroadVnpt-sign-header`` exactly as received."""
     signature: str
     """``XroadVnpt-hash-header``, lower-case."""
-    headers: Mapping[str, tuple[str, ...]]
-    """Every ``XroadVnpt-<name>`` header sent, by lower-case name (control headers excluded)."""
+    headers: Mapping[str, tuple[bytes, ...]]
+    """Every ``XroadVnpt-<name>`` header sent, by lower-case name (control headers excluded), raw."""
+    narrowed: bool = False
+    """The signed text was recovered from values the SDK's HTTP stack cut to 8 bits (§8)."""
 
     @property
     def system_id(self) -> str:
@@ -75,13 +78,16 @@ class Envelope:
         assert value is not None
         return value
 
+    def names_lower(self) -> frozenset[str]:
+        return frozenset(name.lower() for name in self.values)
+
     def param(self, name: str, *, spelling: str | None = None) -> str | None:
         """The signed value of a parameter, whatever the case of its name; None when not sent.
 
         A parameter sent but not signed is refused (``vdxp.param.unsigned``): whoever could alter
-        the request could have set it. When several spellings carry different values (the SDK
-        writes ``docId`` in some calls and, per the quirk, ``docid`` in others, and keeps both), the
-        value of ``spelling`` is taken; without one the request is refused, never guessed.
+        the request could have set it. When several spellings carry different values (``docId``
+        in one call, ``docid`` in another, both kept by the never-cleared map), the value of
+        ``spelling`` is taken; without one the request is refused, never guessed.
         """
         wanted = name.lower()
         found = {k: _text(v) for k, v in self.values.items() if k.lower() == wanted}
@@ -117,17 +123,12 @@ def _malformed(message: str, **details: Any) -> AxisError:
 
 def read(raw_headers: Iterable[tuple[bytes, bytes]]) -> Envelope:
     """Read the ``XroadVnpt-*`` headers (aiohttp's ``request.raw_headers``): their structure only."""
-    headers: dict[str, list[str]] = {}
+    headers: dict[str, list[bytes]] = {}
     for raw_name, raw_value in raw_headers:
         name = raw_name.decode("latin-1")
-        if not name.lower().startswith(PREFIX.lower()):
-            continue
-        try:
-            value = raw_value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _malformed(f"The header {name} is not UTF-8.", header=name) from None
-        headers.setdefault(bare(name).lower(), []).append(value.strip())
-    control: dict[str, str] = {}
+        if name.lower().startswith(PREFIX.lower()):
+            headers.setdefault(bare(name).lower(), []).append(raw_value.strip(b" \t"))
+    control: dict[str, bytes] = {}
     for name in (SIGN_KEYS, SIGN_JSON, HASH):
         sent = headers.pop(name, [])
         if not sent:
@@ -135,13 +136,14 @@ def read(raw_headers: Iterable[tuple[bytes, bytes]]) -> Envelope:
         if len(sent) > 1:
             raise _malformed(f"The header {PREFIX}{name} is sent {len(sent)} times.", header=f"{PREFIX}{name}")
         control[name] = sent[0]
-    names = tuple(bare(n.strip()) for n in control[SIGN_KEYS].split(";") if n.strip())
+    listed = control[SIGN_KEYS].decode("latin-1")
+    names = tuple(bare(n.strip()) for n in listed.split(";") if n.strip())
     if len(set(names)) != len(names):
         raise _malformed(f"{PREFIX}{SIGN_KEYS} lists a name twice.", names=list(names))
     if _CONTROL & {n.lower() for n in names}:
         raise _malformed(f"{PREFIX}{SIGN_KEYS} lists a control header.", names=list(names))
     text = control[SIGN_JSON]
-    values = _signed_object(text)
+    values = _signed_object(_readable(text))
     if set(values) != set(names):
         raise _malformed(
             f"{PREFIX}{SIGN_JSON} and {PREFIX}{SIGN_KEYS} name different parameters.",
@@ -151,8 +153,8 @@ def read(raw_headers: Iterable[tuple[bytes, bytes]]) -> Envelope:
     envelope = Envelope(
         names=names,
         values=values,
-        text=text.encode("utf-8"),
-        signature=control[HASH].lower(),
+        text=text,
+        signature=control[HASH].decode("latin-1").lower(),
         headers={k: tuple(v) for k, v in headers.items()},
     )
     for required in ("systemid", "timestamp"):
@@ -169,6 +171,14 @@ def read(raw_headers: Iterable[tuple[bytes, bytes]]) -> Envelope:
     return envelope
 
 
+def _readable(text: bytes) -> str:
+    """The sign-header as text: UTF-8, or byte by byte when the SDK's stack cut it to 8 bits."""
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError:
+        return text.decode("latin-1")
+
+
 def _signed_object(text: str) -> dict[str, Any]:
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         keys = [k for k, _ in items]
@@ -177,7 +187,8 @@ def _signed_object(text: str) -> dict[str, Any]:
         return dict(items)
 
     try:
-        parsed = json.loads(text, object_pairs_hook=pairs)
+        # strict=False: a value cut to 8 bits may hold what was a letter and is now a control byte.
+        parsed = json.loads(text, object_pairs_hook=pairs, strict=False)
     except json.JSONDecodeError as exc:
         raise _malformed(f"{PREFIX}{SIGN_JSON} is not JSON: {exc.msg}.") from None
     if not isinstance(parsed, dict):
@@ -193,45 +204,56 @@ def _signed_object(text: str) -> dict[str, Any]:
     return values
 
 
-def signed_text(envelope: Envelope, mode: str = "as_sent") -> bytes:
-    """The bytes the HMAC covers. ``canonical``: the signed names in their listed order, as compact
-    JSON without ASCII escapes (for an SDK that signs a serialization other than the one it sends)."""
-    if mode == "canonical":
-        rebuilt = {name: envelope.values[name] for name in envelope.names}
-        return json.dumps(rebuilt, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return envelope.text
-
-
 def mac(text: bytes, key: bytes) -> str:
     """Hex HMAC-SHA256, as ``XroadVnpt-hash-header`` carries it."""
     return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
-def verify(envelope: Envelope, keys: Sequence[bytes], *, mode: str = "as_sent") -> None:
-    """The HMAC must be that of one of the system's current secrets (compared in constant time).
-    An unknown system, or one without a secret, gets the same answer as a wrong secret."""
-    text = signed_text(envelope, mode)
+def verify(envelope: Envelope, keys: Sequence[bytes]) -> Envelope:
+    """The HMAC must be that of one of the system's current secrets (compared in constant time),
+    over the sign-header as received or, when the SDK's stack cut its values to 8 bits, over one
+    text it may have been (``axis.vdxp.narrowed``). Returns the envelope with the values of the
+    text that verified. An unknown system, or one without a secret, gets the same answer as a
+    wrong secret."""
     signature = envelope.signature if _HEX64.match(envelope.signature) else "0" * 64
+    if _matches(envelope.text, keys, signature):
+        return envelope
+    if keys and narrowed.possible(envelope.text):
+        for text in narrowed.candidates(envelope.text):
+            if _matches(text, keys, signature):
+                values = _signed_object(text.decode("utf-8"))
+                return replace(envelope, values=values, narrowed=True)
+        raise AxisError(
+            "vdxp.signature.invalid",
+            f"{PREFIX}{HASH} does not verify, and {PREFIX}{SIGN_JSON} arrived with characters cut to 8 bits "
+            "(the SDK does that on an endpoint that names its port): remove the port from the endpoint, or "
+            "keep header values such as filePath in ASCII.",
+        )
+    raise AxisError(
+        "vdxp.signature.invalid",
+        f"{PREFIX}{HASH} is not the HMAC-SHA256 of {PREFIX}{SIGN_JSON} with the secret of this systemid.",
+    )
+
+
+def _matches(text: bytes, keys: Sequence[bytes], signature: str) -> bool:
     matched = False
     for key in keys or (b"\x00" * 32,):  # the same work whether or not the system has a secret
         matched |= hmac.compare_digest(mac(text, key), signature)
-    if not keys or not matched:
-        raise AxisError(
-            "vdxp.signature.invalid",
-            f"{PREFIX}{HASH} is not the HMAC-SHA256 of {PREFIX}{SIGN_JSON} with the secret of this systemid.",
-        )
+    return matched and bool(keys)
 
 
 def check_headers(envelope: Envelope) -> None:
     """Each signed name's values must be exactly the headers sent under that name (any case):
-    none changed, none removed, none added."""
+    none changed, none removed, none added. A value is sent as its UTF-8 bytes, or cut to 8
+    bits (§8): either matches."""
     signed: dict[str, list[str]] = {}
     for name, value in envelope.values.items():
         signed.setdefault(name.lower(), []).append(_text(value).strip())
     for name, values in signed.items():
-        sent = envelope.headers.get(name, ())
-        if sorted(sent) != sorted(values):
-            problem = "missing" if not sent else "different from its signed value"
+        sent = list(envelope.headers.get(name, ()))
+        unmatched = [value for value in values if not _take(sent, value)]
+        if unmatched or sent:
+            problem = "missing" if name not in envelope.headers else "different from its signed value"
             raise AxisError(
                 "vdxp.signature.altered",
                 f"The header {PREFIX}{name} is {problem}.",
@@ -239,10 +261,26 @@ def check_headers(envelope: Envelope) -> None:
             )
 
 
+def _take(sent: list[bytes], value: str) -> bool:
+    for form in (value.encode("utf-8"), narrowed.cut(value)):
+        if form in sent:
+            sent.remove(form)
+            return True
+    return False
+
+
 def parse_timestamp(text: str) -> dt.datetime:
-    """Epoch milliseconds (what Java's clock gives) or seconds, or a date-time (UTC+7 when it
-    names no zone: ``YYYY/MM/DD HH:MM:SS`` as the SDKs write times, or ISO 8601)."""
+    """The SDK's ``ddMMyyyy'T'HHmmss+SSSS`` (Vietnamese time: the SDK writes the JVM's local
+    time without a zone), or what a caller may put in its place: epoch milliseconds or seconds,
+    ``YYYY/MM/DD HH:MM:SS`` (UTC+7) or ISO 8601."""
     value = text.strip()
+    sdk = _SDK_TIME.match(value)
+    if sdk:
+        day, month, year, hour, minute, second, millis = (int(g) for g in sdk.groups())
+        try:
+            return dt.datetime(year, month, day, hour, minute, second, min(millis, 999) * 1000, tzinfo=VN_TZ)
+        except ValueError:
+            raise AxisError("vdxp.timestamp.invalid", f"The timestamp {value!r} is not a date.") from None
     if value.isascii() and value.isdigit():
         number = int(value)
         seconds = number / 1000 if number >= 10**11 else float(number)
@@ -260,17 +298,3 @@ def parse_timestamp(text: str) -> dt.datetime:
     except ValueError:
         raise AxisError("vdxp.timestamp.invalid", f"The timestamp {value!r} is not a time.", timestamp=value) from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=VN_TZ)
-
-
-def check_time(envelope: Envelope, now: dt.datetime, window: float) -> dt.datetime:
-    """The signed timestamp, within ``window`` seconds of ``now`` either way."""
-    at = parse_timestamp(envelope.timestamp)
-    skew = (now - at).total_seconds()
-    if abs(skew) > window:
-        raise AxisError(
-            "vdxp.timestamp.invalid",
-            f"The timestamp is {abs(skew):.0f} s {'old' if skew > 0 else 'ahead'}; the axis accepts {window:g} s.",
-            timestamp=envelope.timestamp,
-            window_seconds=window,
-        )
-    return at

@@ -13,11 +13,13 @@ from urllib.parse import quote
 from aiohttp import web
 
 from axis.broker.management import Management
+from axis.config import Settings
 from axis.errors import AxisError
 from axis.exchange import redelivery
 from axis.registry import systems
 from axis.registry.model import Certificate
 from axis.store.db import Conn
+from axis.vdxp import setup
 from axis.vdxp.secret import SecretBox
 from axis.web import admin, render, sessions, store, users
 from axis.web.site import axis_of
@@ -83,7 +85,7 @@ async def create_system(request: web.Request) -> web.Response:
     )
 
 
-async def _system_context(conn: Conn, system_id: str) -> dict[str, Any]:
+async def _system_context(conn: Conn, system_id: str, settings: Settings) -> dict[str, Any]:
     system = await systems.require(conn, system_id)
     now = dt.datetime.now(dt.UTC)
     certificates = await systems.certificates(conn, system_id)
@@ -95,6 +97,7 @@ async def _system_context(conn: Conn, system_id: str) -> dict[str, Any]:
         "clerks": await users.all_users(conn, system_id=system_id),
         "failed": await redelivery.failed(conn, system_id, limit=FAILED_SHOWN),
         "failed_total": await redelivery.failed_count(conn, system_id),
+        "sdk_setup": setup.points(system, settings),
     }
 
 
@@ -102,7 +105,7 @@ async def _system_context(conn: Conn, system_id: str) -> dict[str, Any]:
 async def system_page(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
     async with axis_of(request).pool.acquire() as conn:
-        context = await _system_context(conn, request.match_info["id"])
+        context = await _system_context(conn, request.match_info["id"], axis_of(request).settings)
     return await render.page(request, "system.html", context | {"secret": None})
 
 
@@ -117,6 +120,7 @@ async def update_system(request: web.Request) -> web.Response:
         "allow_sha1": form.get("allow_sha1") == "1",
         "allow_unsigned": form.get("allow_unsigned") == "1",
         "require_client_certificate": form.get("require_client_certificate") == "1",
+        "allowed_addresses": await admin.form_text(request, "allowed_addresses"),
         **_delivery(await admin.form_text(request, "delivery")),
     }
     return await admin.act(
@@ -190,7 +194,7 @@ async def revoke_token(request: web.Request) -> web.Response:
 
 async def _with_secret(request: web.Request, secret: dict[str, Any]) -> web.Response:
     async with axis_of(request).pool.acquire() as conn:
-        context = await _system_context(conn, request.match_info["id"])
+        context = await _system_context(conn, request.match_info["id"], axis_of(request).settings)
     return await render.page(request, "system.html", context | {"secret": secret})
 
 

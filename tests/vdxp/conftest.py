@@ -1,4 +1,4 @@
-"""Fixtures: the exchange tests' world with SDK secrets and SDK-style clients (``sdk_world``)."""
+"""Fixtures: the exchange tests' world reached through the SDK's interface (``sdk_world``)."""
 
 from __future__ import annotations
 
@@ -22,4 +22,18 @@ async def sdk_configured(database_url: str, tmp_path: Path) -> AsyncIterator[Sdk
     answers refusals with their HTTP status."""
     overrides = {"vdxp_docid_spelling": "getEdoc=docId,updateStatus=docid", "vdxp_http_errors": True}
     async for built in world_module.make_world(database_url, tmp_path, **overrides):
+        yield await make_sdk(built)
+
+
+@pytest.fixture
+async def sdk_behind_proxy(database_url: str, tmp_path: Path) -> AsyncIterator[Sdk]:
+    """An axis behind a TLS-terminating reverse proxy on its own host (``AXIS_TRUSTED_PROXIES``)."""
+    async for built in world_module.make_world(database_url, tmp_path, trusted_proxies=("127.0.0.1/32",)):
+        yield await make_sdk(built)
+
+
+@pytest.fixture
+async def sdk_agency_changes(database_url: str, tmp_path: Path) -> AsyncIterator[Sdk]:
+    """An axis that lets systems retire agencies below theirs (``AXIS_VDXP_AGENCY_CHANGES=1``)."""
+    async for built in world_module.make_world(database_url, tmp_path, vdxp_agency_changes=True):
         yield await make_sdk(built)

@@ -1,87 +1,90 @@
-"""The SDK's habits are accepted: bodies wrapped every which way, stale parameters, docId spelled
-two ways, a messagetype that does not say what the package is."""
+"""The SDK's habits are taken as they come: parameters left in its map from earlier calls, docId
+spelled two ways, a messagetype that does not say what the package is, and non-ASCII values."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-import pytest
-from sdk_client import ok
-from sdk_world import Sdk
-from test_sdk_refusals import refused
+from sdk_world import LIST_EDOC, LIST_STATUS, Sdk, edoc_header, get_header, update_header
 from world import status_of
 
+from axis.edxml import codec
 from axis.edxml import model as m
 
-SOUTH = "000.00.00.H99"
+NORTH, SOUTH = "000.00.00.H98", "000.00.00.H99"
 
 
-@pytest.mark.parametrize("wrapping", ["broken", "proper", "octet-stream"])
-async def test_the_file_arrives_however_the_sdk_wraps_it(sdk: Sdk, wrapping: str) -> None:
+async def test_parameters_left_from_earlier_calls_are_signed_along_and_ignored(sdk: Sdk) -> None:
     world = sdk.world
-    north = sdk.client("north", multipart=wrapping)
-    signed = world.signed(world.document("north", to=(SOUTH,)), by="north")
-    sent = ok(await north.send_edoc(signed))
-    assert await sdk["south"].get_edoc(sent["docId"]) == signed  # not a byte of the wrapping kept
-
-
-async def test_stale_parameters_from_earlier_calls_are_signed_along_and_ignored(sdk: Sdk) -> None:
-    world = sdk.world
-    north = sdk["north"]
+    north = sdk.service("north")
     document = world.document("north", to=(SOUTH,))
-    sent = ok(await north.send_edoc(world.signed(document, by="north")))
-    # The map still holds messagetype, servicetype and hash-file from sendEdoc, and then docId:
-    ok(await north.call("getSentEdocList", messagetype="edoc"))
-    ok(await north.call("getEdoc", docId=sent["docId"]))
-    listing = north.prepare("countReceiveStatus")
-    assert {"hash-file", "messagetype", "servicetype", "docId"} <= set(
-        listing.headers["XroadVnpt-sign-header-key"].split(";")
-    )
-    assert ok((await north.send(listing))[1]) == {"total": 0}
+    sent = await sdk.ok(north, "sendEdoc", edoc_header(NORTH, to='["000.00.00.H97"]'), world.signed(document))
+    assert sent.doc_id
+    # The map still holds from, to, hash-file, messagetype… and now a docId and a filePath.
+    await sdk.ok(north, "getEdoc", get_header(sent.doc_id))
+    counting = north.count_receive_status({})
+    for name in (b"hash-file", b"to", b"from", b"docId", b"filePath"):
+        assert b"XroadVnpt-" + name + b":" in counting
+    assert (await sdk.ok(north, "countReceiveStatus", {})).count == 0
+    # ``to`` named another agency: the package decides where it goes.
+    listed = await sdk.ok(sdk.service("south"), "getReceivedEdocList", LIST_EDOC)
+    assert listed.items is not None
+    assert [i["docId"] for i in listed.items] == [sent.doc_id]
 
     # A status package sent while the map still says messagetype=edoc: the package decides.
-    south = sdk["south"]
-    await south.get_edoc(sent["docId"])
-    ok(await south.update_status(sent["docId"], "done"))
-    arrived = status_of(document, m.StatusCode.ARRIVED, "south", SOUTH)
-    answered = ok(await south.send_edoc(world.signed(arrived, by="south"), "edoc"))
-    assert answered["messageType"] == "status"
-    (item,) = await north.received("status")
-    assert item["docId"] == answered["docId"]
+    south = sdk.service("south")
+    file = (await sdk.ok(south, "getEdoc", get_header(sent.doc_id))).file
+    assert file is not None
+    await sdk.ok(south, "updateStatus", update_header(sent.doc_id, "done"))
+    received = codec.parse(file).package
+    assert isinstance(received, m.DocumentPackage)
+    arrived = world.signed(status_of(received, m.StatusCode.ARRIVED, "south", SOUTH), by="south")
+    answered = await sdk.ok(south, "sendEdoc", edoc_header(SOUTH), arrived)
+    statuses = await sdk.ok(north, "getReceivedEdocList", LIST_STATUS)
+    assert statuses.items is not None
+    assert [(i["docId"], i["messageType"]) for i in statuses.items] == [(answered.doc_id, "status")]
 
 
 async def test_docid_spelled_two_ways_is_read_without_guessing(sdk: Sdk) -> None:
-    """An SDK that writes docId in getEdoc and docid in updateStatus keeps both in its map."""
+    """ServiceTest writes ``docId`` in getEdoc and ``docid`` in its manual updateStatus: one instance
+    then carries both, and once they differ the axis cannot tell which one an operation means."""
     world = sdk.world
-    first, second = [
-        ok(await sdk["north"].send_edoc(world.signed(world.document("north", to=(SOUTH,), number=n), by="north")))
-        for n in ("301", "302")
-    ]
-    south = sdk["south"]
-    await south.get_edoc(first["docId"])
-    ok(await south.update_status(first["docId"], "done", spelling="docid"))  # both spellings agree so far
-    # Now docId is about to change while docid still names the first package: which one is meant
-    # cannot be told from the request, so the axis refuses rather than fetch the wrong package…
-    refused(await south.call("getEdoc", docId=second["docId"]), "204", "vdxp.param.ambiguous")
+    ids = []
+    for number in ("301", "302"):
+        signed = world.signed(world.document("north", to=(SOUTH,), number=number), by="north")
+        sent = await sdk.ok(sdk.service("north"), "sendEdoc", edoc_header(NORTH), signed)
+        ids.append(sent.doc_id)
+    south = sdk.service("south")
+    await sdk.ok(south, "getEdoc", get_header(ids[0]))
+    await sdk.ok(south, "updateStatus", {"status": "done", "docid": ids[0]})  # both spellings agree so far
+    await sdk.refused(south, "getEdoc", get_header(ids[1]), "204", "vdxp.param.ambiguous")
 
 
 async def test_docid_spellings_configured_per_operation(sdk_configured: Sdk) -> None:
     """…unless the administrator said which spelling each operation uses."""
-    world = sdk_configured.world
-    north, south = sdk_configured["north"], sdk_configured["south"]
-    ids = []
+    sdk = sdk_configured
+    world = sdk.world
+    south = sdk.service("south")
     for number in ("401", "402"):
-        sent = ok(await north.send_edoc(world.signed(world.document("north", to=(SOUTH,), number=number), by="north")))
-        ids.append(sent["docId"])
-    for doc_id in ids:
-        assert await south.get_edoc(doc_id)  # docId = this one, docid = the previous one (stale)
-        assert ok(await south.update_status(doc_id, "done", spelling="docid"))["docId"] == doc_id
-    assert await south.received("edoc") == []
+        signed = world.signed(world.document("north", to=(SOUTH,), number=number), by="north")
+        sent = await sdk.ok(sdk.service("north"), "sendEdoc", edoc_header(NORTH), signed)
+        assert sent.doc_id
+        assert (await sdk.ok(south, "getEdoc", get_header(sent.doc_id))).data == signed  # docid: the previous one
+        await sdk.ok(south, "updateStatus", {"status": "done", "docid": sent.doc_id})
+    assert (await sdk.ok(south, "getReceivedEdocList", LIST_EDOC)).items == ()
 
 
-async def test_timestamps_in_seconds_and_as_local_time_are_read(sdk: Sdk) -> None:
-    south = sdk["south"]
-    south.clock_ms = lambda: int(dt.datetime.now(dt.UTC).timestamp())  # seconds, not milliseconds
-    ok(await south.call("countReceiveEdoc"))
-    south.clock_ms = lambda: dt.datetime.now(m.VN_TZ).strftime("%Y/%m/%d %H:%M:%S")
-    ok(await south.call("countReceiveStatus"))
+async def test_a_vietnamese_file_path_arrives_whatever_the_endpoint_looks_like(sdk: Sdk) -> None:
+    """``filePath`` (a Windows folder with Vietnamese letters) travels in every later request of the
+    instance: as UTF-8 to a port-less or HTTPS endpoint, cut to 8 bits to ``http://host:PORT``."""
+    world = sdk.world
+    signed = world.signed(world.document("north", to=(SOUTH,)), by="north")
+    sent = await sdk.ok(sdk.service("north"), "sendEdoc", edoc_header(NORTH), signed)
+    assert sent.doc_id
+    south = sdk.service("south")
+    assert south.endpoint.low_8_bits  # this test's endpoint names its port
+    header = {"filePath": "C:\\Văn bản đến", "docId": sent.doc_id}
+    raw = south.get_edoc(header)
+    assert b"C:\\V\x03n b\xa3n \x11\xbfn" in raw
+    assert (await sdk.ok(south, "getEdoc", header)).data == signed
+    listed = await sdk.ok(south, "getReceivedEdocList", LIST_EDOC)  # filePath still in the map
+    assert listed.items is not None
+    assert len(listed.items) == 1

@@ -1,4 +1,5 @@
-"""The pure core of the SDK's interface, without servers: the signature, the quirks, the answers."""
+"""The pure core of the SDK's interface, without servers: the signature (on the captured bytes),
+the 8-bit headers, the parameters, the answers' shapes and the ErrorCode table."""
 
 from __future__ import annotations
 
@@ -14,29 +15,25 @@ import pytest
 
 from axis.edxml.model import VN_TZ
 from axis.errors import CATALOGUE, AxisError
-from axis.vdxp import answers, params, signing
+from axis.registry.model import Agency, AgencyStatus
+from axis.vdxp import answers, errorcodes, narrowed, params, replay, signing
 from axis.vdxp.secret import SecretBox
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "integration.md"
-KEY = b"axv_secret"
-NOW = dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC)
+CAPTURES = Path(__file__).resolve().parent / "sdk-wire"
+KEY = b"sdk-demo-secret"
 
 
-def headers(values: dict[str, str], *, text: str | None = None, names: str | None = None) -> list[tuple[bytes, bytes]]:
-    """Raw headers as an SDK sends them: each parameter, the list, the JSON, its HMAC."""
-    text = json.dumps(values) if text is None else text
-    raw = [(f"XroadVnpt-{k}".encode(), v.encode()) for k, v in values.items()]
-    raw += [
-        (b"XroadVnpt-sign-header-key", (names if names is not None else ";".join(values)).encode()),
-        (b"XroadVnpt-sign-header", text.encode()),
-        (b"XroadVnpt-hash-header", hmac.new(KEY, text.encode(), hashlib.sha256).hexdigest().encode()),
-    ]
-    return raw
+def raw_headers(name: str) -> list[tuple[bytes, bytes]]:
+    """A capture's headers as aiohttp hands them over (``request.raw_headers``)."""
+    (path,) = CAPTURES.glob(f"{name}-*.http")
+    head = path.read_bytes().split(b"\r\n\r\n", 1)[0]
+    pairs = [line.split(b":", 1) for line in head.split(b"\r\n")[1:]]
+    return [(n.strip(), v.strip()) for n, v in pairs]
 
 
-def accepted(raw: list[tuple[bytes, bytes]], mode: str = "as_sent") -> signing.Envelope:
-    envelope = signing.read(raw)
-    signing.verify(envelope, [KEY], mode=mode)
+def verified(raw: list[tuple[bytes, bytes]], keys: list[bytes] | None = None) -> signing.Envelope:
+    envelope = signing.verify(signing.read(raw), [KEY] if keys is None else keys)
     signing.check_headers(envelope)
     return envelope
 
@@ -45,114 +42,94 @@ def refusal(code: str) -> Any:
     return pytest.raises(AxisError, match=rf"^{code}:")
 
 
-BASE = {"systemid": "bac", "timestamp": "1795748400000"}
+def test_every_captured_signature_verifies_over_the_header_as_received() -> None:
+    for path in sorted(CAPTURES.glob("[0-9][0-9]-*.http")):
+        name = path.name[:2]
+        if name == "08":  # downloadEdoc2 sends no XroadVnpt header at all
+            with refusal("vdxp.auth.missing"):
+                signing.read(raw_headers(name))
+            continue
+        envelope = verified(raw_headers(name))
+        assert envelope.system_id == "sdk-demo", name
+        assert envelope.narrowed == (name == "26"), name
 
 
-def test_the_signed_json_is_checked_as_sent_whatever_its_spacing_and_key_form() -> None:
-    values = BASE | {"docId": "p-1"}
-    assert accepted(headers(values)).param("docid") == "p-1"
-    # Prefixed keys, spaces, another order, a number: the HMAC covers the text as sent.
-    text = '{ "XroadVnpt-timestamp" : 1795748400000, "XroadVnpt-docId": "p-1", "XroadVnpt-systemid": "bac" }'
-    envelope = accepted(headers(values, text=text, names="XroadVnpt-systemid;XroadVnpt-timestamp;XroadVnpt-docId"))
-    assert (envelope.system_id, envelope.timestamp) == ("bac", "1795748400000")
+def test_a_value_cut_to_8_bits_is_verified_against_the_vietnamese_text_it_was() -> None:
+    """File 26: ``C:\\vxp\\Văn bản`` went out as ``C:\\vxp\\V\\x03n b\\xa3n``."""
+    envelope = verified(raw_headers("26"))
+    assert envelope.param("filePath") == "C:\\vxp\\Văn bản"
+    assert envelope.param("docId") == "5f3c2a9e-1b7d-4c1e-9a41-0d6f2b8e7c11"
+    with refusal("vdxp.signature.invalid"):  # guessing does not open the door without the secret
+        verified(raw_headers("26"), [b"another secret"])
+    assert narrowed.cut("Văn bản đến") == b"V\x03n b\xa3n \x11\xbfn"
+    assert list(narrowed.candidates(b"\x11\xe2"))[:2] == ["\u0111\u00e2".encode(), "\u0111\u1ee2".encode()]
 
 
-def test_header_names_lower_cased_on_the_way_are_still_matched() -> None:
-    raw = [(name.lower(), value) for name, value in headers(BASE | {"docId": "p-1"})]
-    assert accepted(raw).param("docId") == "p-1"
+def test_the_sdks_timestamp_is_vietnamese_local_time_with_milliseconds() -> None:
+    moment = dt.datetime(2026, 12, 6, 7, 15, 12, 860_000, tzinfo=VN_TZ)
+    assert signing.parse_timestamp("06122026T071512+0860") == moment
+    assert signing.parse_timestamp("06122026T001512+0860") == moment - dt.timedelta(hours=7)  # a JVM in UTC
+    for text in ("1795748400000", "1795748400", "2026/11/27 10:00:00", "2026-11-27T03:00:00+00:00"):
+        assert signing.parse_timestamp(text) == dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC)
+    with refusal("vdxp.timestamp.invalid"):
+        signing.parse_timestamp("31132026T071512+0860")
+    with refusal("vdxp.timestamp.invalid"):
+        signing.parse_timestamp("yesterday")
 
 
-def test_canonical_mode_checks_a_rebuilt_compact_json() -> None:
-    values = BASE | {"docId": "p-1"}
-    compact = json.dumps(values, separators=(",", ":"))
-    raw = headers(values, text=compact)
-    spaced = json.dumps(values, indent=1)  # sent with other spacing than the one signed
-    raw = [(n, spaced.encode()) if n == b"XroadVnpt-sign-header" else (n, v) for n, v in raw]
-    with refusal("vdxp.signature.invalid"):
-        accepted(raw)
-    assert accepted(raw, mode="canonical").param("docId") == "p-1"
-
-
-def test_a_signature_needs_the_system_and_the_time_and_one_of_the_secrets() -> None:
-    with refusal("vdxp.auth.missing"):
-        signing.read(headers({"timestamp": "1"}))
-    envelope = signing.read(headers(BASE))
-    with refusal("vdxp.signature.invalid"):
-        signing.verify(envelope, [])
-    signing.verify(envelope, [b"an older secret", KEY])
-    with refusal("vdxp.signature.malformed"):
-        signing.read(headers(BASE, text='{"systemid": "bac", "systemid": "x", "timestamp": "1"}'))
-    with refusal("vdxp.signature.malformed"):
-        signing.read(headers(BASE, text='["systemid", "timestamp"]'))
+def test_names_from_earlier_calls_and_lower_cased_header_names_are_read() -> None:
+    envelope = verified([(n.lower(), v) for n, v in raw_headers("25")])
+    assert envelope.param("docid") == "5f3c2a9e-1b7d-4c1e-9a41-0d6f2b8e7c11"
+    assert envelope.param("status") == "done"
+    assert envelope.param("messagetype") == "edoc"  # left by getReceivedEdocList, signed along
+    assert replay.can_change(envelope)
+    assert not replay.can_change(verified(raw_headers("04")))
 
 
 def test_two_spellings_with_different_values_are_never_guessed() -> None:
-    envelope = accepted(headers(BASE | {"docId": "p-2", "docid": "p-1"}, names="systemid;timestamp;docId;docid"))
+    values = {"systemid": "bac", "timestamp": "06122026T071512+0860", "docId": "p-2", "docid": "p-1"}
+    text = json.dumps({f"XroadVnpt-{k}": v for k, v in values.items()}, separators=(",", ":"))
+    raw = [(f"XroadVnpt-{k}".encode(), v.encode()) for k, v in values.items()]
+    raw += [
+        (b"XroadVnpt-sign-header-key", ";".join(values).encode()),
+        (b"XroadVnpt-sign-header", text.encode()),
+        (b"XroadVnpt-hash-header", hmac.new(KEY, text.encode(), hashlib.sha256).hexdigest().encode()),
+    ]
+    envelope = verified(raw)
     with refusal("vdxp.param.ambiguous"):
         envelope.param("docId")
-    assert envelope.param("docId", spelling="docid") == "p-1"
-    assert envelope.param("docId", spelling="docId") == "p-2"
+    assert (envelope.param("docId", spelling="docid"), envelope.param("docId", spelling="docId")) == ("p-1", "p-2")
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["1795748400000", "1795748400", "2026/11/27 10:00:00", "2026-11-27 10:00:00", "2026-11-27T03:00:00+00:00"],
-)
-def test_timestamps_in_the_forms_sdks_write(text: str) -> None:
-    assert signing.parse_timestamp(text) == NOW
+def test_a_signature_needs_the_control_headers_and_a_known_secret() -> None:
+    raw = raw_headers("13")
+    with refusal("vdxp.auth.missing"):
+        signing.read([(n, v) for n, v in raw if n != b"XroadVnpt-hash-header"])
+    with refusal("vdxp.signature.invalid"):
+        verified(raw, [])
+    verified(raw, [b"an older secret", KEY])
+    with refusal("vdxp.signature.malformed"):
+        signing.read([(n, b"not json" if n == b"XroadVnpt-sign-header" else v) for n, v in raw])
 
 
-def test_the_timestamp_window() -> None:
-    envelope = signing.read(headers(BASE))
-    assert signing.check_time(envelope, NOW + dt.timedelta(seconds=299), 300) == NOW
-    with refusal("vdxp.timestamp.invalid"):
-        signing.check_time(envelope, NOW + dt.timedelta(seconds=301), 300)
-    with refusal("vdxp.timestamp.invalid"):
-        signing.check_time(envelope, NOW - dt.timedelta(seconds=301), 300)
+def test_a_stale_signed_set_may_not_change_anything() -> None:
+    day = dt.timedelta(days=1)
+    replay.check_fresh(day, day, "updateStatus")
+    with refusal("vdxp.signature.stale"):
+        replay.check_fresh(day + dt.timedelta(seconds=1), day, "updateStatus")
 
 
-def test_hash_file_in_the_sdks_unpadded_hex() -> None:
-    data = b"x"
-    while hashlib.sha256(data).digest()[0] >= 0x10:  # a digest whose first byte needs padding
-        data += b"x"
-    digest = hashlib.sha256(data).digest()
-    assert params.sdk_hex(digest) == f"{digest[0]:x}" + params.sdk_hex(digest[1:])
-    assert len(params.sdk_hex(digest)) < 64
-    assert params.hash_file_matches(data, params.sdk_hex(digest))
-    assert params.hash_file_matches(data, digest.hex().upper())
-    assert not params.hash_file_matches(data + b" ", params.sdk_hex(digest))
-
-
-EDXML = b'<?xml version="1.0" encoding="UTF-8"?>\n<edXML:edXML xmlns:edXML="urn:x">\n\n</edXML:edXML>'
-
-
-@pytest.mark.parametrize(
-    ("body", "content_type"),
-    [
-        (EDXML, "application/octet-stream"),
-        (EDXML, "multipart/form-data; boundary=abc"),  # multipart in name only
-        (
-            b"--abc\r\nContent-Disposition: form-data; name=file\r\n\r\n" + EDXML + b"\r\n--abc--\r\n",
-            'multipart/form-data; boundary="abc"',
-        ),
-        (
-            b"--xyz\r\nContent-Disposition: form-data; name=file\r\n\r\n" + EDXML + b"\r\n",
-            "multipart/form-data; boundary=abc",
-        ),
-        (b"--xyz\n" + EDXML, "multipart/form-data"),  # no part headers, no closing delimiter
-        (b"--xyz\r\n" + EDXML + b"\r\n--xyz--", "text/plain"),
-    ],
-)
-def test_the_file_is_found_in_every_wrapping_the_sdks_use(body: bytes, content_type: str) -> None:
-    hash_file = params.sdk_hex(hashlib.sha256(EDXML).digest())
-    assert params.package_bytes(body, content_type, hash_file) == EDXML
-
-
-def test_a_body_without_the_hashed_file_is_refused() -> None:
+def test_the_sdks_body_is_the_file_and_a_crlf_bound_by_its_lossy_hash_file() -> None:
+    (path,) = CAPTURES.glob("01-*.http")
+    body = path.read_bytes().split(b"\r\n\r\n", 1)[1]
+    (hash_file,) = [v for n, v in raw_headers("01") if n == b"XroadVnpt-hash-file"]
+    assert len(hash_file) == 59  # leading zeros dropped
+    assert params.package_bytes(body, hash_file.decode()) == body[:-2]
+    assert params.package_bytes(body[:-2], hash_file.decode()) == body[:-2]  # a client that sends the bare file
     with refusal("vdxp.hash_file.mismatch"):
-        params.package_bytes(EDXML + b"!", "application/octet-stream", params.sdk_hex(hashlib.sha256(EDXML).digest()))
+        params.package_bytes(body + b" ", hash_file.decode())
     with refusal("edxml.xml.empty"):
-        params.package_bytes(b"", "application/octet-stream", "00")
+        params.package_bytes(b"", "00")
 
 
 def test_docid_spelling_setting() -> None:
@@ -162,21 +139,49 @@ def test_docid_spelling_setting() -> None:
 
 
 def test_every_refusal_has_an_error_code_and_the_table_is_documented() -> None:
-    assert answers.error_code("vdxp.signature.invalid") == "103"
-    assert answers.error_code("signature.digest_mismatch") == "303"
-    assert answers.error_code("intake.recipient.unknown") == "305"
-    assert answers.error_code("status.backwards") == "307"
-    assert answers.error_code("internal") == "999"
-    vdxp_codes = [code for code in CATALOGUE if code.startswith("vdxp.")]
-    assert all(answers.error_code(code) != "999" for code in vdxp_codes)
-    assert answers.markdown_table() in DOCS.read_text(encoding="utf-8"), "copy answers.markdown_table() into the docs"
-    refused = answers.fail(AxisError("vdxp.signature.replayed", "Again."))
-    assert refused == {"status": "FAIL", "ErrorCode": "107", "ErrorDesc": "vdxp.signature.replayed: Again."}
+    assert errorcodes.error_code("vdxp.signature.invalid") == "103"
+    assert errorcodes.error_code("signature.digest_mismatch") == "303"
+    assert errorcodes.error_code("intake.recipient.unknown") == "305"
+    assert errorcodes.error_code("auth.address.refused") == "108"
+    assert errorcodes.error_code("internal") == "999"
+    assert all(errorcodes.error_code(code) != "999" for code in CATALOGUE if code.startswith("vdxp."))
+    assert errorcodes.markdown_table() in DOCS.read_text(encoding="utf-8"), "copy errorcodes.markdown_table() to docs"
 
 
-def test_sdk_times_are_vietnamese_local_time() -> None:
-    assert answers.sdk_time(NOW) == "2026/11/27 10:00:00"
-    assert answers.sdk_time(NOW.astimezone(VN_TZ)) == "2026/11/27 10:00:00"
+def test_answers_are_flat_ascii_and_never_null() -> None:
+    refused = answers.fail(AxisError("vdxp.signature.invalid", "Sai chữ ký."), doc_id=True)
+    assert refused == {
+        "status": "FAIL",
+        "ErrorCode": "103",
+        "ErrorDesc": "vdxp.signature.invalid: Sai chữ ký.",
+        "DocId": "",
+    }
+    assert answers.dumps(refused).isascii()
+    agency = Agency("000.00.11.H99", "Sở Tài chính", "000.00.00.H99")
+    retired = Agency("000.00.00.H97", "Cũ", None, AgencyStatus.RETIRED, "000.00.00.H99")
+    items = [
+        answers.agency_item(agency),
+        answers.qd20_item(agency),
+        answers.unit_item(retired, center="", modified=None, version=0),
+        answers.received_item(
+            {
+                "id": "p",
+                "kind": "document",
+                "document_id": "d",
+                "sender_code": "s",
+                "status_code": None,
+                "signature_policy": "strict",
+                "state": "queued",
+                "created_at": dt.datetime(2026, 12, 6, tzinfo=dt.UTC),
+                "fetched_at": None,
+                "recipients": None,
+            }
+        ),
+    ]
+    for item in items:
+        assert None not in item.values(), item
+    assert (items[2]["deleted"], items[2]["version"], items[2]["pid"]) == (True, 0, "0")
+    assert answers.sdk_time(dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC)) == "2026/11/27 10:00:00"
 
 
 def test_a_sealed_secret_opens_only_with_its_key_and_for_its_system(tmp_path: Path) -> None:
