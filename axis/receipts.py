@@ -1,11 +1,16 @@
 """Axis-signed receipts: evidence a sender can keep and check offline.
 
-An acceptance receipt says "the axis accepted package P, whose bytes hash to D, at T, for recipients
-R"; a delivery receipt says "the axis delivered P to system S at T". A sender that later disputes
-what happened needs proof that does not depend on the axis's database, so a receipt is a small XML
-document with an enveloped XML Signature made with the axis's own key (RSA-SHA256 or ECDSA-SHA256 by
-key type, exclusive C14N, the axis certificate in KeyInfo): any XML Signature implementation can
-check it, ``xmlsec1 --verify`` included.
+An acceptance receipt says "the axis accepted package P, whose bytes hash to D, under signature
+policy G, at T, for recipients R"; a delivery receipt says "the axis delivered P (D, G) to system S
+at T". G is the rule that let the package in (``strict``, or ``legacy:sha1`` / ``legacy:unsigned``
+when the sending system's administrator allowed a weaker signature or none), so that the receipt of
+a package no proper XML Signature stood behind says so. Receipts made before the axis stated it
+carry no policy and read as ``signature_policy=None``: unknown, never "strict".
+
+A sender that later disputes what happened needs proof that does not depend on the axis's
+database, so a receipt is a small XML document with an enveloped XML Signature made with the axis's
+own key (RSA-SHA256 or ECDSA-SHA256 by key type, exclusive C14N, the axis certificate in KeyInfo):
+any XML Signature implementation can check it, ``xmlsec1 --verify`` included.
 
 Verification follows the rules of ``axis.edxml.signature`` and reuses its machinery: exactly one
 signature, a child of the root, covering the whole receipt, SHA-2 algorithms only, a certificate
@@ -46,7 +51,7 @@ from axis.edxml.signature import (
     certificates,
     validity_problem,
 )
-from axis.edxml.trust import Signer, TrustAnchors
+from axis.edxml.trust import AppliedPolicy, Signer, TrustAnchors
 from axis.errors import AxisError, PackageError, SignatureError
 
 RECEIPT_NS = "urn:axis:receipt:1"
@@ -110,6 +115,9 @@ class Receipt:
     recipients: tuple[ReceiptRecipient, ...]  # acceptance: all; delivery: those served by delivered_to
     at: dt.datetime  # aware; accepted-at or delivered-at
     delivered_to: str | None = None  # delivery receipts: the recipient system id
+    #: The rule the package was accepted under; None in receipts made before the axis stated it
+    #: (unknown: such a package may have been accepted under a legacy policy as well).
+    signature_policy: AppliedPolicy | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, ReceiptKind):
@@ -145,6 +153,12 @@ class Receipt:
                 raise ValueError(f"A delivery receipt lists recipients of other systems: {sorted(others)}")
         elif self.delivered_to is not None:
             raise ValueError("An acceptance receipt has no delivered_to")
+        if self.signature_policy is not None:
+            try:  # text from a reader or a caller becomes the enum; anything else is refused
+                object.__setattr__(self, "signature_policy", AppliedPolicy(self.signature_policy))
+            except ValueError:
+                known = ", ".join(p.value for p in AppliedPolicy)
+                raise ValueError(f"Receipt.signature_policy {self.signature_policy!r} is not one of {known}") from None
 
 
 def _check_text(name: str, value: object) -> None:
@@ -194,6 +208,8 @@ def _tree(receipt: Receipt, *, signed: bool = False) -> etree._Element:
     etree.SubElement(root, _r("DocumentId")).text = receipt.document_id
     etree.SubElement(root, _r("PackageKind")).text = receipt.package_kind
     etree.SubElement(root, _r("Digest"), algorithm="sha256").text = receipt.digest_sha256
+    if receipt.signature_policy is not None:
+        etree.SubElement(root, _r("SignaturePolicy")).text = receipt.signature_policy.value
     etree.SubElement(root, _r("Sender"), code=receipt.sender_code, system=receipt.sender_system)
     recipients = etree.SubElement(root, _r("Recipients"))
     for each in receipt.recipients:
@@ -337,25 +353,54 @@ def _precheck(signature: etree._Element) -> None:
             )
 
 
+# A receipt's elements in their order; the optional ones may be absent: ``DeliveredTo`` (acceptance
+# receipts) and ``SignaturePolicy`` (receipts made before the axis stated it).
+_ELEMENTS = (
+    ("PackageId", True),
+    ("DocumentId", True),
+    ("PackageKind", True),
+    ("Digest", True),
+    ("SignaturePolicy", False),
+    ("Sender", True),
+    ("Recipients", True),
+    ("At", True),
+    ("DeliveredTo", False),
+)
+
+
+def _parts(children: list[etree._Element]) -> dict[str, etree._Element]:
+    """The receipt's elements by name: each known one at most once, in order, none missing."""
+    part: dict[str, etree._Element] = {}
+    rest = iter(children)
+    child = next(rest, None)
+    missing = False
+    for name, required in _ELEMENTS:
+        if child is not None and child.tag == _r(name):
+            part[name] = child
+            child = next(rest, None)
+        elif required:
+            missing = True
+            break
+    if missing or child is not None:
+        found = [_local(each) for each in children]
+        expected = [name if required else f"[{name}]" for name, required in _ELEMENTS]
+        raise ReceiptError(
+            "receipt.malformed", f"The receipt's elements are {found}; expected {expected}.", elements=found
+        )
+    return part
+
+
 def _read(root: etree._Element) -> Receipt:
     """A ``Receipt`` from a receipt tree whose signature, if any, was removed: strictly, in order."""
     etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
-    children = _elements(root)
-    names = ["PackageId", "DocumentId", "PackageKind", "Digest", "Sender", "Recipients", "At"]
-    if len(children) == len(names) + 1:
-        names.append("DeliveredTo")
-    if [each.tag for each in children] != [_r(name) for name in names]:
-        found = [_local(each) for each in children]
-        raise ReceiptError(
-            "receipt.malformed", f"The receipt's elements are {found}; expected {names}.", elements=found
-        )
-    part = dict(zip(names, children, strict=True))
+    part = _parts(_elements(root))
     (kind,) = _attributes(root, "kind")
     sender_code, sender_system = _attributes(part["Sender"], "code", "system")
     (algorithm,) = _attributes(part["Digest"], "algorithm")
     if algorithm != "sha256":
         raise ReceiptError("receipt.malformed", f"The receipt's Digest algorithm is {algorithm!r}, not 'sha256'.")
     delivered_to = _attributes(part["DeliveredTo"], "system")[0] if "DeliveredTo" in part else None
+    policy = _value(part["SignaturePolicy"]) if "SignaturePolicy" in part else None
     try:
         return Receipt(
             kind=ReceiptKind(kind),
@@ -368,6 +413,7 @@ def _read(root: etree._Element) -> Receipt:
             recipients=tuple(_recipients(part["Recipients"])),
             at=dt.datetime.fromisoformat(_value(part["At"])),
             delivered_to=delivered_to,
+            signature_policy=AppliedPolicy(policy) if policy is not None else None,
         )
     except ValueError as exc:
         raise ReceiptError("receipt.malformed", f"The receipt says something impossible: {exc}") from None

@@ -66,3 +66,18 @@ def status(
 def attachment_of_size(size: int, name: str = "phu-luc.pdf") -> m.Attachment:
     """An attachment of ``size`` random-looking bytes (incompressible, like a real PDF)."""
     return m.Attachment.from_bytes("big", name, "application/pdf", os.urandom(size))
+
+
+def with_edxml_signature(data: bytes) -> bytes:
+    """An unsigned package as the national SDK's EdXML102 library writes one: a ``Signature``
+    element in the edXML namespace at the end of the header, shaped like a signature and signing
+    nothing (the axis counts such a package as unsigned)."""
+    dummy = (
+        b"<edXML:Signature><edXML:SignedInfo>"
+        b'<edXML:SignatureMethod Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"/>'
+        b"</edXML:SignedInfo><edXML:SignatureValue>R2JWYjhuOStxRnh6NDY2QWcw</edXML:SignatureValue>"
+        b"</edXML:Signature>"
+    )
+    end = b"</edXML:edXMLHeader>"
+    assert data.count(end) == 1
+    return data.replace(end, dummy + end)

@@ -23,11 +23,12 @@ from lxml import etree
 
 from axis import pki, receipts
 from axis.edxml.namespaces import DS_NS, ds
-from axis.edxml.trust import TrustAnchors
+from axis.edxml.trust import AppliedPolicy, TrustAnchors
 from axis.errors import AxisError
 from axis.receipts import RECEIPT_NS, Receipt, ReceiptError, ReceiptKind, ReceiptRecipient
 
 XMLSEC1 = shutil.which("xmlsec1")
+DATA = Path(__file__).resolve().parent / "data"
 ICT = dt.timezone(dt.timedelta(hours=7))
 PACKAGE = "<edXML>… the package bytes exactly as the sender posted them …</edXML>".encode()
 
@@ -62,6 +63,7 @@ def acceptance() -> Receipt:
             ReceiptRecipient("000.00.00.G12", "000.00.00.G12", "bộ-thử-nghiệm"),
         ),
         at=dt.datetime(2026, 11, 27, 10, 0, 0, tzinfo=ICT),
+        signature_policy=AppliedPolicy.STRICT,
     )
 
 
@@ -136,7 +138,7 @@ def test_receipt_reads_as_what_it_attests(axis_ec: pki.Identity) -> None:
 
 def test_unsigned_receipt_is_built_without_signature_and_reads_back() -> None:
     built = receipts.build(acceptance())
-    assert b"Signature" not in built
+    assert b"xmldsig" not in built
     assert receipts.parse_unverified(built) == acceptance()
 
 
@@ -157,6 +159,74 @@ def test_old_receipt_verifies_at_the_time_it_was_received(dev_ca: pki.Identity, 
     with pytest.raises(ReceiptError) as refused:
         receipts.verify(signed, trust, at=received)
     assert refused.value.code == "receipt.certificate.expired"
+
+
+# --- the signature policy the package was accepted under ------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", list(AppliedPolicy), ids=str)
+def test_a_receipt_states_the_signature_policy_the_package_was_accepted_under(
+    policy: AppliedPolicy, axis_ec: pki.Identity, trust: TrustAnchors
+) -> None:
+    """A sender holding the receipt of a package no XML Signature stood behind can show it."""
+    for made in (acceptance(), delivery()):
+        receipt = dataclasses.replace(made, signature_policy=policy)
+        signed = receipts.sign(receipt, axis_ec.key, axis_ec.cert_chain)
+        root = etree.fromstring(signed)
+        names = [etree.QName(each).localname for each in root]
+        assert names[names.index("Digest") + 1] == "SignaturePolicy"  # beside the digest of what it judged
+        assert root.findtext(f"{{{RECEIPT_NS}}}SignaturePolicy") == policy.value
+        verified, _ = receipts.verify(signed, trust)
+        assert verified == receipt
+        assert verified.signature_policy is policy
+
+
+def test_a_receipt_issued_before_the_axis_stated_the_signature_policy_still_verifies_and_reads_as_unknown() -> None:
+    """``data/receipt-before-signature-policy.xml`` was signed by the axis as it was before receipts
+    stated the policy: a sender's stored evidence stays good, and it claims nothing about the policy."""
+    data = (DATA / "receipt-before-signature-policy.xml").read_bytes()
+    axis_certificate = TrustAnchors.from_pem((DATA / "receipt-before-signature-policy.axis.pem").read_bytes())
+    at = etree.fromstring(data).findtext(f"{{{RECEIPT_NS}}}At")
+    assert at is not None
+    verified, signer = receipts.verify(data, axis_certificate, at=dt.datetime.fromisoformat(at))
+    assert (verified.kind, verified.delivered_to, signer.common_name) == (
+        ReceiptKind.DELIVERY,
+        "nam",
+        "Trục liên thông (test)",
+    )
+    assert verified.signature_policy is None  # unknown: not "strict"
+    assert receipts.parse_unverified(data).signature_policy is None
+    # A receipt with no policy to state is written exactly as before.
+    unstated = dataclasses.replace(acceptance(), signature_policy=None)
+    assert b"SignaturePolicy" not in receipts.build(unstated)
+    assert receipts.parse_unverified(receipts.build(unstated)) == unstated
+
+
+def test_a_receipt_whose_signature_policy_was_changed_or_removed_is_refused(
+    axis_ec: pki.Identity, trust: TrustAnchors
+) -> None:
+    receipt = dataclasses.replace(acceptance(), signature_policy=AppliedPolicy.LEGACY_UNSIGNED)
+    signed = receipts.sign(receipt, axis_ec.key, axis_ec.cert_chain)
+    refused_with("receipt.invalid", signed.replace(b">legacy:unsigned<", b">strict<"), trust)
+    root = etree.fromstring(signed)
+    root.remove(root.find(f"{{{RECEIPT_NS}}}SignaturePolicy"))  # type: ignore[arg-type]
+    refused_with("receipt.invalid", serialize(root), trust)
+
+
+def test_a_signature_policy_out_of_place_repeated_or_unknown_is_malformed() -> None:
+    built = receipts.build(acceptance())
+    element = b"<r:SignaturePolicy>strict</r:SignaturePolicy>"
+    assert element in built
+    moved = built.replace(b"  " + element + b"\n", b"").replace(b"<r:At>", element + b"<r:At>")
+    twice = built.replace(element, element + element)
+    unknown = built.replace(b">strict<", b">legacy:md5<")
+    empty = built.replace(b">strict<", b"><")
+    for data in (moved, twice, unknown, empty):
+        with pytest.raises(ReceiptError) as refused:
+            receipts.parse_unverified(data)
+        assert refused.value.code == "receipt.malformed"
+    with pytest.raises(ValueError, match="signature_policy"):
+        dataclasses.replace(acceptance(), signature_policy="lax")  # type: ignore[arg-type]
 
 
 # --- an independent implementation agrees ---------------------------------------------------------------
@@ -329,6 +399,7 @@ def any_receipt(draw: st.DrawFn) -> Receipt:
         recipients=tuple(addressed),
         at=draw(st.datetimes(timezones=offsets)),
         delivered_to=delivered_to,
+        signature_policy=draw(st.sampled_from([None, *AppliedPolicy])),
     )
 
 

@@ -23,6 +23,7 @@ import aio_pika
 import amqp
 import builders
 from aiohttp.test_utils import TestClient, TestServer
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
 
 from axis import pki
 from axis.app import build_app
@@ -80,9 +81,30 @@ class World:
         party = self[sender]
         return builders.document(sender=party.code, recipients=to, **kw)
 
-    def signed(self, package: m.Package, by: str = "north") -> bytes:
+    def signed(self, package: m.Package, by: str = "north", *, sha1: bool = False) -> bytes:
+        """Signed by ``by``'s agency; ``sha1``: with RSA-SHA1, as the national SDKs still sign."""
         party = self[by]
-        return sign(build(package), party.identity.key, party.identity.cert_chain)
+        if not sha1:
+            return sign(build(package), party.identity.key, party.identity.cert_chain)
+        return sign(
+            build(package),
+            party.identity.key,
+            party.identity.cert_chain,
+            signature_method=SignatureMethod.RSA_SHA1,
+            digest=DigestAlgorithm.SHA1,
+        )
+
+    async def relax_signature_policy(self, name: str, *, sha1: bool = False, unsigned: bool = False) -> None:
+        """What ``axis systems policy ID --legacy-sha1 / --allow-unsigned`` does for ``name``'s
+        system; returns once this axis's registry has the change."""
+        conn = await db.connect(self.settings.database_url)
+        try:
+            async with conn.transaction():
+                await systems.update(conn, "test", self[name].system_id, allow_sha1=sha1, allow_unsigned=unsigned)
+            version = await conn.fetchval("SELECT version FROM registry_version")
+        finally:
+            await conn.close()
+        await self.axis.registry.wait_for(version)
 
     async def post(self, data: bytes, by: str = "north", *, expect: int = 202) -> dict[str, Any]:
         response = await self.client.post("/api/v1/packages", data=data, headers=self[by].headers)

@@ -237,7 +237,11 @@ async def _exchange(
                         deliveries += 1
                     target = f" to {proof.delivered_to}" if proof.delivered_to else ""
                     when = f"{proof.at:%H:%M:%S}"
-                    say(f"{proof.kind.value} receipt{target} at {when}, signed by {proof.signer.common_name}")
+                    policy = proof.signature_policy.value if proof.signature_policy else "unstated"
+                    say(
+                        f"{proof.kind.value} receipt{target} at {when}, signature policy {policy}, "
+                        f"signed by {proof.signer.common_name}"
+                    )
                     await north.ack_receipt(item.id)
                 await asyncio.sleep(0.2)
 

@@ -21,7 +21,7 @@ import aiohttp
 from axis import pki
 from axis.client import AgencyClient, Received, Timeline, VerifiedReceipt
 from axis.edxml import model as m
-from axis.edxml.trust import TrustAnchors
+from axis.edxml.trust import AppliedPolicy, TrustAnchors
 from axis.errors import AxisError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -191,8 +191,22 @@ def _receipt(receipt: VerifiedReceipt) -> str:
     target = f" to {receipt.delivered_to}" if receipt.delivered_to else ""
     return (
         f"{receipt.kind.value} receipt{target} at {receipt.at:%Y-%m-%d %H:%M:%S}, "
-        f"verified: signed by {receipt.signer.common_name}"
+        f"{receipt_policy(receipt)}, verified: signed by {receipt.signer.common_name}"
     )
+
+
+def receipt_policy(receipt: VerifiedReceipt) -> str:
+    """What the receipt says about the package's signature, in words (an older receipt says nothing)."""
+    policy = receipt.signature_policy
+    if policy is None:
+        return "signature policy not stated (a receipt made before the axis stated it)"
+    return f"accepted under {policy.value}" + (_LEGACY_NOTE[policy] if policy.legacy else "")
+
+
+_LEGACY_NOTE = {
+    AppliedPolicy.LEGACY_SHA1: " (SHA-1 XML Signature)",
+    AppliedPolicy.LEGACY_UNSIGNED: " (no XML Signature)",
+}
 
 
 def _save_package(received: Received, directory: Path) -> list[Path]:
@@ -222,6 +236,14 @@ def print_timeline(timeline: Timeline) -> None:
     replaced = f" by {timeline.superseded_by}" if timeline.superseded_by else ""
     print(f"{timeline.document_id}  {timeline.subject}")
     print(f"sent by {timeline.sender} (system {timeline.sender_system}){received}{state}{replaced}")
+    for legacy in timeline.legacy_packages:
+        what = f"status {legacy.status_code}" if legacy.kind == "status" else legacy.kind
+        if legacy.kind == "document" and legacy.business_type:
+            what = _business_name(legacy.business_type)
+        print(
+            f"  ! {what} {legacy.package_id} from system {legacy.sender_system} accepted under "
+            f"{legacy.signature_policy}: check the signature on the attached files"
+        )
     for r in timeline.recipients:
         delivery = r.delivery
         when = delivery.delivered_at or delivery.queued_at
@@ -232,7 +254,8 @@ def print_timeline(timeline: Timeline) -> None:
         for s in r.statuses:
             time = f"{s.time:%Y-%m-%d %H:%M:%S}" if s.time else "?"
             staff = f", {s.staff}" if s.staff else ""
-            print(f"      {s.code} {s.description} at {time}{staff}")
+            weak = f"  [{s.signature_policy}]" if s.legacy else ""
+            print(f"      {s.code} {s.description} at {time}{staff}{weak}")
 
 
 def _business_name(business_type: int) -> str:

@@ -13,6 +13,7 @@ from axis.client.answers import (
     DeliveryState,
     DocumentSummary,
     InboxItem,
+    LegacyPackage,
     Received,
     RecipientTimeline,
     Routed,
@@ -25,9 +26,11 @@ from axis.client.api import AxisClient
 from axis.client.mailbox import Delivery, Mailbox
 from axis.client.packages import DocumentRef, File
 from axis.edxml.model import BusinessDocType, DocumentPackage, StatusCode, StatusPackage
+from axis.edxml.trust import AppliedPolicy
 
 __all__ = [
     "AgencyClient",
+    "AppliedPolicy",
     "AxisClient",
     "BusinessDocType",
     "Delivery",
@@ -37,6 +40,7 @@ __all__ = [
     "DocumentSummary",
     "File",
     "InboxItem",
+    "LegacyPackage",
     "Mailbox",
     "Received",
     "RecipientTimeline",

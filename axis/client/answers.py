@@ -17,7 +17,7 @@ from typing import Any
 from axis import receipts
 from axis.edxml import model as m
 from axis.edxml.reader import Quirk
-from axis.edxml.trust import Signer
+from axis.edxml.trust import AppliedPolicy, Signer
 
 
 def _time(value: Any) -> dt.datetime | None:
@@ -26,6 +26,18 @@ def _time(value: Any) -> dt.datetime | None:
 
 def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _policy(value: Any) -> str | None:
+    """A package's ``signature_policy`` as the axis states it (``strict``, ``legacy:sha1``,
+    ``legacy:unsigned``); None from an axis that does not state it."""
+    return str(value) if isinstance(value, str) and value else None
+
+
+def is_legacy(policy: str | None) -> bool:
+    """Whether a package was let in under a legacy policy: no SHA-2 XML Signature stood behind it
+    (check the signature on its attached files). False for strict and for unknown."""
+    return policy is not None and policy != AppliedPolicy.STRICT
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,8 @@ class Sent:
     repeated: bool  # the same bytes were accepted before; this is the earlier answer
     package: bytes = field(repr=False)
     raw: Mapping[str, Any] = field(repr=False)
+    #: The rule the axis accepted it under (None in the answer to a repeat, which does not say).
+    signature_policy: str | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any], package: bytes) -> Sent:
@@ -73,6 +87,7 @@ class Sent:
             repeated=bool(raw.get("repeated", False)),
             package=package,
             raw=raw,
+            signature_policy=_policy(raw.get("signature_policy")),
         )
 
 
@@ -164,6 +179,12 @@ class VerifiedReceipt:
     def at(self) -> dt.datetime:
         return self.receipt.at
 
+    @property
+    def signature_policy(self) -> AppliedPolicy | None:
+        """The rule the axis accepted the package under, as the receipt attests; None for a
+        receipt made before the axis stated it (unknown, not strict)."""
+        return self.receipt.signature_policy
+
     def covers(self, package: bytes) -> bool:
         """Whether this receipt attests exactly these package bytes (``Sent.package``)."""
         return hashlib.sha256(package).hexdigest() == self.receipt.digest_sha256
@@ -178,6 +199,13 @@ class StatusEntry:
     time: dt.datetime | None  # the time the status package states
     received_at: dt.datetime | None  # when the axis accepted it
     staff: str
+    package_id: str = ""  # the status package
+    signature_policy: str | None = None  # the rule the status package was accepted under
+
+    @property
+    def legacy(self) -> bool:
+        """The status package came in under a legacy policy (no SHA-2 XML Signature behind it)."""
+        return is_legacy(self.signature_policy)
 
     @property
     def status(self) -> m.StatusCode | None:
@@ -195,6 +223,8 @@ class StatusEntry:
             time=_time(raw.get("time")),
             received_at=_time(raw.get("received_at")),
             staff=str(raw.get("staff") or ""),
+            package_id=str(raw.get("package_id") or ""),
+            signature_policy=_policy(raw.get("signature_policy")),
         )
 
 
@@ -210,6 +240,8 @@ class DeliveryState:
     failed_reason: str | None
     #: Each time the axis's operators sent it again after a failure: (when, why it had failed).
     requeued: tuple[tuple[dt.datetime | None, str | None], ...] = ()
+    #: The rule the package was accepted under (None from an axis that does not say).
+    signature_policy: str | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> DeliveryState:
@@ -221,6 +253,7 @@ class DeliveryState:
             delivered_at=_time(raw.get("delivered_at")),
             failed_reason=raw.get("failed_reason"),
             requeued=tuple((_time(r.get("at")), r.get("previous_reason")) for r in raw.get("requeued") or ()),
+            signature_policy=_policy(raw.get("signature_policy")),
         )
 
 
@@ -258,6 +291,38 @@ class RecipientTimeline:
 
 
 @dataclass(frozen=True, slots=True)
+class LegacyPackage:
+    """A package of the document (the document itself, its revocation, update or replacement, a
+    status) that the axis accepted under a legacy policy: without an XML Signature
+    (``legacy:unsigned``) or with a SHA-1 one (``legacy:sha1``)."""
+
+    package_id: str
+    kind: str  # document | status
+    document_id: str  # the package's own DocumentId (a replacement has its own)
+    signature_policy: str
+    sender: str
+    sender_system: str
+    received_at: dt.datetime | None
+    business_type: int | None = None  # documents: 0 new, 1 revoke, 2 update, 3 replace
+    status_code: str | None = None  # statuses: 01 … 06, 13, 15, 16
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> LegacyPackage:
+        business = raw.get("business_type")
+        return cls(
+            package_id=str(raw.get("package_id", "")),
+            kind=str(raw.get("kind", "")),
+            document_id=str(raw.get("document_id", "")),
+            signature_policy=str(raw.get("signature_policy", "")),
+            sender=str(raw.get("sender", "")),
+            sender_system=str(raw.get("sender_system", "")),
+            received_at=_time(raw.get("received_at")),
+            business_type=int(business) if business is not None else None,
+            status_code=raw.get("status_code"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Timeline:
     """``GET /api/v1/documents/{id}/status``: per recipient, its delivery and its statuses. The
     sender sees every recipient; a recipient sees only the agencies its system serves."""
@@ -272,6 +337,15 @@ class Timeline:
     state: str = ""
     superseded_by: str | None = None  # the replacing DocumentId, for a superseded document
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: The rule the document's own package was accepted under (None from an axis that does not say).
+    signature_policy: str | None = None
+    #: The packages shown here that came in under a legacy policy: empty when all were strict.
+    legacy_packages: tuple[LegacyPackage, ...] = ()
+
+    @property
+    def legacy(self) -> bool:
+        """Some package of the document (as this system sees it) had no SHA-2 XML Signature."""
+        return bool(self.legacy_packages)
 
     @property
     def addressed(self) -> tuple[str, ...]:
@@ -297,6 +371,8 @@ class Timeline:
             state=str(raw.get("state") or ""),
             superseded_by=raw.get("superseded_by"),
             raw=raw,
+            signature_policy=_policy(raw.get("signature_policy")),
+            legacy_packages=tuple(LegacyPackage.from_json(p) for p in raw.get("legacy_packages") or ()),
         )
 
 
@@ -318,6 +394,13 @@ class DocumentSummary:
     #: Recipient agencies (those this system may see) by delivery state: delivered, queued, failed.
     deliveries: Mapping[str, int]
     raw: Mapping[str, Any] = field(repr=False)
+    #: The rule the package was accepted under (None from an axis that does not say).
+    signature_policy: str | None = None
+
+    @property
+    def legacy(self) -> bool:
+        """Accepted without an XML Signature or with a SHA-1 one: check the attached files' signature."""
+        return is_legacy(self.signature_policy)
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> DocumentSummary:
@@ -336,4 +419,5 @@ class DocumentSummary:
             received_at=_time(raw.get("received_at")),
             deliveries={str(k): int(v) for k, v in (raw.get("deliveries") or {}).items()},
             raw=raw,
+            signature_policy=_policy(raw.get("signature_policy")),
         )

@@ -36,7 +36,7 @@ from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
 
 from axis.edxml import xmlsafe
 from axis.edxml.namespaces import DS_NS, ds, ed
-from axis.edxml.trust import STRICT, SignaturePolicy, Signer, TrustAnchors
+from axis.edxml.trust import STRICT, AppliedPolicy, SignaturePolicy, Signer, TrustAnchors
 from axis.errors import PackageError, SignatureError
 
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -139,7 +139,7 @@ def verify_tree(
     signature = locate(root)
     if signature is None:
         if policy.allow_unsigned:
-            return SignatureCheck(signed_root=None, signer=None, policy="legacy:unsigned")
+            return SignatureCheck(signed_root=None, signer=None, policy=AppliedPolicy.LEGACY_UNSIGNED)
         raise SignatureError(
             "signature.missing",
             "The package has no XML Signature (ds:Signature in the xmldsig namespace); "
@@ -182,7 +182,7 @@ def verify_tree(
     return SignatureCheck(
         signed_root=signed_root,
         signer=Signer.from_certificate(verifier.leaf),
-        policy="legacy:sha1" if sha1 else "strict",
+        policy=AppliedPolicy.LEGACY_SHA1 if sha1 else AppliedPolicy.STRICT,
         signature_method=method.value,
         digest_method=digest.value,
     )

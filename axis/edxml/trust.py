@@ -7,6 +7,7 @@ registry binds certificates to systems, and both need to read a certificate's id
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import hashlib
 import re
@@ -80,6 +81,20 @@ class SignaturePolicy:
 
 STRICT = SignaturePolicy()
 LEGACY_SHA1 = SignaturePolicy(allow_sha1=True)
+
+
+class AppliedPolicy(enum.StrEnum):
+    """The rule that let one package in, as it is stored with the package, shown to the people who
+    read it and stated in its receipts. Anything but ``STRICT`` means no SHA-2 XML Signature stood
+    behind the package: the reader should check the signature on the attached files instead."""
+
+    STRICT = "strict"  # an XML Signature with SHA-256 or better, chaining to the trust anchors
+    LEGACY_SHA1 = "legacy:sha1"  # an XML Signature that used SHA-1 (the national SDKs' default)
+    LEGACY_UNSIGNED = "legacy:unsigned"  # no XML Signature at all (an edXML-namespace Signature counts as none)
+
+    @property
+    def legacy(self) -> bool:
+        return self is not AppliedPolicy.STRICT
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from axis.broker.publisher import Outgoing
 from axis.broker.relay import OutboxRelay
 from axis.edxml import codec
 from axis.edxml import model as m
-from axis.edxml.trust import TrustAnchors
+from axis.edxml.trust import AppliedPolicy, TrustAnchors
 from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
 from axis.exchange import context, flows, freshness, store
@@ -295,6 +295,7 @@ class Exchange:
                 for r in admission.recipients
             ),
             at=at,
+            signature_policy=AppliedPolicy(admission.verified.policy),
         )
         return receipts.sign(receipt, self._identity.key, self._identity.cert_chain)
 
@@ -440,6 +441,7 @@ class Exchange:
             ),
             at=at,
             delivered_to=delivery.system_id,
+            signature_policy=AppliedPolicy(delivery.signature_policy),
         )
 
     async def _publish(self, messages: list[Outgoing]) -> None:

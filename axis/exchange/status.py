@@ -2,6 +2,10 @@
 
 A system sees a document it sent in full, and of a document it received only the rows of the
 agencies it serves; a document it has nothing to do with does not exist (404, never 403).
+
+Every package shown carries the ``signature_policy`` it was accepted under, and the timeline lists
+in ``legacy_packages`` those of its packages (the document, its revocation, updates, replacement,
+statuses) that no SHA-2 XML Signature stood behind, so that nobody has to look for them.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from axis.edxml.model import VN_TZ
+from axis.edxml.trust import AppliedPolicy
 from axis.errors import AxisError
 from axis.registry import folding
 from axis.store.db import Conn, contains
@@ -17,6 +22,10 @@ from axis.store.db import Conn, contains
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _legacy(policy: str | None) -> bool:
+    return policy is not None and policy != AppliedPolicy.STRICT
 
 
 async def timeline(
@@ -32,9 +41,9 @@ async def timeline(
     now = now or dt.datetime.now(dt.UTC)
     rows = await conn.fetch(
         """SELECT p.id AS package_id, p.business_type, p.sender_code, p.sender_system, p.subject,
-                  p.received_at, pr.requested_code, pr.agency_code, coalesce(a.name, '') AS agency_name,
-                  pr.system_id, pr.redirects, d.state, d.created_at, d.published_at, d.fetched_at,
-                  d.delivered_at, d.failed_reason, d.requeued_at
+                  p.received_at, p.signature_policy, p.status_code, pr.requested_code, pr.agency_code,
+                  coalesce(a.name, '') AS agency_name, pr.system_id, pr.redirects, d.state, d.created_at,
+                  d.published_at, d.fetched_at, d.delivered_at, d.failed_reason, d.requeued_at
              FROM packages p
              JOIN package_recipients pr ON pr.package_id = p.id
              JOIN deliveries d ON d.package_id = p.id AND d.system_id = pr.system_id
@@ -56,8 +65,11 @@ async def timeline(
         document_id,
     )
     events = await conn.fetch(
-        """SELECT at, kind, package_id, system_id, agency_code, detail FROM events
-            WHERE document_id = $1 AND kind IN ('status', 'business', 'requeued') ORDER BY id""",
+        """SELECT e.at, e.kind, e.package_id, e.system_id, e.agency_code, e.detail, p.signature_policy,
+                  p.kind AS package_kind, p.document_id AS package_document_id, p.business_type,
+                  p.status_code, p.sender_code, p.sender_system, p.received_at
+             FROM events e LEFT JOIN packages p ON p.id = e.package_id
+            WHERE e.document_id = $1 AND e.kind IN ('status', 'business', 'requeued') ORDER BY e.id""",
         document_id,
     )
     due = document["due_date"] if document else None
@@ -67,12 +79,31 @@ async def timeline(
         if e["kind"] == "requeued":
             requeues.setdefault((e["package_id"], e["system_id"]), []).append(e)
     recipients: dict[str, dict[str, Any]] = {}
+    # The packages this caller sees that were accepted under a legacy policy, by id, in order.
+    legacy: dict[str, dict[str, Any]] = {}
+
+    def note(r: Any, kind: str, document: str) -> None:
+        if _legacy(r["signature_policy"]) and str(r["package_id"]) not in legacy:
+            legacy[str(r["package_id"])] = {
+                "package_id": str(r["package_id"]),
+                "kind": kind,
+                "document_id": document,
+                "business_type": r["business_type"],
+                "status_code": r["status_code"] if kind == "status" else None,
+                "sender": r["sender_code"],
+                "sender_system": r["sender_system"],
+                "signature_policy": r["signature_policy"],
+                "received_at": _iso(r["received_at"]),
+            }
+
     for r in rows:
         entry = recipients.get(r["agency_code"])
         requeued = requeues.get((r["package_id"], r["system_id"]), [])
+        note(r, "document", document_id)
         delivery = {
             "package_id": str(r["package_id"]),
             "business_type": r["business_type"],
+            "signature_policy": r["signature_policy"],
             "state": r["state"],
             "queued_at": _iso(r["created_at"]),
             "published_at": _iso(r["published_at"]),
@@ -111,13 +142,24 @@ async def timeline(
         if entry is None or e["kind"] == "requeued":
             continue
         detail = e["detail"]
+        package_id = str(e["package_id"]) if e["package_id"] else None
+        if e["package_kind"] is not None:
+            note(e, e["package_kind"], e["package_document_id"])
         if e["kind"] == "business":
             entry["requests"].append(
-                {"type": detail.get("type"), "reason": detail.get("reason", ""), "at": _iso(e["at"])}
+                {
+                    "type": detail.get("type"),
+                    "reason": detail.get("reason", ""),
+                    "at": _iso(e["at"]),
+                    "package_id": package_id,
+                    "signature_policy": e["signature_policy"],
+                }
             )
             continue
         entry["statuses"].append(
             {
+                "package_id": package_id,
+                "signature_policy": e["signature_policy"],
                 "code": detail.get("code"),
                 "by": detail.get("by", "recipient"),
                 "description": detail.get("description", ""),
@@ -137,13 +179,17 @@ async def timeline(
         "sender_system": first["sender_system"],
         "subject": first["subject"],
         "received_at": _iso(first["received_at"]),
+        "signature_policy": first["signature_policy"],
+        "legacy_packages": sorted(legacy.values(), key=lambda p: p["received_at"] or ""),
         "state": document["state"] if document else "active",
         "superseded_by": document["superseded_by"] if document else None,
         "replaces": [r["target_document_id"] for r in replaces],
         "due_date": _iso(due),
         "packages": [
-            {"package_id": str(pid), "business_type": bt, "received_at": _iso(at)}
-            for pid, bt, at in dict.fromkeys((r["package_id"], r["business_type"], r["received_at"]) for r in rows)
+            {"package_id": str(pid), "business_type": bt, "received_at": _iso(at), "signature_policy": policy}
+            for pid, bt, at, policy in dict.fromkeys(
+                (r["package_id"], r["business_type"], r["received_at"], r["signature_policy"]) for r in rows
+            )
         ],
         "recipients": list(recipients.values()),
     }
@@ -218,6 +264,7 @@ async def search(
     rows = await conn.fetch(
         f"""SELECT p.id, p.document_id, p.business_type, p.sender_code, p.sender_system, p.subject,
                    p.code_number, p.code_notation, p.promulgation_date, p.due_date, p.received_at,
+                   p.signature_policy,
                    (SELECT jsonb_build_object('delivered', count(*) FILTER (WHERE d.state = 'delivered'),
                                               'queued', count(*) FILTER (WHERE d.state = 'queued'),
                                               'failed', count(*) FILTER (WHERE d.state = 'failed'))
@@ -239,6 +286,7 @@ async def search(
             "promulgation_date": _iso(r["promulgation_date"]),
             "due_date": _iso(r["due_date"]),
             "received_at": _iso(r["received_at"]),
+            "signature_policy": r["signature_policy"],
             "deliveries": r["deliveries"],
         }
         for r in rows

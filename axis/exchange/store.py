@@ -250,6 +250,7 @@ class Delivery:
     sender_code: str
     sender_system: str
     served: tuple[tuple[str, str, tuple[str, ...]], ...]  # (requested, agency, redirects) of this system
+    signature_policy: str  # the rule the package was accepted under (axis.edxml.trust.AppliedPolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,8 +272,8 @@ async def deliveries_of(
     addressed to it are absent). Only reads: receipts are signed between this and ``mark_delivered``,
     outside any transaction and lock."""
     rows = await conn.fetch(
-        """SELECT p.id, p.kind, p.document_id, p.digest, p.sender_code, p.sender_system, x.state, x.delivered_at,
-                  now() AS now,
+        """SELECT p.id, p.kind, p.document_id, p.digest, p.sender_code, p.sender_system, p.signature_policy,
+                  x.state, x.delivered_at, now() AS now,
                   (SELECT array_agg(concat_ws('|', r.requested_code, r.agency_code,
                                               array_to_string(r.redirects, ','))
                                     ORDER BY r.requested_code)
@@ -302,6 +303,7 @@ async def deliveries_of(
             sender_code=row["sender_code"],
             sender_system=row["sender_system"],
             served=tuple(served),
+            signature_policy=row["signature_policy"],
         )
     return now, found
 

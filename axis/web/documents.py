@@ -189,15 +189,25 @@ async def _parsed(request: web.Request, received: Received) -> m.DocumentPackage
         return _document(await asyncio.to_thread(_read(request, received)))
 
 
-async def timeline_context(request: web.Request, system: System, document_id: str) -> dict[str, Any]:
-    """What the timeline fragment shows (the page and the live stream render the same template)."""
+async def timeline_context(
+    request: web.Request, system: System, document_id: str, *, shown: str = ""
+) -> dict[str, Any]:
+    """What the timeline fragment shows (the page and the live stream render the same template).
+    ``shown`` is the package the page is about: its signature policy is said at the top of the
+    page, so its deliveries are not marked again in every recipient's steps."""
     axis = axis_of(request)
     async with axis.pool.acquire() as conn:
         view = await status.timeline(
             conn, document_id, system.id, ack_deadline=dt.timedelta(hours=axis.settings.ack_deadline_hours)
         )
         mark = await store.watermark(conn, document_id)
-    return {"timeline": view, "system": system, "watermark": mark, "updated": dt.datetime.now(dt.UTC)}
+    return {
+        "timeline": view,
+        "system": system,
+        "watermark": mark,
+        "updated": dt.datetime.now(dt.UTC),
+        "shown": shown,
+    }
 
 
 @routes.get("/documents/{package_id}")
@@ -208,9 +218,11 @@ async def document(request: web.Request) -> web.Response:
         stored = await store.visible_document(conn, package_id, system.id)
         body = await store.document_body(conn, stored)
     package = await _parsed(request, body)
-    context = await timeline_context(request, system, stored.document_id)
+    context = await timeline_context(request, system, stored.document_id, shown=str(stored.package_id))
+    sender = axis_of(request).registry.snapshot.systems.get(stored.sender_system)
     context |= {
         "stored": stored,
+        "sender_system": vietnamese.system_label(stored.sender_system, sender.name if sender else ""),
         "package": package,
         "direction": "sent" if stored.sender_system == system.id else "received",
         "live_url": f"/ui/documents/{stored.package_id}/live",

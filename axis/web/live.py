@@ -60,7 +60,9 @@ async def live(request: web.Request) -> web.StreamResponse:
                     break
                 mark = await store.watermark(conn, stored.document_id)
             if mark > since:
-                context = await documents.timeline_context(request, system, stored.document_id)
+                context = await documents.timeline_context(
+                    request, system, stored.document_id, shown=str(stored.package_id)
+                )
                 await response.write(event("timeline", template.render(context), context["watermark"]))
                 since, quiet_since = context["watermark"], loop.time()
             elif loop.time() - quiet_since > HEARTBEAT_SECONDS:

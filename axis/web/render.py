@@ -25,6 +25,7 @@ GLOBALS = {
     "DOCUMENT_STATE": vietnamese.DOCUMENT_STATE,
     "DELIVERY": vietnamese.DELIVERY,
     "DIRECTION": vietnamese.DIRECTION,
+    "SIGNATURE_POLICY": vietnamese.SIGNATURE_POLICY,
     "ROLE": vietnamese.ROLE,
     "USER_STATUS": vietnamese.USER_STATUS,
     "AGENCY_STATUS": vietnamese.AGENCY_STATUS,

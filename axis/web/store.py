@@ -27,6 +27,7 @@ class StoredDocument:
     received_at: dt.datetime
     size: int
     chunks: int  # 0: the bytes are in the package row (see ``axis.store.bodies``)
+    signature_policy: str  # the rule it was accepted under (axis.edxml.trust.AppliedPolicy)
 
 
 def _unknown(package_id: str) -> AxisError:
@@ -40,7 +41,7 @@ async def visible_document(conn: Conn, package_id: str, system_id: str) -> Store
     except ValueError:
         raise _unknown(package_id) from None
     row = await conn.fetchrow(
-        """SELECT id, document_id, sender_system, received_at, size, chunks FROM packages p
+        """SELECT id, document_id, sender_system, received_at, size, chunks, signature_policy FROM packages p
             WHERE id = $1 AND kind = 'document'
               AND (sender_system = $2 OR EXISTS (
                    SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $2))""",
@@ -49,8 +50,15 @@ async def visible_document(conn: Conn, package_id: str, system_id: str) -> Store
     )
     if row is None:
         raise _unknown(package_id)
-    return StoredDocument(row["id"], row["document_id"], row["sender_system"], row["received_at"], row["size"],
-                          row["chunks"])  # fmt: skip
+    return StoredDocument(
+        package_id=row["id"],
+        document_id=row["document_id"],
+        sender_system=row["sender_system"],
+        received_at=row["received_at"],
+        size=row["size"],
+        chunks=row["chunks"],
+        signature_policy=row["signature_policy"],
+    )
 
 
 async def document_body(conn: Conn, stored: StoredDocument) -> Received:

@@ -26,6 +26,8 @@ BUSINESS = {0: "Văn bản mới", 1: "Thu hồi", 2: "Cập nhật", 3: "Thay t
 DOCUMENT_STATE = {"active": "Đang hiệu lực", "revoked": "Đã thu hồi", "superseded": "Đã bị thay thế"}
 DELIVERY = {"queued": "Đang chờ nhận", "delivered": "Đã nhận", "failed": "Chuyển thất bại"}
 DIRECTION = {"sent": "Đã gửi", "received": "Đã nhận"}
+#: Packages accepted under a legacy signature policy, as marked for clerks (strict ones: no mark).
+SIGNATURE_POLICY = {"legacy:unsigned": "Không có chữ ký số XML", "legacy:sha1": "Chữ ký số SHA-1 (lỗi thời)"}
 ROLE = {"clerk": "Văn thư", "admin": "Quản trị viên"}
 USER_STATUS = {"active": "Đang hoạt động", "disabled": "Đã vô hiệu hóa"}
 AGENCY_STATUS = {"active": "Đang hoạt động", "retired": "Đã giải thể"}
@@ -187,3 +189,12 @@ def size(value: int) -> str:
         index += 1
     text = f"{amount:.0f}" if index == 0 else f"{amount:.1f}"
     return f"{text.replace('.', ',')} {units[index]}"
+
+
+def system_label(system_id: str, name: str) -> str:
+    """A connected system as a sentence names it: ``hệ thống eOffice Tỉnh Bắc (bac)``, without
+    saying "hệ thống" twice when its name starts with it."""
+    if not name.strip():
+        return f"hệ thống {system_id}"
+    prefix = "" if name.strip().casefold().startswith("hệ thống") else "hệ thống "
+    return f"{prefix}{name.strip()} ({system_id})"

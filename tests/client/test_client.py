@@ -20,6 +20,7 @@ from world import World, make_world, wait_until
 from axis import cli, pki
 from axis.client import (
     AgencyClient,
+    AppliedPolicy,
     AxisClient,
     BusinessDocType,
     Delivery,
@@ -30,6 +31,7 @@ from axis.client import (
     StatusCode,
     StatusPackage,
 )
+from axis.edxml import build
 from axis.edxml.model import VN_TZ
 from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
@@ -292,6 +294,51 @@ async def test_documents_lists_what_a_system_sent_and_received(
     assert sent.deliveries == {"delivered": 0, "queued": 1, "failed": 0}
     assert [d.number for d in await north.documents(delivery="waiting")] == ["22", "21"]
     assert await north.documents(delivery="done") == []
+
+
+async def test_sender_and_recipient_learn_that_a_package_went_in_without_an_xml_signature(
+    world: World,
+    north: AgencyClient,
+    south: AgencyClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An old system allowed to send unsigned packages: its receipts, the timeline and the search
+    say so, in the library and on the command line."""
+    await world.relax_signature_policy("north", unsigned=True)
+    document = world.document(to=(SOUTH,), number="61")
+    sent = await north.send_signed(build(document))
+    assert sent.signature_policy == "legacy:unsigned"
+    await south.ack(sent.package_id)
+
+    proofs = await north.receipts(sent.package_id)
+    assert [(p.kind, p.signature_policy) for p in proofs] == [
+        (ReceiptKind.ACCEPTANCE, AppliedPolicy.LEGACY_UNSIGNED),
+        (ReceiptKind.DELIVERY, AppliedPolicy.LEGACY_UNSIGNED),
+    ]
+    for client in (north, south):
+        timeline = await client.status(sent.document_id)
+        assert timeline.legacy
+        assert timeline.signature_policy == "legacy:unsigned"
+        [legacy] = timeline.legacy_packages
+        assert (legacy.package_id, legacy.kind, legacy.sender_system) == (sent.package_id, "document", "bac")
+        assert timeline.recipient(SOUTH).delivery.signature_policy == "legacy:unsigned"
+        [summary] = await client.documents(document_id=sent.document_id)
+        assert summary.legacy
+
+    # A signed status about it is strict, and shows as such.
+    await south.send_status(sent.document_id, StatusCode.ARRIVED, description="Đã đến")
+    [arrived] = (await north.status(sent.document_id)).recipient(SOUTH).statuses
+    assert (arrived.signature_policy, arrived.legacy) == ("strict", False)
+
+    monkeypatch.setenv("AXIS_URL", url(world))
+    assert await axis("inbox", "--token", world["north"].token, "--type", "receipt") == 0
+    assert await axis("inbox", "--token", world["north"].token, "--type", "receipt", "--ack") == 0
+    out = capsys.readouterr().out
+    assert out.count("accepted under legacy:unsigned (no XML Signature), verified") == 2
+    assert await axis("status", "--token", world["north"].token, sent.document_id) == 0
+    out = capsys.readouterr().out
+    assert f"! document {sent.package_id} from system bac accepted under legacy:unsigned" in out
 
 
 async def test_a_recipient_acknowledges_what_it_stored_in_one_call(north: AgencyClient, south: AgencyClient) -> None:

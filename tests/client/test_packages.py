@@ -118,3 +118,42 @@ def test_a_timeline_reads_what_the_axis_says_and_tolerates_what_it_does_not() ->
     assert (timeline.state, timeline.raw["new_field"]) == ("", 1)
     with pytest.raises(KeyError):
         timeline.recipient(DEPT)
+    # An axis that does not state signature policies claims nothing about them, strict included.
+    assert (timeline.signature_policy, timeline.legacy, timeline.legacy_packages) == (None, False, ())
+    assert (first.delivery.signature_policy, first.statuses[0].signature_policy) == (None, None)
+    assert not first.statuses[0].legacy
+
+
+def test_a_timeline_points_out_the_packages_accepted_under_a_legacy_policy() -> None:
+    unsigned_status = {
+        "package_id": "s1",
+        "kind": "status",
+        "document_id": "d",
+        "business_type": None,
+        "status_code": "01",
+        "sender": SOUTH,
+        "sender_system": "nam",
+        "signature_policy": "legacy:unsigned",
+        "received_at": "2026-11-20T02:31:00+00:00",
+    }
+    row = {
+        "package_id": "p1",
+        "agency": SOUTH,
+        "delivery": {"state": "delivered", "signature_policy": "strict"},
+        "statuses": [{"code": "01", "package_id": "s1", "signature_policy": "legacy:unsigned"}],
+    }
+    timeline = Timeline.from_json(
+        {"document_id": "d", "signature_policy": "strict", "legacy_packages": [unsigned_status], "recipients": [row]}
+    )
+    assert timeline.legacy
+    [legacy] = timeline.legacy_packages
+    assert (legacy.kind, legacy.status_code, legacy.sender_system, legacy.signature_policy) == (
+        "status",
+        "01",
+        "nam",
+        "legacy:unsigned",
+    )
+    assert legacy.received_at == dt.datetime(2026, 11, 20, 2, 31, tzinfo=dt.UTC)
+    [entry] = timeline.recipients[0].statuses
+    assert (entry.package_id, entry.legacy) == ("s1", True)
+    assert timeline.recipients[0].delivery.signature_policy == "strict"
