@@ -6,15 +6,19 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import asyncpg
 import pg
 import pytest
 import world as world_module
+from browsing import CHEAP, PASSWORD, PEOPLE, Visitor
 
 from axis import pki
 from axis.edxml.trust import TrustAnchors
 from axis.store import db as store_db
+from axis.web import passwords, users
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "domain" / "samples"
 
@@ -93,3 +97,36 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 async def world(database_url: str, tmp_path: Path) -> AsyncIterator[world_module.World]:
     async for built in world_module.make_world(database_url, tmp_path):
         yield built
+
+
+# --- the web pages: their users and visitors -------------------------------------------------------------
+
+
+@pytest.fixture
+async def people(world: world_module.World) -> dict[str, users.User]:
+    conn = await store_db.connect(world.settings.database_url)
+    made = {}
+    try:
+        for username, (role, system, name) in PEOPLE.items():
+            made[username] = await users.add(
+                conn, "test", username, passwords.hash_password(PASSWORD, CHEAP), role=role, system_id=system,
+                full_name=name,
+            )  # fmt: skip
+    finally:
+        await conn.close()
+    return made
+
+
+@pytest.fixture
+async def visit(world: world_module.World) -> AsyncIterator[Any]:
+    """``visit()``: a new visitor (browser) of the world's axis."""
+    sessions: list[aiohttp.ClientSession] = []
+
+    def new() -> Visitor:
+        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        sessions.append(session)
+        return Visitor(world.client.make_url("/"), session)
+
+    yield new
+    for session in sessions:
+        await session.close()

@@ -40,6 +40,7 @@ from axis.edxml.trust import fingerprint
 from axis.errors import CATALOGUE
 from axis.registry import agencies, systems
 from axis.store import db
+from axis.vdxp.secret import SecretBox
 
 ANONYMOUS, OTHER, ADMIN, OWNER = "anonymous", "other", "admin", "owner"
 ROLES = (ANONYMOUS, OTHER, ADMIN, OWNER)
@@ -222,6 +223,12 @@ MATRIX: tuple[Row, ...] = (
         path=lambda s: f"/api/v1/admin/systems/{MATRIX_SYSTEM}/tokens",
     ),
     Row(
+        "POST",
+        "/api/v1/admin/systems/{id}/sdk-secret",
+        admin(201),
+        path=lambda s: f"/api/v1/admin/systems/{MATRIX_SYSTEM}/sdk-secret",
+    ),
+    Row(
         "DELETE",
         "/api/v1/admin/systems/{id}/tokens/{token_id}",
         admin(204),
@@ -381,6 +388,7 @@ async def scene(world: World, admin_token: str) -> Scene:
     spare = pki.issue(world.ca, "000.00.27.H98", "Sở Thử Ma Trận")
     scene.values["new_certificate"] = pki.cert_pem(pki.issue(world.ca, None, "Máy chủ ma trận").certificate).decode()
     scene.spare_fingerprint = fingerprint(spare.certificate)
+    SecretBox.load_or_create(world.settings.vdxp_key_path)  # the key that seals SDK secrets, as the CLI makes it
     conn = await db.connect(world.settings.database_url)
     try:
         async with conn.transaction():

@@ -4,7 +4,9 @@ Under the migration policy it is accepted, and it says so wherever it is listed.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 from sdk_world import LIST_EDOC, Sdk, edoc_header
 
@@ -35,7 +37,9 @@ async def test_an_edxml102_package_is_refused_under_the_strict_policy_with_what_
     assert await sdk.world.count("packages") == 0
 
 
-async def test_under_the_migration_policy_it_is_accepted_and_listed_as_unsigned(sdk: Sdk) -> None:
+async def test_under_the_migration_policy_it_is_accepted_and_listed_as_unsigned(
+    sdk: Sdk, people: Any, visit: Any
+) -> None:
     await allow_unsigned(sdk, "bac")
     sent = await sdk.ok(sdk.service("north"), "sendEdoc", edoc_header("000.00.00.H98"), PACKAGE)
     listed = await sdk.ok(sdk.service("south"), "getReceivedEdocList", LIST_EDOC)
@@ -51,3 +55,10 @@ async def test_under_the_migration_policy_it_is_accepted_and_listed_as_unsigned(
     async with sdk.world.axis.pool.acquire() as conn:
         policy = await conn.fetchval("SELECT signature_policy FROM packages WHERE id = $1::uuid", sent.doc_id)
     assert policy == "legacy:unsigned"
+
+    # The recipient's clerk opens it: the page says that no XML signature stood behind it.
+    clerk = visit()
+    await clerk.log_in("vanthu.nam")
+    words = " ".join(re.sub(r"<[^>]+>", " ", await clerk.get(f"/ui/documents/{sent.doc_id}")).split())
+    assert "Văn bản không có chữ ký số XML" in words
+    assert "Hãy kiểm tra chữ ký số trên tệp văn bản đính kèm." in words
