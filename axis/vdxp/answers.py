@@ -148,17 +148,15 @@ def _time(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(value))
 
 
+def _agency(agency: Agency) -> dict[str, Any]:
+    """id (the code), pid (the parent's code, ``0`` at the top), code, name, mail (the registry
+    keeps none)."""
+    return {"id": agency.code, "pid": agency.parent_code or "0", "code": agency.code, "name": agency.name, "mail": ""}
+
+
 def agency_item(agency: Agency, old_codes: Iterable[str] = ()) -> dict[str, Any]:
-    """getAgenciesList: id (the code), pid (the parent's code, ``0`` at the top), code, name,
-    mail (the registry keeps none) and oldCode: retired codes that now lead here."""
-    return {
-        "id": agency.code,
-        "pid": agency.parent_code or "0",
-        "code": agency.code,
-        "name": agency.name,
-        "mail": "",
-        "oldCode": ";".join(old_codes),
-    }
+    """getAgenciesList: the agency, and in oldCode the retired codes that now lead here."""
+    return _agency(agency) | {"oldCode": ";".join(old_codes)}
 
 
 def qd20_item(agency: Agency) -> dict[str, Any]:
@@ -176,12 +174,7 @@ def qd20_item(agency: Agency) -> dict[str, Any]:
 def unit_item(agency: Agency, *, center: str, modified: dt.datetime | None, version: int) -> dict[str, Any]:
     """getSynchronizeUnit: an agency with the system that serves it (``centerCode``), when it
     last changed and how many times, and whether it is retired (``deleted``)."""
-    return {
-        "id": agency.code,
-        "pid": agency.parent_code or "0",
-        "code": agency.code,
-        "name": agency.name,
-        "mail": "",
+    return _agency(agency) | {
         "centerCode": center,
         "modifyDate": sdk_time(modified),
         "version": version,
