@@ -33,6 +33,7 @@ from axis.log import configure as configure_logging
 from axis.registry import importer, imports, systems
 from axis.registry.cache import RegistryCache
 from axis.store import db
+from axis.web.vietnamese import clock
 
 NORTH, SOUTH, MINISTRY = "000.00.00.H98", "000.00.00.H99", "000.00.00.G98"
 SEEDS = Path(__file__).resolve().parents[2] / "agency_codes" / "fictitious.csv"
@@ -236,7 +237,7 @@ async def _exchange(
                     if proof.kind is receipts.ReceiptKind.DELIVERY:
                         deliveries += 1
                     target = f" to {proof.delivered_to}" if proof.delivered_to else ""
-                    when = f"{proof.at:%H:%M:%S}"
+                    when = clock(proof.at)
                     policy = proof.signature_policy.value if proof.signature_policy else "unstated"
                     say(
                         f"{proof.kind.value} receipt{target} at {when}, signature policy {policy}, "
@@ -248,10 +249,10 @@ async def _exchange(
         step(f"The status timeline of {sent.document_id}")
         timeline = await north.status(sent.document_id)
         for row in timeline.recipients:
-            delivered = row.delivery.delivered_at.isoformat() if row.delivery.delivered_at else None
+            delivered = clock(row.delivery.delivered_at) or "-"
             say(f"{row.requested} ({row.name}) via {row.system}: {row.delivery.state} at {delivered}")
             for status in row.statuses:
-                at = status.time.isoformat() if status.time else None
+                at = clock(status.time) or "-"
                 say(f"    status {status.code} {status.description} at {at} by {status.staff}")
     step("Done: the document reached both recipients once, and the sender holds signed proof of it")
     return 0

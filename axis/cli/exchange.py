@@ -23,6 +23,7 @@ from axis.client import AgencyClient, Received, Timeline, VerifiedReceipt
 from axis.edxml import model as m
 from axis.edxml.trust import AppliedPolicy, TrustAnchors
 from axis.errors import AxisError
+from axis.web.vietnamese import clock
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -148,7 +149,7 @@ async def _inbox(client: AgencyClient, args: argparse.Namespace) -> int:
     if args.save is not None:
         args.save.mkdir(parents=True, exist_ok=True)
     for item in items:
-        when = f"{item.at:%Y-%m-%d %H:%M:%S}" if item.at else ""
+        when = clock(item.at)
         print(f"{item.type:<8} {item.kind:<10} {item.id}  {item.document_id}  from {item.sender}  {when}")
         if args.save is None and not args.ack:
             continue
@@ -190,7 +191,7 @@ def _received(received: Received) -> str:
 def _receipt(receipt: VerifiedReceipt) -> str:
     target = f" to {receipt.delivered_to}" if receipt.delivered_to else ""
     return (
-        f"{receipt.kind.value} receipt{target} at {receipt.at:%Y-%m-%d %H:%M:%S}, "
+        f"{receipt.kind.value} receipt{target} at {clock(receipt.at)}, "
         f"{receipt_policy(receipt)}, verified: signed by {receipt.signer.common_name}"
     )
 
@@ -231,7 +232,7 @@ async def _status(client: AgencyClient, args: argparse.Namespace) -> int:
 
 def print_timeline(timeline: Timeline) -> None:
     """The timeline in readable form: per recipient, its system, delivery and statuses."""
-    received = f" at {timeline.received_at:%Y-%m-%d %H:%M:%S}" if timeline.received_at else ""
+    received = f" at {clock(timeline.received_at)}" if timeline.received_at else ""
     state = f"; {timeline.state}" if timeline.state and timeline.state != "active" else ""
     replaced = f" by {timeline.superseded_by}" if timeline.superseded_by else ""
     print(f"{timeline.document_id}  {timeline.subject}")
@@ -247,12 +248,12 @@ def print_timeline(timeline: Timeline) -> None:
     for r in timeline.recipients:
         delivery = r.delivery
         when = delivery.delivered_at or delivery.queued_at
-        at = f" at {when:%Y-%m-%d %H:%M:%S}" if when else ""
+        at = f" at {clock(when)}" if when else ""
         redirects = f" (via {' → '.join(r.redirects)})" if r.redirects else ""
         business = f", {_business_name(r.business_type)}" if r.business_type else ""
         print(f"  {r.requested}{redirects} {r.name} — system {r.system}{business}: {delivery.state}{at}")
         for s in r.statuses:
-            time = f"{s.time:%Y-%m-%d %H:%M:%S}" if s.time else "?"
+            time = clock(s.time) or "?"
             staff = f", {s.staff}" if s.staff else ""
             weak = f"  [{s.signature_policy}]" if s.legacy else ""
             print(f"      {s.code} {s.description} at {time}{staff}{weak}")

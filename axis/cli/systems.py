@@ -20,6 +20,7 @@ from axis.registry.model import System
 from axis.store.db import Conn
 from axis.vdxp import setup
 from axis.vdxp.secret import SecretBox
+from axis.web.vietnamese import clock
 
 
 def register(sub: Any) -> None:
@@ -163,11 +164,11 @@ def _show(args: argparse.Namespace) -> int:
         for code in await systems.bindings(conn, args.id):
             print(f"  serves     {code} and below")
         for c in await systems.certificates(conn, args.id):
-            state = "revoked" if c.revoked else f"valid until {c.not_after:%Y-%m-%d}"
+            state = "revoked" if c.revoked else f"valid until {clock(c.not_after)}"
             print(f"  cert       {c.fingerprint[:16]}…  {c.agency_code or '-'}  {state}  {c.subject}")
         for t in await systems.list_tokens(conn, args.id):
-            state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
-            print(f"  token      #{t.id} {t.label or '-'} issued {t.created_at:%Y-%m-%d} {state}")
+            state = f"revoked {clock(t.revoked_at)}" if t.revoked_at else "active"
+            print(f"  token      #{t.id} {t.label or '-'} issued {clock(t.created_at)} {state}")
 
     runtime.run(action)
     return 0
@@ -207,7 +208,7 @@ def _cert(args: argparse.Namespace) -> int:
     async def action(conn: Conn) -> None:
         c = await systems.add_certificate(conn, runtime.actor(), args.id, pem)
         print(f"certificate {c.fingerprint} bound to {args.id}")
-        print(f"  {c.subject}; agency code {c.agency_code or '-'}; valid until {c.not_after:%Y-%m-%d}")
+        print(f"  {c.subject}; agency code {c.agency_code or '-'}; valid until {clock(c.not_after)}")
 
     runtime.run(runtime.transaction(action))
     return 0
@@ -245,7 +246,7 @@ def _failed(args: argparse.Namespace) -> int:
         await systems.require(conn, args.id)
         total = await redelivery.failed_count(conn, args.id)
         for f in await redelivery.failed(conn, args.id, limit=args.limit):
-            when = f"{f.failed_at:%Y-%m-%d %H:%M}" if f.failed_at else "-"
+            when = clock(f.failed_at) or "-"
             archived = "  (archived: cannot be sent again)" if f.archived else ""
             print(f"{f.package_id}  {when}  {f.document_id}{archived}")
             print(f"    {f.reason or '-'}")

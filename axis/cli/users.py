@@ -17,6 +17,7 @@ from axis.errors import AxisError
 from axis.store.db import Conn
 from axis.web import passwords, users
 from axis.web.users import Role, User
+from axis.web.vietnamese import clock
 
 
 def register(sub: Any) -> None:
@@ -60,7 +61,7 @@ def _password(args: argparse.Namespace) -> str:
 
 def _line(user: User) -> str:
     where = f" system={user.system_id}" if user.system_id else ""
-    lock = f" locked until {user.locked_until:%Y-%m-%d %H:%M} UTC" if user.locked() else ""
+    lock = f" locked until {clock(user.locked_until)}" if user.locked() else ""
     return f"{user.username:<24} {user.role.value:<6} {user.status:<9}{where}{lock}  {user.full_name}"
 
 
