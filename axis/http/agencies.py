@@ -27,14 +27,21 @@ def agency_json(agency: Agency) -> dict[str, Any]:
 
 @routes.get("/api/v1/agencies")
 async def search(request: web.Request) -> web.Response:
-    """``?q=`` code prefix (either form) or name words without accents; ``?under=`` a subtree."""
+    """``?q=`` code prefix (either form) or name words without accents, best match first (across an
+    agency and the agencies above it, ``axis.registry.finder``); ``?under=`` a subtree."""
     limit = int_query(request, "limit", 50, low=1, high=500)
     offset = int_query(request, "offset", 0, high=10_000_000)
+    q, under = request.query.get("q", "").strip(), request.query.get("under") or None
+    if q:
+        found = axis_of(request).registry.finder.search(
+            q, under=under, include_retired=not flag(request, "active_only")
+        )
+        page = found[offset : offset + limit]
+        return web.json_response({"agencies": [agency_json(a) for a in page], "limit": limit, "offset": offset})
     async with axis_of(request).pool.acquire() as conn:
         found = await agencies.search(
             conn,
-            q=request.query.get("q", ""),
-            under=request.query.get("under") or None,
+            under=under,
             include_retired=not flag(request, "active_only"),
             limit=limit,
             offset=offset,

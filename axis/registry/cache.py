@@ -18,6 +18,7 @@ import structlog
 
 from axis.registry import history
 from axis.registry import snapshot as snapshot_store
+from axis.registry.finder import Finder
 from axis.registry.model import Snapshot
 from axis.registry.resolve import Resolver
 from axis.store import db
@@ -31,6 +32,7 @@ class RegistryCache:
         self._url = database_url
         self._poll_seconds = poll_seconds
         self._resolver = Resolver(Snapshot())
+        self._finder: Finder | None = None
         self._listener: asyncpg.Connection | None = None
         self._reload_task: asyncio.Task[None] | None = None
         self._watch_task: asyncio.Task[None] | None = None
@@ -45,6 +47,14 @@ class RegistryCache:
     @property
     def snapshot(self) -> Snapshot:
         return self._resolver.snapshot
+
+    @property
+    def finder(self) -> Finder:
+        """Name and code search over the current snapshot, folded once per registry version."""
+        snapshot = self.snapshot
+        if self._finder is None or self._finder.version != snapshot.version:
+            self._finder = Finder(snapshot)
+        return self._finder
 
     async def start(self) -> None:
         await self.reload()
