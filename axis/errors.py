@@ -94,6 +94,14 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "registry.token.unknown": (404, "No token with this id belongs to the system."),
     "registry.import.bad_rows": (422, "The import file has bad rows; nothing was imported."),
     "registry.import.format": (400, "The import file is not a CSV with a code and a name column."),
+    "registry.import.encoding": (
+        400,
+        "The import file's bytes are in no encoding read (UTF-8, UTF-16 with its byte order mark, Windows-1258).",
+    ),
+    "registry.import.outside_scope": (
+        409,
+        "The import would change agencies outside the subtree most of the file covers; accept that explicitly.",
+    ),
     # The exchange (axis.exchange)
     "intake.recipient.unknown": (422, "A recipient's agency code is not in the registry."),
     "intake.recipient.unserved": (422, "No connected system serves a recipient agency."),

@@ -10,19 +10,26 @@ from typing import Any
 from axis.cli import runtime
 from axis.cli.progress import Progress
 from axis.errors import AxisError
-from axis.registry import agencies, history, importer, imports
+from axis.registry import agencies, diff, history, importer, imports
 from axis.registry.model import Agency
 from axis.store.db import Conn
 
 
 def register(sub: Any) -> None:
-    group = sub.add_parser("agencies", help="agency codes: import, add, show, list, rename, retire, merge, move")
+    group = sub.add_parser(
+        "agencies", help="agency codes: import, add, show, list, rename, retire, merge, move, reactivate"
+    )
     actions = group.add_subparsers(dest="agencies_command", required=True, metavar="ACTION")
 
     load = actions.add_parser("import", help="import a CSV (code,name[,parent,code_qd20,status,successor])")
     load.add_argument("file", type=Path)
     load.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
     load.add_argument("--partial", action="store_true", help="import the good rows even when some are bad")
+    load.add_argument(
+        "--allow-outside",
+        action="store_true",
+        help="accept changes to agencies outside the subtree most of the file covers (the dry run lists them)",
+    )
     load.set_defaults(handler=_import)
 
     add = actions.add_parser("add", help="add one agency (its parent must exist)")
@@ -61,6 +68,10 @@ def register(sub: Any) -> None:
     move.add_argument("new_code")
     move.set_defaults(handler=_move)
 
+    reactivate = actions.add_parser("reactivate", help="bring a retired agency back (active, no successor)")
+    reactivate.add_argument("code")
+    reactivate.set_defaults(handler=_reactivate)
+
 
 def _line(agency: Agency) -> str:
     state = "" if not agency.retired else f"  [retired → {agency.successor_code or 'no successor'}]"
@@ -74,11 +85,15 @@ def _import(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         raise AxisError("cli.file_not_found", f"{args.file} does not exist.") from None
     rows = importer.read_csv(data, source=str(args.file))
+    if rows.encoding != "UTF-8" or rows.delimiter != ",":
+        separator = {",": "commas", ";": "semicolons", "\t": "tabs"}[rows.delimiter]
+        print(f"read as {rows.encoding}, fields separated by {separator}")
 
     async def action(conn: Conn) -> int:
         existing = await imports.existing(conn)
         plan = importer.plan(rows, existing)
-        print(importer.format_diff(plan, limit=50 if args.dry_run else 20))
+        # A dry run shows everything; an import lists every change but the additions in full.
+        print(diff.format_diff(plan, existing, additions=None if args.dry_run else 20))
         if args.dry_run:
             return 0
         if plan.bad and not args.partial:
@@ -88,6 +103,8 @@ def _import(args: argparse.Namespace) -> int:
                 "Fix them, or import the good rows with --partial.",
                 bad_rows=len(plan.bad),
             )
+        if plan.outside and not args.allow_outside:
+            raise importer.outside_refusal(plan, "--allow-outside")
         with Progress(len(plan.changes), "importing") as progress:
             async with conn.transaction():
                 applied = await imports.apply(conn, runtime.actor(), plan, progress=progress.update)
@@ -154,3 +171,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 def _move(args: argparse.Namespace) -> int:
     return _change("moved", lambda conn, who: agencies.move(conn, who, args.code, args.new_code))
+
+
+def _reactivate(args: argparse.Namespace) -> int:
+    return _change("reactivated", lambda conn, who: agencies.reactivate(conn, who, args.code))

@@ -18,7 +18,7 @@ from axis.http.agencies import agency_json
 from axis.http.auth import admin_of
 from axis.http.body import field, flag, int_query, json_object, text
 from axis.http.context import axis_of
-from axis.registry import agencies, history, importer, imports, systems
+from axis.registry import agencies, diff, history, importer, imports, systems
 from axis.registry.model import Certificate, System
 from axis.store.db import Conn
 from axis.vdxp import setup
@@ -114,6 +114,14 @@ async def retire_agency(request: web.Request) -> web.Response:
     return web.json_response(agency_json(agency))
 
 
+@routes.post("/api/v1/admin/agencies/{code}/reactivate")
+async def reactivate_agency(request: web.Request) -> web.Response:
+    """A retired agency active again, without successor (``agency.reactivate`` in the history)."""
+    code = request.match_info["code"]
+    agency = await change(request, lambda conn, actor: agencies.reactivate(conn, actor, code))
+    return web.json_response(agency_json(agency))
+
+
 @routes.post("/api/v1/admin/agencies/{code}/merge")
 async def merge_agency(request: web.Request) -> web.Response:
     into = text(await json_object(request), "into")
@@ -133,26 +141,34 @@ async def move_agency(request: web.Request) -> web.Response:
 @routes.post("/api/v1/admin/imports")
 async def import_agencies(request: web.Request) -> web.Response:
     """A CSV of agencies (as ``axis agencies import``). ``?dry_run=1``: the diff only;
-    ``?partial=1``: import the good rows even when some are bad (else nothing is imported)."""
+    ``?partial=1``: import the good rows even when some are bad (else nothing is imported);
+    ``?allow_outside=1``: accept changes to agencies outside the subtree most of the file covers
+    (else such a file imports nothing)."""
     rows = importer.read_csv(await request.read(), source="request body")
-    dry_run, partial = flag(request, "dry_run"), flag(request, "partial")
+    dry_run, partial, allow_outside = flag(request, "dry_run"), flag(request, "partial"), flag(request, "allow_outside")
 
     async def operation(conn: Conn, actor: str) -> dict[str, Any]:
-        plan = importer.plan(rows, await imports.existing(conn))
+        existing = await imports.existing(conn)
+        plan = importer.plan(rows, existing)
         if plan.bad and not partial and not dry_run:
             raise AxisError(
                 "registry.import.bad_rows",
                 f"{len(plan.bad)} bad rows; nothing was imported (add ?partial=1 to import the good ones).",
                 bad=[{"line": b.line, "code": b.code, "reason": b.reason} for b in plan.bad[:200]],
             )
+        if plan.outside and not allow_outside and not dry_run:
+            raise importer.outside_refusal(plan, "?allow_outside=1")
         applied = 0 if dry_run else await imports.apply(conn, actor, plan)
         return {
             "dry_run": dry_run,
             "summary": plan.summary(),
             "applied": applied,
+            "encoding": rows.encoding,
             "bad": [{"line": b.line, "code": b.code, "reason": b.reason} for b in plan.bad],
             "warnings": [{"line": w.line, "code": w.code, "reason": w.reason} for w in plan.warnings],
-            "diff": importer.format_diff(plan, limit=200),
+            "scope": plan.scope.root if plan.scope else None,
+            "outside": [{"code": c.code, "kind": c.kind.value} for c in plan.outside],
+            "diff": diff.format_diff(plan, existing, additions=200),
         }
 
     return web.json_response(await change(request, operation))

@@ -209,33 +209,83 @@ async def retire(
 ) -> Agency:
     """Retire an agency, optionally naming the successor new documents are redirected to.
 
-    ``action`` records why: a plain retirement, a merge into an existing agency, or a move.
+    The successor must be active (`check_successor`). ``action`` records why: a plain retirement,
+    a merger into an existing agency, or a move.
     """
     before = await require(conn, code)
     successor_code = None
     if successor is not None:
-        target = await require(conn, successor)
-        successor_code = target.code
-        await _refuse_cycle(conn, before.code, target)
+        successor_code = (await check_successor(conn, before.code, successor)).code
     after = replace(before, status=AgencyStatus.RETIRED, successor_code=successor_code)
     if after == before:
         return before
     return await _update(conn, actor, action, before, after)
 
 
-async def _refuse_cycle(conn: Conn, code: str, target: Agency) -> None:
+async def check_successor(conn: Conn, code: str, successor: str) -> Agency:
+    """The agency `successor` names, when it may succeed `code`: known, not `code`, and active.
+
+    A retired one is refused (``registry.agency.successor_invalid``, ``reason`` ``retired``) with
+    the ``chain`` its documents follow and ``active``: the active agency at the end of that chain,
+    which may be named instead (None when the chain ends without one, or comes back to `code`).
+    """
+    target = await require(conn, successor)
     if target.code == code:
-        raise AxisError("registry.agency.successor_invalid", f"{code} cannot be its own successor.", agency_code=code)
-    chain, current = [code, target.code], target
-    while current.retired and current.successor_code is not None:
-        if current.successor_code in chain:
-            raise AxisError(
-                "registry.agency.successor_cycle",
-                f"Naming {target.code} as successor of {code} would make a loop: {' → '.join(chain)}.",
-                chain=[*chain, current.successor_code],
-            )
-        chain.append(current.successor_code)
-        current = await require(conn, current.successor_code)
+        raise AxisError(
+            "registry.agency.successor_invalid",
+            f"{code} cannot be its own successor.",
+            agency_code=code,
+            reason="itself",
+        )
+    if not target.retired:
+        return target
+    chain = await successor_chain(conn, target)
+    end = chain[-1]
+    active = end.code if not end.retired and end.code != code else None
+    walk = " → ".join(a.code for a in chain)
+    instead = f"name {active} instead, where its documents go" if active else "its chain ends at no active agency"
+    raise AxisError(
+        "registry.agency.successor_invalid",
+        f"The successor {target.code} is retired itself ({walk}): {instead}.",
+        agency_code=code,
+        successor=target.code,
+        reason="retired",
+        chain=[a.code for a in chain],
+        active=active,
+    )
+
+
+async def successor_chain(conn: Conn, agency: Agency) -> list[Agency]:
+    """`agency` and the agencies its redirections pass through: to the first active one, to one
+    without successor, or to the first one met twice (a loop, which the registry refuses)."""
+    chain = [agency]
+    while chain[-1].retired and chain[-1].successor_code is not None:
+        following = await get(conn, chain[-1].successor_code)
+        if following is None or any(a.code == following.code for a in chain):
+            break
+        chain.append(following)
+    return chain
+
+
+async def predecessors(conn: Conn, code: str, *, limit: int = 50) -> list[Agency]:
+    """Retired agencies that name `code` as their successor (their documents come to it)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM agencies WHERE successor_code = $1 AND status = 'retired' ORDER BY code LIMIT $2",
+        code,
+        limit,
+    )
+    return [from_row(r) for r in rows]
+
+
+async def reactivate(conn: Conn, actor: str, code: str) -> Agency:
+    """Bring a retired agency back: active again and without successor, so that documents
+    addressed to it (and to retired agencies that name it) reach it again. An active agency is
+    left as it is."""
+    before = await require(conn, code)
+    if not before.retired:
+        return before
+    after = replace(before, status=AgencyStatus.ACTIVE, successor_code=None)
+    return await _update(conn, actor, "agency.reactivate", before, after)
 
 
 async def merge(conn: Conn, actor: str, code: str, into: str) -> Agency:

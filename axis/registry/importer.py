@@ -1,11 +1,16 @@
-"""Importing agency codes from CSV, the pure half: read the file, judge every row, plan the changes.
+"""Importing agency codes from CSV, the pure half: judge every row of a file, plan the changes.
 
-``axis agencies import FILE`` reads a file (``read_csv``), compares it with the registry (``plan``),
-shows the plan (``format_diff``) and, unless it is a dry run, applies it in one transaction (the SQL
-half, elsewhere). Real files are dirty (EDXML.md §1): a malformed code, a code listed twice under two
-names. Such rows are reported with their line numbers and reasons, never repaired, and never guessed
-between: for a code listed under two names nothing is imported, because either name may be the wrong
-one. Everything else in the file still plans, so one bad line does not hide the other 110,000.
+``axis agencies import FILE`` reads a file (`axis.registry.importfile.read_csv`), compares it with
+the registry (``plan``), shows the plan grouped by kind (`axis.registry.diff`) and, unless it is a
+dry run, applies it in one transaction (the SQL half, `axis.registry.imports`). Real files are
+dirty (EDXML.md §1): a malformed code, a code listed twice under two names. Such rows are reported
+with their line numbers and reasons, never repaired, and never guessed between: for a code listed
+under two names nothing is imported, because either name may be the wrong one. Everything else in
+the file still plans, so one bad line does not hide the other 110,000.
+
+A file usually describes one subtree (a province's list): the plan names that subtree (``scope``)
+and the changes the file would make to agencies outside it (``outside``), such as a provincial
+list renaming ministries, which every interface makes the administrator accept explicitly.
 
 Planning is linear in the file and the registry (about 111,000 agencies each): dictionaries, one
 work-list pass for rows whose parent or successor turns out bad, and no per-row scan of anything.
@@ -13,40 +18,34 @@ work-list pass for rows whose parent or successor turns out bad, and no per-row 
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import enum
-import io
 import operator
-import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from axis.errors import AxisError
 from axis.registry import codes
+from axis.registry.importfile import Remark, Row, Rows, read_csv
 from axis.registry.model import Agency, AgencyStatus
 
-_REQUIRED = ("code", "name")
-_COLUMNS = (*_REQUIRED, "parent", "code_qd20", "status", "successor")
+__all__ = [
+    "BadRow",
+    "Change",
+    "ChangeKind",
+    "ImportPlan",
+    "Remark",
+    "Row",
+    "Rows",
+    "Scope",
+    "outside_refusal",
+    "plan",
+    "read_csv",
+]
+
 _ACTIVE, _RETIRED = AgencyStatus.ACTIVE, AgencyStatus.RETIRED
 _LINE = operator.attrgetter("line")
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One data row of an import file, with surrounding whitespace stripped and the name in NFC."""
-
-    line: int
-    """1-based line of the file where the row starts (the header is line 1)."""
-    code: str
-    name: str
-    parent: str | None = None
-    code_qd20: str | None = None
-    status: AgencyStatus = _ACTIVE
-    successor: str | None = None
-    problem: str | None = None
-    """What the typed fields cannot show: a status other than active/retired, surplus fields."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +54,24 @@ class BadRow:
 
     line: int
     code: str
-    reason: str
+    remarks: tuple[Remark, ...]
+
+    @property
+    def reason(self) -> str:
+        """The remarks in English, as the CLI and the API give them."""
+        return "; ".join(remark.english for remark in self.remarks)
 
 
-class Rows(list[Row]):
-    """The rows `read_csv` found, plus its remarks about the file as a whole (ignored columns).
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The subtree most of a file lies in: more than half of its well-formed codes are `root` or
+    below it, and no deeper code holds such a majority."""
 
-    A plain list to everyone else; `plan` carries the remarks into ``ImportPlan.warnings``.
-    """
-
-    def __init__(self, rows: Iterable[Row] = (), warnings: Iterable[BadRow] = ()) -> None:
-        super().__init__(rows)
-        self.warnings: tuple[BadRow, ...] = tuple(warnings)
+    root: str
+    within: int
+    """Codes of the file at or below `root`."""
+    total: int
+    """Well-formed codes in the file."""
 
 
 class ChangeKind(enum.StrEnum):
@@ -99,6 +104,18 @@ class ImportPlan:
     """Sorted by line; line 1 for remarks about the header."""
     unchanged: int
     """Good rows equal to what the registry holds."""
+    scope: Scope | None = None
+    """The subtree the file mostly covers; None when no subtree holds most of it."""
+
+    @property
+    def outside(self) -> tuple[Change, ...]:
+        """Changes to agencies already in the registry outside `scope` (creations do not count)."""
+        if self.scope is None:
+            return ()
+        root = codes.parse(self.scope.root)
+        return tuple(
+            c for c in self.changes if c.kind is not ChangeKind.CREATE and not codes.parse(c.code).is_within(root)
+        )
 
     @property
     def good(self) -> int:
@@ -116,105 +133,17 @@ class ImportPlan:
         }
 
 
-# --- Reading -----------------------------------------------------------------------------------------
-
-
-def read_csv(data: bytes | str, *, source: str = "") -> Rows:
-    """The rows of a UTF-8 CSV file (BOM allowed, CRLF or LF) with a header row.
-
-    Columns ``code`` and ``name`` are required; ``parent``, ``code_qd20``, ``status`` (active or
-    retired; empty means active) and ``successor`` are optional; others are ignored, with one warning.
-    Rows whose fields are all empty are skipped. Judging the values is `plan`'s job: this only raises
-    ``AxisError("registry.import.format")``, for a file that is not such a CSV at all (bytes that are
-    not UTF-8, broken quoting, no header, a required column missing, a column named twice).
-    """
-    where = f"{source}: " if source else ""
-    text = _decode(data, where, source)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [name.strip().lower() for name in next(reader, [])]
-        columns = _columns(header, where, source)
-        positions = [columns.get(name) for name in _COLUMNS]
-        rows: list[Row] = []
-        start = reader.line_num + 1
-        for fields in reader:
-            if "".join(fields).strip():
-                rows.append(_row(start, fields, positions, len(header)))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise AxisError(
-            "registry.import.format",
-            f"{where}line {reader.line_num}: not valid CSV: {error}",
-            source=source,
-            line=reader.line_num,
-        ) from None
-    ignored = [name or "(unnamed)" for name in header if name not in columns]
-    warnings = []
-    if ignored:
-        noun = "column" if len(ignored) == 1 else "columns"
-        warnings.append(BadRow(1, "", f"{noun} {', '.join(ignored)} ignored"))
-    return Rows(rows, warnings)
-
-
-def _decode(data: bytes | str, where: str, source: str) -> str:
-    if isinstance(data, str):
-        return data.removeprefix("\ufeff")
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise AxisError(
-            "registry.import.format",
-            f"{where}line {line}: the bytes are not UTF-8",
-            source=source,
-            line=line,
-        ) from None
-
-
-def _columns(header: list[str], where: str, source: str) -> dict[str, int]:
-    if not any(header):
-        raise AxisError("registry.import.format", f"{where}the file has no header row", source=source)
-    columns: dict[str, int] = {}
-    for index, name in enumerate(header):
-        if name in columns and name in _COLUMNS:
-            raise AxisError("registry.import.format", f"{where}the header names {name!r} twice", source=source)
-        columns.setdefault(name, index)
-    missing = [name for name in _REQUIRED if name not in columns]
-    if missing:
-        raise AxisError(
-            "registry.import.format",
-            f"{where}the header has no {' and no '.join(missing)} column (it has: {', '.join(header)})",
-            source=source,
-            missing=missing,
-        )
-    return {name: index for name, index in columns.items() if name in _COLUMNS}
-
-
-def _row(line: int, fields: list[str], positions: Sequence[int | None], width: int) -> Row:
-    """The row from its fields; `positions` are the indexes of `_COLUMNS` (None: no such column)."""
-    count = len(fields)
-    code, name, parent, code_qd20, status_text, successor = (
-        fields[i].strip() if i is not None and i < count else "" for i in positions
-    )
-    problems = []
-    if count > width and "".join(fields[width:]).strip():
-        # Most often a comma in an unquoted name: importing the first half of the name would be wrong.
-        problems.append(f"{count} fields but the header has {width}")
-    status = _ACTIVE
-    if status_text:
-        try:
-            status = AgencyStatus(status_text.lower())
-        except ValueError:
-            problems.append(f"status {status_text!r} is neither active nor retired")
-    return Row(
-        line=line,
-        code=code,
-        name=unicodedata.normalize("NFC", name),
-        parent=parent or None,
-        code_qd20=code_qd20 or None,
-        status=status,
-        successor=successor or None,
-        problem="; ".join(problems) or None,
+def outside_refusal(plan: ImportPlan, accept: str) -> AxisError:
+    """``registry.import.outside_scope`` for a plan that changes agencies outside its subtree."""
+    root = plan.scope.root if plan.scope else ""
+    changed = [c.code for c in plan.outside]
+    return AxisError(
+        "registry.import.outside_scope",
+        f"Most of the file lies under {root}, but it changes {len(changed)} agencies outside it "
+        f"({', '.join(changed[:10])}{' …' if len(changed) > 10 else ''}); nothing was imported. "
+        f"Check them in the dry run, then accept with {accept}.",
+        scope=root,
+        outside=changed,
     )
 
 
@@ -228,9 +157,11 @@ def plan(rows: Sequence[Row], existing: Mapping[str, Agency]) -> ImportPlan:
     when its parent or successor is neither in `existing` nor a good row (this cascades down the
     tree), when its ``code_qd20`` would belong to two agencies, or when its successor chain loops.
     Empty ``code_qd20`` and ``successor`` fields mean "unknown": they never clear a known value.
+    A successor that is (or will be) retired itself is accepted with a warning naming where its
+    chain leads: national lists record such chains, and documents follow them.
     """
-    warnings = list(rows.warnings) if isinstance(rows, Rows) else []
-    reasons: dict[int, list[str]] = {}  # line -> why the row is bad; only bad rows have an entry
+    warnings = [BadRow(line, "", (remark,)) for line, remark in rows.warnings] if isinstance(rows, Rows) else []
+    reasons: dict[int, list[Remark]] = {}  # line -> why the row is bad; only bad rows have an entry
     first: dict[str, Row] = {}  # code -> the first row giving it
     repeats: dict[str, list[Row]] = {}  # code -> every row giving it, for codes given more than once
     parents: dict[str, str | None] = {}  # each code parsed once: parsing is most of the planning time
@@ -247,55 +178,58 @@ def plan(rows: Sequence[Row], existing: Mapping[str, Agency]) -> ImportPlan:
     for code, group in repeats.items():
         if differing := _differing(group):
             lines = ", ".join(str(row.line) for row in group)
-            why = f"code listed {len(group)} times with different {differing} (lines {lines})"
+            why = Remark.of("listed_differently", count=len(group), fields=differing, lines=lines)
             for row in group:
                 reasons.setdefault(row.line, []).append(why)
             continue
         for row in group[1:]:
-            warnings.append(BadRow(row.line, code, f"identical to line {group[0].line}; kept once"))
+            warnings.append(BadRow(row.line, code, (Remark.of("duplicate_kept", line=group[0].line),)))
             reasons.pop(row.line, None)
     good = {code: row for code, row in first.items() if row.line not in reasons}
-    _Judge(good, existing, parents, first, repeats, reasons).run()
-    bad = [BadRow(row.line, row.code, "; ".join(reasons[row.line])) for row in rows if row.line in reasons]
+    judge = _Judge(good, existing, parents, first, repeats, reasons)
+    judge.run()
+    bad = [BadRow(row.line, row.code, tuple(reasons[row.line])) for row in rows if row.line in reasons]
     changes, unchanged = _diff(good, existing, parents)
+    warnings += _retired_successors(changes, judge)
     return ImportPlan(
         changes=changes,
         bad=tuple(sorted(bad, key=_LINE)),
         warnings=tuple(sorted(warnings, key=_LINE)),
         unchanged=unchanged,
+        scope=_scope(first),
     )
 
 
-def _faults(row: Row) -> tuple[bool, str | None, list[str]]:
+def _faults(row: Row) -> tuple[bool, str | None, list[Remark]]:
     """Whether the code is well-formed, its parent, and what is wrong with the row on its own."""
-    found = [row.problem] if row.problem else []
+    found = list(row.problems)
     parsed = None
     if row.code != row.code.strip():  # `parse` would ignore it, and the code would be stored with it
-        found.append("malformed code: surrounding whitespace")
+        found.append(Remark.of("code_whitespace"))
     else:
         try:
             parsed = codes.parse(row.code)
         except AxisError as error:
-            found.append(f"malformed code: {error.details['reason']}")
+            found.append(Remark.of("code_malformed", reason=error.details["reason"]))
     parent = parsed.parent if parsed is not None else None
     implied = parent.text if parent is not None else None
     if parsed is not None and row.parent is not None and row.parent != implied:
         found.append(
-            f"parent column says {row.parent} but the code implies {implied}"
+            Remark.of("parent_contradicts", given=row.parent, implied=implied)
             if implied
-            else f"parent column says {row.parent} but a level-1 code has no parent"
+            else Remark.of("parent_of_level1", given=row.parent)
         )
     if not row.name:
-        found.append("empty name")
+        found.append(Remark.of("name_empty"))
     if row.code_qd20 is not None and (qd20_problem := codes.qd20_problem(row.code_qd20)) is not None:
-        found.append(f"malformed code_qd20: {qd20_problem}")
+        found.append(Remark.of("qd20_malformed", reason=qd20_problem))
     if row.successor is not None:
         if (successor_problem := codes.problem(row.successor)) is not None:
-            found.append(f"malformed successor: {successor_problem}")
+            found.append(Remark.of("successor_malformed", reason=successor_problem))
         elif row.successor == row.code:
-            found.append("successor is the code itself")
+            found.append(Remark.of("successor_self"))
         if row.status is _ACTIVE:
-            found.append("successor given but status is active")
+            found.append(Remark.of("successor_while_active"))
     return parsed is not None, implied, found
 
 
@@ -304,8 +238,39 @@ def _differing(group: list[Row]) -> str:
     first = group[0]
     if any(row.name != first.name for row in group):
         return "names"
-    fields = ("parent", "code_qd20", "status", "successor", "problem")
+    fields = ("parent", "code_qd20", "status", "successor", "problems")
     return ", ".join(f for f in fields if any(getattr(row, f) != getattr(first, f) for row in group))
+
+
+def _scope(first: Mapping[str, Row]) -> Scope | None:
+    """The deepest code that is, or is above, more than half of the file's well-formed codes."""
+    total = len(first)
+    counts: Counter[str] = Counter()
+    for code in first:
+        parsed = codes.parse(code)
+        counts[parsed.text] += 1
+        counts.update(ancestor.text for ancestor in parsed.ancestors())
+    majority = [code for code, n in counts.items() if 2 * n > total]
+    if not majority:
+        return None
+    root = max(majority, key=lambda code: codes.parse(code).level)  # they form one chain: take its end
+    return Scope(root, counts[root], total)
+
+
+def _retired_successors(changes: Sequence[Change], judge: _Judge) -> Iterator[BadRow]:
+    """A warning for each change that names a successor which is retired once the plan is applied."""
+    for change in changes:
+        successor = change.after.successor_code
+        if successor is None or change.kind not in _NAMING_SUCCESSORS or not change.after.retired:
+            continue
+        if not judge.retired(successor):
+            continue
+        end = judge.chain(successor)[-1]
+        kind = "successor_dead_end" if judge.retired(end) else "successor_retired"
+        yield BadRow(change.line, change.code, (Remark.of(kind, successor=successor, end=end),))
+
+
+_NAMING_SUCCESSORS = frozenset({ChangeKind.CREATE, ChangeKind.RETIRE, ChangeKind.SET_SUCCESSOR})
 
 
 class _Judge:
@@ -323,7 +288,7 @@ class _Judge:
         parents: Mapping[str, str | None],
         first: Mapping[str, Row],
         repeats: Mapping[str, list[Row]],
-        reasons: dict[int, list[str]],
+        reasons: dict[int, list[Remark]],
     ) -> None:
         self.good, self.existing, self.parents = good, existing, parents
         self.first, self.repeats, self.reasons = first, repeats, reasons
@@ -349,14 +314,14 @@ class _Judge:
                     self._drop(code, why)
             self._cascade()
 
-    def _missing(self, code: str, needed: str) -> str:
+    def _missing(self, code: str, needed: str) -> Remark:
         role = "parent" if self.parents[code] == needed else "successor"
         if needed not in self.first:
-            return f"{role} {needed} is neither in the registry nor in the file"
+            return Remark.of("link_missing", role=role, link=needed)
         lines = ", ".join(str(row.line) for row in self.repeats.get(needed, [self.first[needed]]))
-        return f"{role} {needed} is not in the registry and its own row is bad (line {lines})"
+        return Remark.of("link_bad", role=role, link=needed, lines=lines)
 
-    def _drop(self, code: str, why: str) -> None:
+    def _drop(self, code: str, why: Remark) -> None:
         row = self.good.pop(code)
         self.reasons[row.line] = [why]
         self.queue.append(code)
@@ -378,7 +343,7 @@ class _Judge:
                     holders[agency.code_qd20].append(agency.code)
         return holders
 
-    def _qd20_conflicts(self, holders: Mapping[str, list[str]]) -> Iterator[tuple[str, str]]:
+    def _qd20_conflicts(self, holders: Mapping[str, list[str]]) -> Iterator[tuple[str, Remark]]:
         givers: dict[str, list[Row]] = defaultdict(list)
         for row in self.good.values():
             if row.code_qd20 is not None:
@@ -395,9 +360,9 @@ class _Judge:
                 others = [text for text in holders_text if not text.startswith(f"{row.code} ")][:3]
                 more = len(rows) + len(kept) - 1 - len(others)
                 named = ", ".join(others) + (f" and {more} more" if more else "")
-                yield row.code, f"code_qd20 {qd20} is also given to {named}"
+                yield row.code, Remark.of("qd20_taken", qd20=qd20, holders=named)
 
-    def _successor_loops(self) -> Iterator[tuple[str, str]]:
+    def _successor_loops(self) -> Iterator[tuple[str, Remark]]:
         done: set[str] = set()
         for start, row in self.good.items():
             if row.successor is None or start in done:
@@ -406,21 +371,37 @@ class _Judge:
             code: str | None = start
             while code is not None and code not in done and code not in path:
                 path[code] = None
-                code = self._successor(code)
+                code = self.successor(code)
             if code is not None and code in path:
                 walk = list(path)
                 loop = walk[walk.index(code) :]
                 chain = " → ".join([*loop, code])
-                yield from ((c, f"successor chain loops: {chain}") for c in loop if c in self.good)
+                yield from ((c, Remark.of("successor_loop", chain=chain)) for c in loop if c in self.good)
             done.update(path)
 
-    def _successor(self, code: str) -> str | None:
+    def successor(self, code: str) -> str | None:
         """Where `code` redirects once the plan is applied."""
         row = self.good.get(code)
         if row is not None:
             return row.successor if row.status is _RETIRED else None
         agency = self.existing.get(code)
         return agency.successor_code if agency is not None and agency.retired else None
+
+    def retired(self, code: str) -> bool:
+        """Whether `code` is retired once the plan is applied."""
+        row = self.good.get(code)
+        if row is not None:
+            return row.status is _RETIRED
+        agency = self.existing.get(code)
+        return agency is not None and agency.retired
+
+    def chain(self, code: str) -> list[str]:
+        """`code` and the codes its redirections pass through once the plan is applied (loops were
+        refused; the walk stops at the first repeat anyway)."""
+        walk = [code]
+        while self.retired(walk[-1]) and (after := self.successor(walk[-1])) is not None and after not in walk:
+            walk.append(after)
+        return walk
 
 
 def _diff(
@@ -509,51 +490,3 @@ def _ordered(creates: Mapping[str, Change]) -> list[Change]:
                 later.append(Change(ChangeKind.SET_SUCCESSOR, change.code, bare, change.after, change.line))
         ordered += later
     return ordered
-
-
-# --- Showing -----------------------------------------------------------------------------------------
-
-
-def format_diff(plan: ImportPlan, *, limit: int = 50) -> str:
-    """The plan for a person: a summary line, then bad rows, warnings and changes, `limit` lines each."""
-    counts = plan.summary()
-    kinds = ", ".join(f"{kind} {counts[kind]}" for kind in ChangeKind if counts[kind]) or "no changes"
-    lines = [f"{kinds}; bad {len(plan.bad)}, unchanged {plan.unchanged}, warnings {len(plan.warnings)}"]
-    lines += _section("bad rows", [_remark(b) for b in plan.bad[:limit]], len(plan.bad))
-    lines += _section("warnings", [_remark(w) for w in plan.warnings[:limit]], len(plan.warnings))
-    lines += _section("changes", [_describe(c) for c in plan.changes[:limit]], len(plan.changes))
-    return "\n".join(lines) + "\n"
-
-
-def _section(title: str, shown: list[str], total: int) -> list[str]:
-    if not total:
-        return []
-    more = [f"  … and {total - len(shown)} more"] if total > len(shown) else []
-    return [f"{title} ({total}):", *(f"  {line}" for line in shown), *more]
-
-
-def _remark(row: BadRow) -> str:
-    if row.line == 1 and not row.code:  # about the header, not a row
-        return f"line 1: {row.reason}"
-    return f"line {row.line}: {row.code or '(empty code)'}: {row.reason}"
-
-
-def _describe(change: Change) -> str:
-    after, before = change.after, change.before
-    if change.kind is ChangeKind.CREATE:
-        if after.retired:
-            redirect = f" → {after.successor_code}" if after.successor_code else ""
-            return f"+ {change.code} {after.name} (retired{redirect})"
-        return f"+ {change.code} {after.name}"
-    if change.kind is ChangeKind.RENAME:
-        old_name = before.name if before else ""
-        return f"~ rename {change.code}: {old_name!r} → {after.name!r}"
-    if change.kind is ChangeKind.SET_QD20:
-        old = before.code_qd20 if before else None
-        return f"~ set_qd20 {change.code}: {old or 'none'} → {after.code_qd20}"
-    if change.kind is ChangeKind.RETIRE:
-        return f"- retire {change.code}" + (f" → {after.successor_code}" if after.successor_code else "")
-    if change.kind is ChangeKind.REACTIVATE:
-        return f"~ reactivate {change.code}"
-    old = before.successor_code if before else None
-    return f"~ set_successor {change.code}: {old or 'none'} → {after.successor_code}"

@@ -39,48 +39,81 @@ async def _new_password(request: web.Request, username: str) -> str:
     """The hash of the form's new password, typed twice."""
     password, again = await admin.form_text(request, "password"), await admin.form_text(request, "again")
     if password != again:
-        raise AxisError("web.password.weak", "Hai lần nhập mật khẩu không giống nhau.")
+        raise AxisError("web.password.weak", "Hai lần nhập mật khẩu không giống nhau.", field="again")
     passwords.check_strength(password, username)
     return await site_of(request).hasher.hash(password)
 
 
-@routes.get("/admin/users")
-async def user_list(request: web.Request) -> web.Response:
-    me = await sessions.require_admin(request)
+def _field(error: AxisError) -> str:
+    """The form field a refusal is about ("" for the form as a whole)."""
+    if isinstance(error.details.get("field"), str):
+        return str(error.details["field"])
+    if error.code == "web.user.invalid":
+        return "username" if "username" in error.details else "system"
+    return {"web.password.weak": "password", "web.user.exists": "username", "registry.system.unknown": "system"}.get(
+        error.code, ""
+    )
+
+
+async def _page(
+    request: web.Request,
+    me: users.User,
+    *,
+    typed: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    reset: tuple[str, dict[str, str]] = ("", {}),
+    status: int = 200,
+) -> web.Response:
+    """The users page; after a refused form, with what was typed (never the passwords) and what
+    is wrong beside the field: ``errors`` for the new-user form, ``reset`` for one user's."""
     async with axis_of(request).pool.acquire() as conn:
         found = await users.all_users(conn)
         known = await systems.all_systems(conn)
-    return await render.page(request, "users.html", {"people": found, "systems": known, "me": me})
+    context = {
+        "people": found,
+        "systems": known,
+        "me": me,
+        "typed": typed or {},
+        "errors": errors or {},
+        "reset_user": reset[0],
+        "reset_errors": reset[1],
+    }
+    return await render.page(request, "users.html", context, status=status)
+
+
+@routes.get("/admin/users")
+async def user_list(request: web.Request) -> web.Response:
+    return await _page(request, await sessions.require_admin(request))
 
 
 @routes.post("/admin/users")
 async def create_user(request: web.Request) -> web.Response:
-    await sessions.require_admin(request)
-    username = await admin.form_text(request, "username")
-    role = Role.ADMIN if await admin.form_text(request, "role") == "admin" else Role.CLERK
-    system_id = await admin.form_text(request, "system") if role is Role.CLERK else ""
-    full_name = await admin.form_text(request, "full_name")
+    me = await sessions.require_admin(request)
+    typed = {name: await admin.form_text(request, name) for name in ("username", "full_name", "role", "system")}
+    role = Role.ADMIN if typed["role"] == "admin" else Role.CLERK
+    system_id = typed["system"] if role is Role.CLERK else ""
+    username = typed["username"]
     try:
         password_hash = await _new_password(request, username)
+        async with axis_of(request).pool.acquire() as conn, conn.transaction():
+            await users.add(
+                conn, me.actor, username, password_hash, role=role, system_id=system_id, full_name=typed["full_name"]
+            )
     except AxisError as exc:
-        await admin.flash(request, "error", refusal(exc))
-        raise web.HTTPSeeOther(USERS) from None
-
-    async def operation(conn: Conn, actor: str) -> None:
-        await users.add(conn, actor, username, password_hash, role=role, system_id=system_id, full_name=full_name)
-
-    return await _act(request, operation, f"Đã tạo tài khoản {username.strip().lower()}.")
+        errors = {_field(exc): refusal(exc)}
+        return await _page(request, me, typed=typed, errors=errors, status=exc.http_status)
+    await admin.flash(request, "ok", f"Đã tạo tài khoản {username.strip().lower()}.")
+    raise web.HTTPSeeOther(USERS)
 
 
 @routes.post("/admin/users/{username}/password")
 async def reset_password(request: web.Request) -> web.Response:
-    await sessions.require_admin(request)
+    me = await sessions.require_admin(request)
     username = request.match_info["username"]
     try:
         password_hash = await _new_password(request, username)
     except AxisError as exc:
-        await admin.flash(request, "error", refusal(exc))
-        raise web.HTTPSeeOther(USERS) from None
+        return await _page(request, me, reset=(username, {_field(exc): refusal(exc)}), status=exc.http_status)
     return await _act(
         request,
         lambda conn, actor: users.set_password(conn, actor, username, password_hash),

@@ -1,4 +1,9 @@
-"""Administrator pages for agencies: browse the tree, search, create, rename, retire with successor."""
+"""Administrator pages for agencies: browse the tree, search, create, rename, retire with successor.
+
+Retiring, merging and moving ask first (`axis.web.confirm`): the form's POST answers with what
+will happen, by name, and only the confirmed POST changes the registry. A retired agency can be
+brought back the same way (``…/reactivate``).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,9 @@ from aiohttp import web
 from axis.errors import AxisError
 from axis.registry import agencies
 from axis.registry.model import Agency
+from axis.registry.resolve import Resolver
 from axis.store.db import Conn
-from axis.web import admin, render, sessions, store
+from axis.web import admin, confirm, previews, render, sessions, store
 from axis.web.site import axis_of
 from axis.web.vietnamese import refusal
 
@@ -33,7 +39,10 @@ async def agency_list(request: web.Request) -> web.Response:
     """The tree's top level, or the results of a search by code prefix or name words (accents optional)."""
     await sessions.require_admin(request)
     q = request.query.get("q", "").strip()
-    include_retired = request.query.get("retired", "1") == "1"
+    # An unticked box is absent from a submitted form (which always sends q): absent then means
+    # "no". A first visit, with no query at all, shows retired agencies too.
+    submitted = "q" in request.query
+    include_retired = request.query.get("retired", "0" if submitted else "1") == "1"
     try:
         page = max(1, int(request.query.get("page", "1")))
     except ValueError:
@@ -44,7 +53,7 @@ async def agency_list(request: web.Request) -> web.Response:
                 conn, q=q, include_retired=include_retired, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
             )
         else:
-            found = await store.roots(conn)
+            found = [a for a in await store.roots(conn) if include_retired or not a.retired]
         counts = await store.child_counts(conn, [a.code for a in found])
 
     def link(number: int) -> str:
@@ -151,6 +160,14 @@ async def rename_agency(request: web.Request) -> web.Response:
 async def retire_agency(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     successor = (await admin.form_text(request, "successor")).split(" ")[0] or None
+    if not await confirm.confirmed(request):
+        return await confirm.ask(
+            request,
+            lambda conn: previews.retire(
+                conn, _resolver(request), code, successor, action=request.url.raw_path, merge=False
+            ),
+            back=agency_url(code),
+        )
     done = f"Đã giải thể {code}" + (f"; văn bản gửi đến sẽ chuyển cho {successor}." if successor else ".")
     return await admin.act(
         request,
@@ -165,6 +182,12 @@ async def merge_agency(request: web.Request) -> web.Response:
     """As ``axis agencies merge``: retired into an agency that exists, recorded as a merger."""
     code = request.match_info["code"]
     into = (await admin.form_text(request, "into")).split(" ")[0]
+    if not await confirm.confirmed(request):
+        return await confirm.ask(
+            request,
+            lambda conn: previews.retire(conn, _resolver(request), code, into, action=request.url.raw_path, merge=True),
+            back=agency_url(code),
+        )
     return await admin.act(
         request,
         lambda conn, actor: agencies.merge(conn, actor, code, into),
@@ -180,6 +203,12 @@ async def move_agency(request: web.Request) -> web.Response:
     user = await sessions.require_admin(request)
     code = request.match_info["code"]
     new_code = (await admin.form_text(request, "new_code")).split(" ")[0]
+    if not await confirm.confirmed(request):
+        return await confirm.ask(
+            request,
+            lambda conn: previews.move(conn, _resolver(request), code, new_code, action=request.url.raw_path),
+            back=agency_url(code),
+        )
     try:
         moved = await admin.change(request, user, lambda conn, actor: agencies.move(conn, actor, code, new_code))
     except AxisError as exc:  # back to the agency being moved, not to the code that was refused
@@ -188,6 +217,28 @@ async def move_agency(request: web.Request) -> web.Response:
     done = f"Đã chuyển {code} sang mã {moved.code}; văn bản gửi tới mã cũ sẽ chuyển cho mã mới."
     await admin.flash(request, "ok", done)
     raise web.HTTPSeeOther(agency_url(moved.code))
+
+
+@routes.post("/admin/agencies/{code}/reactivate")
+async def reactivate_agency(request: web.Request) -> web.Response:
+    """As ``axis agencies reactivate``: a retired agency active again, without successor."""
+    code = request.match_info["code"]
+    if not await confirm.confirmed(request):
+        return await confirm.ask(
+            request,
+            lambda conn: previews.reactivate(conn, _resolver(request), code, action=request.url.raw_path),
+            back=agency_url(code),
+        )
+    return await admin.act(
+        request,
+        lambda conn, actor: agencies.reactivate(conn, actor, code),
+        done=f"Đã khôi phục hoạt động của {code}; văn bản gửi tới {code} sẽ đến chính cơ quan này.",
+        back=agency_url(code),
+    )
+
+
+def _resolver(request: web.Request) -> Resolver:
+    return axis_of(request).registry.resolver
 
 
 @routes.post("/admin/agencies/{code}/qd20")

@@ -57,23 +57,35 @@ class Query:
             page = 1
         return cls(values, page)
 
-    def search_arguments(self) -> dict[str, Any]:
-        number, notation = _number_notation(self.values["code"])
+    def read(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """``status.search``'s arguments, and what is wrong with the form by field (in Vietnamese,
+        for beside the field; no search runs while anything is)."""
+        errors: dict[str, str] = {}
+        dates: dict[str, dt.date | None] = {}
+        for name in ("from", "to"):
+            try:
+                dates[name] = vietnamese.parse_date(self.values[name])
+            except vietnamese.DateError as exc:
+                errors[name] = str(exc)
+        since, until = dates.get("from"), dates.get("to")
+        if since and until and since > until:
+            errors["to"] = f"Ngày cuối phải từ ngày đầu ({since:%d/%m/%Y}) trở đi."
         try:
-            since = vietnamese.parse_date(self.values["from"])
-            until = vietnamese.parse_date(self.values["to"])
-        except ValueError:
-            raise AxisError("http.bad_request", "Ngày phải có dạng dd/mm/yyyy, ví dụ 20/11/2026.") from None
-        return {
+            counterpart = _agency_code(self.values["counterpart"])
+        except AxisError as exc:
+            counterpart, errors["counterpart"] = None, exc.message
+        number, notation = _number_notation(self.values["code"])
+        arguments = {
             "direction": self.values["direction"] or "all",
             "number": number,
             "notation": notation,
             "words": self.values["q"] or None,
             "since": since,
             "until": until,
-            "counterpart": _agency_code(self.values["counterpart"]),
+            "counterpart": counterpart,
             "delivery": self.values["delivery"] or None,
         }
+        return arguments, errors
 
     def link(self, page: int) -> str:
         kept = {k: v for k, v in self.values.items() if v}
@@ -82,6 +94,10 @@ class Query:
     def register_link(self) -> str:
         """The same search as a CSV file, every page at once."""
         return "/ui/documents.csv?" + urlencode({k: v for k, v in self.values.items() if v})
+
+    def narrowed(self) -> int:
+        """How many conditions beyond the subject words are in use (the phone shows them folded)."""
+        return sum(1 for name in _FIELDS if name != "q" and self.values[name])
 
 
 def _number_notation(text: str) -> tuple[str | None, str | None]:
@@ -102,22 +118,29 @@ def _agency_code(text: str) -> str | None:
     try:
         return codes.parse(first).text
     except AxisError:
-        raise AxisError("http.bad_request", f"{first!r} không phải mã định danh cơ quan.") from None
+        message = f"«{first}» không phải mã định danh cơ quan (dạng 000.00.00.H99)."
+        raise AxisError("http.bad_request", message) from None
 
 
 @routes.get("/documents")
 async def documents(request: web.Request) -> web.Response:
+    """The search and its results; a search that cannot run (a date that does not exist, say)
+    is the same page with the form as typed and what is wrong beside the field."""
     _, system = await sessions.require_clerk(request)
     query = Query.from_request(request)
+    arguments, errors = query.read()
     axis = axis_of(request)
     async with axis.pool.acquire() as conn:
-        found = await status.search(
-            conn, system.id, limit=PAGE_SIZE + 1, offset=(query.page - 1) * PAGE_SIZE, **query.search_arguments()
-        )
+        found = []
+        if not errors:
+            offset = (query.page - 1) * PAGE_SIZE
+            found = await status.search(conn, system.id, limit=PAGE_SIZE + 1, offset=offset, **arguments)
         counterparts = await store.counterparts(conn, system.id)
     context = {
         "system": system,
         "query": query.values,
+        "errors": errors,
+        "narrowed": query.narrowed(),
         "found": found[:PAGE_SIZE],
         "page": query.page,
         "previous": query.link(query.page - 1) if query.page > 1 else None,
@@ -126,7 +149,7 @@ async def documents(request: web.Request) -> web.Response:
         "names": {code: a.name for code, a in _agencies(request, found).items()},
         "register_link": query.register_link(),
     }
-    return await render.page(request, "documents.html", context)
+    return await render.page(request, "documents.html", context, status=400 if errors else 200)
 
 
 @routes.get("/documents.csv")
@@ -135,8 +158,11 @@ async def documents_csv(request: web.Request) -> web.Response:
     CSV file: the office's register of documents sent and received."""
     _, system = await sessions.require_clerk(request)
     query = Query.from_request(request)
+    arguments, errors = query.read()
+    if errors:  # the search page says what is wrong, beside the field
+        raise web.HTTPSeeOther(query.link(1))
     async with axis_of(request).pool.acquire() as conn:
-        found = await status.search(conn, system.id, limit=register.MAX_ROWS + 1, **query.search_arguments())
+        found = await status.search(conn, system.id, limit=register.MAX_ROWS + 1, **arguments)
     names = {code: a.name for code, a in _agencies(request, found).items()}
     data = register.register_csv(found[: register.MAX_ROWS], names, cut=len(found) > register.MAX_ROWS)
     today = dt.datetime.now(m.VN_TZ).date()
@@ -201,6 +227,10 @@ async def timeline_context(
             conn, document_id, system.id, ack_deadline=dt.timedelta(hours=axis.settings.ack_deadline_hours)
         )
         mark = await store.watermark(conn, document_id)
+        failures = await store.failed_at(conn, document_id)
+    for recipient in view["recipients"]:
+        for delivery in recipient["deliveries"]:
+            delivery["failed_at"] = failures.get((delivery["package_id"], recipient["system"]))
     return {
         "timeline": view,
         "system": system,

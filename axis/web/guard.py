@@ -3,7 +3,9 @@
 The API's ``errors_middleware`` answers JSON; under ``/ui/`` a refusal is a page in Vietnamese
 with the same status (a clerk guessing another system's document gets the same 404 as an unknown
 one). Every POST must carry the session's CSRF token and, when the browser says where the form
-came from (``Origin``), come from this site.
+came from (``Origin``), come from this site. A form of this site refused for its token (a page
+opened before logging in again, say) keeps what was typed (``axis.web.forms``): the refusal page
+leads back to the form, filled in again.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import structlog
 from aiohttp import web
 
 from axis.errors import AxisError
-from axis.web import render, sessions
+from axis.web import forms, render, sessions
 from axis.web.vietnamese import refusal
 
 log = structlog.get_logger("axis.web")
@@ -58,8 +60,11 @@ def secure(response: web.StreamResponse, *, private: bool = True) -> None:
         response.headers.setdefault("Cache-Control", "no-store")
 
 
-async def error_page(request: web.Request, status: int, message: str, code: str) -> web.Response:
-    context = {"status": status, "title": _TITLES.get(status, "Lỗi"), "message": message, "code": code}
+async def error_page(
+    request: web.Request, status: int, message: str, code: str, *, back: str | None = None
+) -> web.Response:
+    """A refusal as a page; ``back``: the form's page, where what was typed is filled in again."""
+    context = {"status": status, "title": _TITLES.get(status, "Lỗi"), "message": message, "code": code, "back": back}
     return await render.page(request, "error.html", context, status=status)
 
 
@@ -94,5 +99,14 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         if not _same_origin(request):
             raise AxisError("web.csrf", "Biểu mẫu này không gửi từ trang của trục liên thông.")
-        await sessions.check_csrf(request)
+        try:
+            await sessions.check_csrf(request)
+        except AxisError as exc:
+            back = await forms.keep(request, await sessions.owner(request))
+            if back is None:
+                raise
+            log.info("page.refused", code=exc.code, path=request.path, method=request.method, kept=True)
+            if await sessions.current_user(request) is None:
+                back = sessions.login_target(back)
+            return await error_page(request, exc.http_status, refusal(exc), exc.code, back=back)
     return await handler(request)

@@ -5,35 +5,27 @@ confirmation the file is planned again against the registry as it is then; when 
 from the one the administrator saw (someone changed the registry in between), nothing is applied
 and the new diff is shown to confirm instead. Applying goes through ``axis.registry.imports``,
 like ``axis agencies import``: one transaction, one history row per change.
+
+The dry run lists every change, grouped by kind (`axis.web.import_view`, in Vietnamese). When the
+file changes agencies outside the subtree it mostly covers, the confirmation needs a ticked box
+saying the administrator has seen them (``outside_ok``); without it nothing is applied.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Any
 
 from aiohttp import web
 
 from axis.errors import AxisError
 from axis.registry import importer, imports
-from axis.registry.importer import ImportPlan
-from axis.web import admin, render, sessions, store
+from axis.registry.importer import ImportPlan, Rows
+from axis.registry.model import Agency
+from axis.web import admin, import_view, render, sessions, store
 from axis.web.site import axis_of
-from axis.web.vietnamese import refusal
 
 routes = web.RouteTableDef()
-SHOWN = 300
-KINDS = {
-    "create": "Thêm mới",
-    "rename": "Đổi tên",
-    "set_qd20": "Đặt mã QĐ 20/2020",
-    "retire": "Giải thể",
-    "reactivate": "Khôi phục",
-    "set_successor": "Đặt cơ quan kế thừa",
-    "bad": "Dòng lỗi",
-    "unchanged": "Không đổi",
-}
 
 
 def digest(plan: ImportPlan) -> str:
@@ -41,33 +33,33 @@ def digest(plan: ImportPlan) -> str:
     return hashlib.sha256(repr((plan.changes, plan.bad)).encode("utf-8")).hexdigest()
 
 
-async def _plan(request: web.Request, body: bytes, filename: str) -> ImportPlan:
+async def _plan(request: web.Request, body: bytes, filename: str) -> tuple[Rows, dict[str, Agency], ImportPlan]:
     rows = importer.read_csv(body, source=filename or "tệp tải lên")
     async with axis_of(request).pool.acquire() as conn:
         existing = await imports.existing(conn)
-    return await asyncio.to_thread(importer.plan, rows, existing)  # 111,000 rows: off the event loop
+    plan = await asyncio.to_thread(importer.plan, rows, existing)  # 111,000 rows: off the event loop
+    return rows, existing, plan
 
 
-def _context(plan: ImportPlan, draft_id: object, filename: str, partial: bool) -> dict[str, Any]:
-    summary = plan.summary()
-    return {
-        "draft": str(draft_id),
-        "filename": filename,
-        "partial": partial,
-        "summary": [(KINDS.get(k, k), n) for k, n in summary.items()],
-        "changes": len(plan.changes),
-        "bad": plan.bad[:SHOWN],
-        "bad_total": len(plan.bad),
-        "warnings": plan.warnings[:SHOWN],
-        "diff": importer.format_diff(plan, limit=SHOWN),
-        "blocked": bool(plan.bad) and not partial,
-    }
+async def _page(
+    request: web.Request,
+    planned: tuple[Rows, dict[str, Agency], ImportPlan],
+    draft_id: object,
+    filename: str,
+    partial: bool,
+    *,
+    alert: AxisError | None = None,
+) -> web.Response:
+    rows, existing, plan = planned
+    view = import_view.context(plan, rows, existing, draft=str(draft_id), filename=filename, partial=partial)
+    context = {"plan": view, "alert": alert.message if alert else None}
+    return await render.page(request, "import.html", context, status=alert.http_status if alert else 200)
 
 
 @routes.get("/admin/import")
 async def import_form(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
-    return await render.page(request, "import.html", {"plan": None})
+    return await render.page(request, "import.html", {"plan": None, "alert": None})
 
 
 @routes.post("/admin/import")
@@ -80,35 +72,43 @@ async def dry_run(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther("/ui/admin/import")
     body, filename, partial = upload.file.read(), upload.filename, form.get("partial") == "1"
     try:
-        plan = await _plan(request, body, filename)
+        planned = await _plan(request, body, filename)
     except AxisError as exc:
-        await admin.flash(request, "error", refusal(exc))
+        await admin.flash(request, "error", import_view.refusal(exc))
         raise web.HTTPSeeOther("/ui/admin/import") from None
     async with axis_of(request).pool.acquire() as conn:
-        draft_id = await store.save_draft(conn, user.id, filename, body, partial, digest(plan))
-    return await render.page(request, "import.html", {"plan": _context(plan, draft_id, filename, partial)})
+        draft_id = await store.save_draft(conn, user.id, filename, body, partial, digest(planned[2]))
+    return await _page(request, planned, draft_id, filename, partial)
 
 
 @routes.post("/admin/import/{draft}")
 async def confirm(request: web.Request) -> web.Response:
     user = await sessions.require_admin(request)
     axis = axis_of(request)
+    form = await request.post()
     async with axis.pool.acquire() as conn:
         draft = await store.draft(conn, request.match_info["draft"], user.id)
     if draft is None:
         await admin.flash(request, "error", "Bản nháp nhập danh mục không còn; hãy tải tệp lên lại.")
         raise web.HTTPSeeOther("/ui/admin/import")
-    plan = await _plan(request, draft.body, draft.filename)
+    planned = await _plan(request, draft.body, draft.filename)
+    plan = planned[2]
     if digest(plan) != draft.plan_digest:
         async with axis.pool.acquire() as conn:
             await store.drop_draft(conn, draft.id)
             draft_id = await store.save_draft(conn, user.id, draft.filename, draft.body, draft.partial, digest(plan))
         stale = AxisError("web.import.stale", "Danh bạ đã thay đổi từ lúc chạy thử: hãy xem lại thay đổi và xác nhận.")
-        context = {"plan": _context(plan, draft_id, draft.filename, draft.partial), "stale": stale.message}
-        return await render.page(request, "import.html", context, status=stale.http_status)
+        return await _page(request, planned, draft_id, draft.filename, draft.partial, alert=stale)
     if plan.bad and not draft.partial:
         await admin.flash(request, "error", f"Tệp có {len(plan.bad)} dòng lỗi; chưa nhập gì.")
         raise web.HTTPSeeOther("/ui/admin/import")
+    if plan.outside and form.get("outside_ok") != "1":
+        unaccepted = AxisError(
+            "registry.import.outside_scope",
+            f"Tệp thay đổi {len(plan.outside)} cơ quan ngoài phạm vi {plan.scope.root if plan.scope else ''}: "
+            "hãy xem lại và đánh dấu ô “Tôi đã xem các thay đổi này” trước khi xác nhận. Chưa nhập gì.",
+        )
+        return await _page(request, planned, draft.id, draft.filename, draft.partial, alert=unaccepted)
     applied = await admin.change(request, user, lambda conn, actor: imports.apply(conn, actor, plan))
     async with axis.pool.acquire() as conn:
         await store.drop_draft(conn, draft.id)

@@ -3,8 +3,12 @@
 Kept simple and bounded: once a second the handler asks PostgreSQL for the document's newest
 event id (one index look-up) and, when it moved, sends the re-rendered timeline fragment (the
 same template as the page, autoescaped). Every stream ends after five minutes or when the axis
-shuts down, and the browser's EventSource reconnects by itself with ``Last-Event-ID``; a session
-that ended (log-out, disabled user) ends the stream at the next check.
+shuts down, and the browser's EventSource reconnects by itself with ``Last-Event-ID``.
+
+Watching is not using: these requests do not keep a session alive (an open page left alone for
+an hour ends its session like any other). When the session ends — expired, logged out, password
+changed, user disabled — the stream sends one ``ended`` event saying why and closes; the page
+then stops listening and says so. A reconnection after the session ended gets that event too.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from aiohttp import web
 
 from axis.web import documents, guard, render, sessions, store, users
 from axis.web.site import axis_of, site_of
+from axis.web.users import SessionState
+from axis.web.vietnamese import SESSION_ENDED
 
 log = structlog.get_logger("axis.web.live")
 routes = web.RouteTableDef()
@@ -39,7 +45,9 @@ def _since(request: web.Request) -> int:
 
 @routes.get("/documents/{package_id}/live")
 async def live(request: web.Request) -> web.StreamResponse:
-    _, system = await sessions.require_clerk(request)
+    if await sessions.current_user(request, touch=False) is None and (why := await sessions.ended(request)):
+        return await _ended(request, why)
+    _, system = await sessions.require_clerk(request, touch=False)
     axis, site = axis_of(request), site_of(request)
     async with axis.pool.acquire() as conn:
         stored = await store.visible_document(conn, request.match_info["package_id"], system.id)
@@ -47,16 +55,17 @@ async def live(request: web.Request) -> web.StreamResponse:
     template = render.environment(request).get_template("_timeline.html")
     since = _since(request)
 
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"})
-    guard.secure(response)
-    await response.prepare(request)
+    response = await _stream(request)
     loop = asyncio.get_running_loop()
     deadline, quiet_since = loop.time() + STREAM_SECONDS, loop.time()
     try:
         await response.write(f"retry: {RETRY_MILLISECONDS}\n\n".encode())
         while loop.time() < deadline and not site.stopping.is_set():
             async with axis.pool.acquire() as conn:
-                if session is None or not await users.session_alive(conn, session):
+                state = await users.session_state(conn, session, sessions.IDLE) if session else SessionState.ENDED
+                if state is not SessionState.ALIVE:
+                    await response.write(event("ended", SESSION_ENDED[state], since))
+                    log.info("live.session_ended", document_id=stored.document_id, why=str(state))
                     break
                 mark = await store.watermark(conn, stored.document_id)
             if mark > since:
@@ -72,4 +81,20 @@ async def live(request: web.Request) -> web.StreamResponse:
                 await asyncio.wait_for(site.stopping.wait(), timeout=POLL_SECONDS)
     except ConnectionResetError:
         log.debug("live.closed", document_id=stored.document_id)  # the page was closed: nothing to do
+    return response
+
+
+async def _stream(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"})
+    guard.secure(response)
+    await response.prepare(request)
+    return response
+
+
+async def _ended(request: web.Request, why: SessionState) -> web.StreamResponse:
+    """The browser reconnected after its session ended: say why, once, and close (the page stops
+    listening; a redirect to the log-in page would only read as a broken connection)."""
+    response = await _stream(request)
+    with contextlib.suppress(ConnectionResetError):
+        await response.write(event("ended", SESSION_ENDED.get(why, SESSION_ENDED["expired"]), _since(request)))
     return response

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Awaitable
 
 from aiohttp import web
 
 from axis.errors import AxisError
-from axis.web import passwords, render, sessions, users
+from axis.web import forms, passwords, render, sessions, users
 from axis.web.site import axis_of, site_of
 from axis.web.users import User
+from axis.web.vietnamese import SESSION_ENDED
 
 routes = web.RouteTableDef()
 
@@ -20,10 +21,7 @@ def home(user: User) -> str:
 
 def safe_next(target: str | None) -> str | None:
     """Only a path of these pages: never another site (``//evil``, ``https://…``, ``/\\evil``)."""
-    if not target or not target.startswith("/ui/") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
+    return forms.local_target(target)
 
 
 @routes.get("/")
@@ -35,9 +33,24 @@ async def index(request: web.Request) -> web.Response:
 @routes.get("/login")
 async def login_form(request: web.Request) -> web.Response:
     user = await sessions.current_user(request)
+    target = safe_next(request.query.get("next"))
     if user is not None:
-        raise web.HTTPSeeOther(safe_next(request.query.get("next")) or home(user))
-    return await render.page(request, "login.html", {"error": None, "username": "", "next": request.query.get("next")})
+        raise web.HTTPSeeOther(target or home(user))
+    return await _login_page(request, error=None, username="", target=target)
+
+
+async def _login_page(
+    request: web.Request, *, error: str | None, username: str, target: str | None, status: int = 200
+) -> web.Response:
+    """The log-in form; it says why when the browser's session ended on the server."""
+    why = await sessions.ended(request)
+    context = {
+        "error": error,
+        "ended": SESSION_ENDED.get(why, SESSION_ENDED["expired"]) if why else None,
+        "username": username,
+        "next": target,
+    }
+    return await render.page(request, "login.html", context, status=status)
 
 
 @routes.post("/login")
@@ -48,8 +61,7 @@ async def login(request: web.Request) -> web.Response:
     try:
         user = await sessions.log_in(request, username, password)
     except AxisError as exc:
-        context = {"error": exc.message, "username": username, "next": target}
-        return await render.page(request, "login.html", context, status=exc.http_status)
+        return await _login_page(request, error=exc.message, username=username, target=target, status=exc.http_status)
     raise web.HTTPSeeOther(target or home(user))
 
 
@@ -59,15 +71,22 @@ async def logout(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/ui/login")
 
 
+def _account_page(
+    request: web.Request, user: User, *, errors: dict[str, str] | None = None, done: bool = False, status: int = 200
+) -> Awaitable[web.Response]:
+    context = {"account": user, "errors": errors or {}, "done": done}
+    return render.page(request, "account.html", context, status=status)
+
+
 @routes.get("/account")
 async def account(request: web.Request) -> web.Response:
-    user = await sessions.require_user(request)
-    return await render.page(request, "account.html", {"account": user, "error": None, "done": False})
+    return await _account_page(request, await sessions.require_user(request))
 
 
 @routes.post("/account")
 async def change_password(request: web.Request) -> web.Response:
-    """A user changes their own password: the current one first; then every other session ends."""
+    """A user changes their own password: the current one first; then every other session ends.
+    A refusal says what is wrong beside the field it is about (passwords are never sent back)."""
     user = await sessions.require_user(request)
     form = await request.post()
     current, new, again = (str(form.get(k, "")) for k in ("current", "new", "again"))
@@ -80,16 +99,16 @@ async def change_password(request: web.Request) -> web.Response:
         if not await hasher.verify(current, attempt.password_hash):
             async with axis.pool.acquire() as conn:
                 await users.attempt_failed(conn, attempt)  # guesses here count towards the lock-out too
-            raise AxisError("web.login.failed", "Mật khẩu hiện tại không đúng.")
+            raise AxisError("web.login.failed", "Mật khẩu hiện tại không đúng.", field="current")
         if new != again:
-            raise AxisError("web.password.weak", "Hai lần nhập mật khẩu mới không giống nhau.")
+            raise AxisError("web.password.weak", "Hai lần nhập mật khẩu mới không giống nhau.", field="again")
         passwords.check_strength(new, user.username)
         new_hash = await hasher.hash(new)
         async with axis.pool.acquire() as conn, conn.transaction():
             await users.attempt_succeeded(conn, user)
             await users.set_password(conn, user.actor, user.username, new_hash)
     except AxisError as exc:
-        context = {"account": user, "error": exc.message, "done": False}
-        return await render.page(request, "account.html", context, status=exc.http_status)
+        field = exc.details.get("field") or ("new" if exc.code == "web.password.weak" else "")
+        return await _account_page(request, user, errors={field: exc.message}, status=exc.http_status)
     await sessions.log_out(request)
-    return await render.page(request, "account.html", {"account": user, "error": None, "done": True})
+    return await _account_page(request, user, done=True)

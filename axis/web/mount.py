@@ -36,8 +36,16 @@ def setup(app: web.Application, settings: Settings) -> web.Application:
     ui.on_shutdown.append(stop_live_pages)
     app.add_subapp("/ui/", ui)
     app.router.add_get("/ui", _to_ui)
+    app.router.add_get("/favicon.ico", _favicon)  # browsers ask the site's root for it, whatever the page
     return ui
 
 
 async def _to_ui(_: web.Request) -> web.Response:
     raise web.HTTPPermanentRedirect("/ui/")
+
+
+async def _favicon(_: web.Request) -> web.FileResponse:
+    return web.FileResponse(
+        STATIC / "favicon.ico",
+        headers={"Content-Type": "image/x-icon", "Cache-Control": "public, max-age=86400"},
+    )

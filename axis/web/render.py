@@ -9,7 +9,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from axis.web import admin, sessions, vietnamese
+from axis.web import admin, forms, sessions, vietnamese
 
 FILTERS: dict[str, Callable[..., str]] = {
     "date": vietnamese.date,
@@ -18,6 +18,8 @@ FILTERS: dict[str, Callable[..., str]] = {
     "overdue": vietnamese.overdue,
     "failure": vietnamese.failure,
     "size": vietnamese.size,
+    "status_note": vietnamese.status_note,
+    "file_kind": vietnamese.file_kind,
 }
 GLOBALS = {
     "STATUS": vietnamese.STATUS,
@@ -52,12 +54,15 @@ def environment(request: web.Request) -> jinja2.Environment:
 
 
 async def page(request: web.Request, template: str, context: dict[str, Any], *, status: int = 200) -> web.Response:
-    """The page, with what the layout needs: the user, the CSRF token for forms, where we are."""
+    """The page, with what the layout needs: the user, the CSRF token for forms, where we are,
+    and what was typed into one of its forms before a refusal that was not about it (a draft)."""
+    user = await sessions.current_user(request)
     base = {
-        "user": await sessions.current_user(request),
+        "user": user,
         "csrf": await sessions.csrf_token(request),
         "path": request.path,
         "flashes": await admin.take_flashes(request),
+        "draft": await forms.take(request, user.id if user else None),
     }
     response = aiohttp_jinja2.render_template(template, request, base | context, status=status)
     return response

@@ -7,6 +7,10 @@ session and, once logged in, the session secret. PostgreSQL holds the SHA-256 of
 (``web_sessions``), so log-out, a password change or disabling a user ends the session at once,
 on every axis process, whatever copies of the cookie exist. Sessions last at most 12 hours and
 end after 1 hour without a request.
+
+A session that ended on the server leaves a mark in the cookie (why it ended), so that the log-in
+page says so, a page asked for is reached again after logging in (``next``), and a form posted
+then keeps what was typed (``axis.web.forms``) instead of losing it to a bare refusal.
 """
 
 from __future__ import annotations
@@ -26,10 +30,10 @@ from cryptography.fernet import Fernet
 
 from axis.errors import AxisError
 from axis.registry.model import System
-from axis.web import users
+from axis.web import forms, users
 from axis.web.passwords import needs_rehash
 from axis.web.site import axis_of, site_of
-from axis.web.users import Role, User
+from axis.web.users import Role, SessionState, User
 from axis.web.vietnamese import clock
 
 COOKIE = "axis_session"
@@ -39,6 +43,9 @@ IDLE = dt.timedelta(hours=1)
 KEY_FILE = "web-session.key"
 _USER: web.RequestKey[User | None] = web.RequestKey("axis.web.user")
 _SECRET, _CSRF = "sid", "csrf"
+#: The user the session was opened for (kept after it ends: a draft goes only to them), and, once
+#: it ended on the server, why (a ``users.SessionState``).
+_OWNER, _ENDED = "uid", "ended"
 
 
 class CookieStorage(EncryptedCookieStorage):
@@ -94,7 +101,10 @@ def _digest(secret: str) -> str:
 # --- the logged-in user -------------------------------------------------------------------------------
 
 
-async def current_user(request: web.Request) -> User | None:
+async def current_user(request: web.Request, *, touch: bool = True) -> User | None:
+    """The logged-in user, or None. A request counts as activity (the hour without one after
+    which a session ends starts again) unless ``touch`` is false, as for the live timeline, which
+    a page left open asks for by itself."""
     if _USER in request:
         return request[_USER]
     session = await get_session(request)
@@ -102,23 +112,53 @@ async def current_user(request: web.Request) -> User | None:
     user = None
     if isinstance(secret, str):
         async with axis_of(request).pool.acquire() as conn:
-            user = await users.session_user(conn, _digest(secret), IDLE)
-        if user is None:
-            del session[_SECRET]  # ended elsewhere (log-out, disabled, expired): forget it here too
+            user = await users.session_user(conn, _digest(secret), IDLE, touch=touch)
+            state = SessionState.ALIVE if user else await users.session_state(conn, _digest(secret), IDLE)
+        if user is None:  # ended elsewhere (log-out, disabled, expired): forget it, remember why
+            del session[_SECRET]
+            session[_ENDED] = str(SessionState.EXPIRED if state is SessionState.ALIVE else state)
     request[_USER] = user
     return user
 
 
-def login_url(request: web.Request) -> str:
-    return f"{PATH}login?next={quote(request.path_qs, safe='')}"
+async def ended(request: web.Request) -> SessionState | None:
+    """Why the session of this browser ended on the server; None if it is alive or never was."""
+    await current_user(request, touch=False)
+    reason = (await get_session(request)).get(_ENDED)
+    return SessionState(reason) if reason in set(SessionState) else None
 
 
-async def require_user(request: web.Request, role: Role | None = None) -> User:
-    """The logged-in user with ``role``; anyone else is sent to the log-in page (GET) or refused."""
+async def owner(request: web.Request) -> int | None:
+    """Whose typing a refused form holds: the logged-in user, or the one whose session ended."""
     user = await current_user(request)
+    if user is not None:
+        return user.id
+    uid = (await get_session(request)).get(_OWNER)
+    return uid if isinstance(uid, int) and await ended(request) else None
+
+
+def login_url(request: web.Request) -> str:
+    return login_target(request.path_qs)
+
+
+def login_target(back: str | None) -> str:
+    """The log-in page, returning to ``back`` (a page of this site) afterwards."""
+    back = forms.local_target(back)
+    if not back or back.startswith(f"{PATH}login"):
+        return back or f"{PATH}login"
+    return f"{PATH}login?next={quote(back, safe='')}"
+
+
+async def require_user(request: web.Request, role: Role | None = None, *, touch: bool = True) -> User:
+    """The logged-in user with ``role``. Anyone else is sent to the log-in page (GET), to come
+    back afterwards; a form posted after the session ended keeps what was typed and goes back to
+    the page it was on after log-in; a form posted with no session at all is refused."""
+    user = await current_user(request, touch=touch)
     if user is None:
         if request.method in ("GET", "HEAD"):
             raise web.HTTPSeeOther(login_url(request))
+        if await ended(request):
+            raise web.HTTPSeeOther(login_target(await forms.keep(request, await owner(request))))
         raise AxisError("web.session.required", "Phiên làm việc đã hết; hãy đăng nhập lại.")
     if role is not None and user.role is not role:
         raise AxisError("web.forbidden", "Tài khoản này không được dùng trang này.")
@@ -129,9 +169,9 @@ async def require_admin(request: web.Request) -> User:
     return await require_user(request, Role.ADMIN)
 
 
-async def require_clerk(request: web.Request) -> tuple[User, System]:
+async def require_clerk(request: web.Request, *, touch: bool = True) -> tuple[User, System]:
     """A clerk and the system they work for (from the registry cache)."""
-    user = await require_user(request, Role.CLERK)
+    user = await require_user(request, Role.CLERK, touch=touch)
     system = axis_of(request).registry.snapshot.systems.get(user.system_id or "")
     if system is None:
         raise AxisError("web.forbidden", "Hệ thống của tài khoản này không còn trong danh bạ.")
@@ -193,8 +233,11 @@ async def log_in(request: web.Request, username: str, password: str) -> User:
     async with axis.pool.acquire() as conn, conn.transaction():
         await users.attempt_succeeded(conn, user, new_hash)
         await users.open_session(conn, _digest(secret), user, LIFETIME)
-    session = await new_session(request)  # a fresh cookie: nothing from before log-in carries over
+    before = await get_session(request)
+    session = await new_session(request)  # a fresh cookie: nothing from before log-in carries over,
+    forms.carry(before, session, user.id)  # but what this user typed when their session ended
     session[_SECRET] = secret
+    session[_OWNER] = user.id
     session[_CSRF] = secrets.token_urlsafe(32)
     request[_USER] = user
     return user

@@ -83,6 +83,18 @@ async def watermark(conn: Conn, document_id: str) -> int:
     return value
 
 
+async def failed_at(conn: Conn, document_id: str) -> dict[tuple[str, str], dt.datetime]:
+    """When each of the document's failed deliveries failed (package id, system id → the latest
+    ``failed`` event): the status view keeps the reason on the delivery, the time in the events."""
+    rows = await conn.fetch(
+        """SELECT package_id, system_id, max(at) AS at FROM events
+            WHERE document_id = $1 AND kind = 'failed' AND package_id IS NOT NULL
+            GROUP BY package_id, system_id""",
+        document_id,
+    )
+    return {(str(r["package_id"]), r["system_id"]): r["at"] for r in rows}
+
+
 async def counterparts(conn: Conn, system_id: str, limit: int = 500) -> list[tuple[str, str]]:
     """Agencies the system exchanged documents with (senders and recipients), for the search form."""
     rows = await conn.fetch(

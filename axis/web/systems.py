@@ -2,6 +2,8 @@
 
 Secrets (a new API token, a RabbitMQ password) are shown once, on the page that answers the POST,
 and never stored or put in a cookie: only their hashes (tokens) or nothing at all (RabbitMQ) stay.
+Removing a binding and revoking a token or a certificate ask first (`axis.web.confirm`): what
+will happen, by name, then the confirmed POST.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from axis.registry.model import Certificate
 from axis.store.db import Conn
 from axis.vdxp import setup
 from axis.vdxp.secret import SecretBox
-from axis.web import admin, render, sessions, store, users
+from axis.web import admin, confirm, previews, render, sessions, store, users
 from axis.web.site import axis_of
 from axis.web.vietnamese import refusal
 
@@ -145,6 +147,14 @@ async def bind(request: web.Request) -> web.Response:
 @routes.post("/admin/systems/{id}/bindings/remove")
 async def unbind(request: web.Request) -> web.Response:
     system_id, code = request.match_info["id"], await admin.form_text(request, "agency_code")
+    if not await confirm.confirmed(request):
+        resolver = axis_of(request).registry.resolver
+        back = system_url(system_id)
+        return await confirm.ask(
+            request,
+            lambda conn: previews.unbind(conn, resolver, system_id, code, action=request.url.raw_path, back=back),
+            back=back,
+        )
     return await admin.act(
         request,
         lambda conn, actor: systems.unbind(conn, actor, system_id, code),
@@ -171,6 +181,15 @@ async def add_certificate(request: web.Request) -> web.Response:
 @routes.post("/admin/systems/{id}/certificates/revoke")
 async def revoke_certificate(request: web.Request) -> web.Response:
     system_id, fingerprint = request.match_info["id"], await admin.form_text(request, "fingerprint")
+    if not await confirm.confirmed(request):
+        back = system_url(system_id)
+        return await confirm.ask(
+            request,
+            lambda conn: previews.revoke_certificate(
+                conn, system_id, fingerprint, action=request.url.raw_path, back=back
+            ),
+            back=back,
+        )
     return await admin.act(
         request,
         lambda conn, actor: systems.revoke_certificate(conn, actor, fingerprint),
@@ -184,6 +203,13 @@ async def revoke_token(request: web.Request) -> web.Response:
     system_id = request.match_info["id"]
     raw = await admin.form_text(request, "token_id")
     token_id = int(raw) if raw.isdigit() else -1
+    if not await confirm.confirmed(request):
+        back = system_url(system_id)
+        return await confirm.ask(
+            request,
+            lambda conn: previews.revoke_token(conn, system_id, token_id, action=request.url.raw_path, back=back),
+            back=back,
+        )
     return await admin.act(
         request,
         lambda conn, actor: systems.revoke_token(conn, actor, system_id, token_id),

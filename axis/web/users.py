@@ -258,30 +258,48 @@ async def open_session(conn: Conn, session_id: str, user: User, lifetime: dt.tim
     )
 
 
-async def session_user(conn: Conn, session_id: str, idle: dt.timedelta) -> User | None:
-    """The active user of a live session, marking it seen; None when it ended, expired, idled out
-    or its user was disabled."""
+async def session_user(conn: Conn, session_id: str, idle: dt.timedelta, *, touch: bool = True) -> User | None:
+    """The active user of a live session, marking it seen (unless ``touch`` is false: the live
+    timeline's requests are no sign that someone is there); None when it ended, expired, idled
+    out or its user was disabled."""
     row = await conn.fetchrow(
         f"""WITH s AS (
-               UPDATE web_sessions SET last_seen_at = now()
+               UPDATE web_sessions SET last_seen_at = CASE WHEN $3 THEN now() ELSE last_seen_at END
                 WHERE id = $1 AND ended_at IS NULL AND expires_at > now() AND last_seen_at > now() - $2::interval
             RETURNING user_id)
             SELECT {", ".join("u." + c for c in _COLUMNS.split(", "))}
               FROM s JOIN web_users u ON u.id = s.user_id WHERE u.status = 'active'""",
         session_id,
         idle,
+        touch,
     )
     return from_row(row) if row else None
 
 
-async def session_alive(conn: Conn, session_id: str) -> bool:
-    """Without touching it (the live timeline asks every few seconds)."""
-    alive = await conn.fetchval(
-        """SELECT 1 FROM web_sessions s JOIN web_users u ON u.id = s.user_id
-            WHERE s.id = $1 AND s.ended_at IS NULL AND s.expires_at > now() AND u.status = 'active'""",
+class SessionState(enum.StrEnum):
+    ALIVE = "alive"
+    EXPIRED = "expired"  # its 12 hours are over, or an hour went by without a request
+    ENDED = "ended"  # log-out, a new password, or no such session
+    DISABLED = "disabled"  # its user was disabled
+
+
+async def session_state(conn: Conn, session_id: str, idle: dt.timedelta) -> SessionState:
+    """Whether a session is still alive and, if not, why; without touching it (the live timeline
+    asks every second, and watching a page is not using it)."""
+    row = await conn.fetchrow(
+        """SELECT s.ended_at IS NOT NULL AS ended, u.status = 'active' AS active,
+                  s.expires_at <= now() OR s.last_seen_at <= now() - $2::interval AS expired
+             FROM web_sessions s JOIN web_users u ON u.id = s.user_id WHERE s.id = $1""",
         session_id,
+        idle,
     )
-    return bool(alive)
+    if row is None:
+        return SessionState.ENDED
+    if not row["active"]:
+        return SessionState.DISABLED
+    if row["ended"]:
+        return SessionState.ENDED
+    return SessionState.EXPIRED if row["expired"] else SessionState.ALIVE
 
 
 async def end_session(conn: Conn, session_id: str) -> None:

@@ -5,8 +5,10 @@ Pure functions over values; the templates use them as filters.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
+import unicodedata
 
 from axis.edxml.model import VN_TZ
 from axis.errors import AxisError
@@ -79,6 +81,10 @@ ERRORS = {
     "registry.token.unknown": "Không có token đang hiệu lực với số này.",
     "registry.import.bad_rows": "Tệp có dòng lỗi; chưa nhập gì (chọn 'nhập các dòng hợp lệ' để bỏ qua dòng lỗi).",
     "registry.import.format": "Tệp không phải CSV có cột mã (code) và tên (name).",
+    "registry.import.encoding": (
+        "Không đọc được bảng mã của tệp: cần UTF-8, UTF-16 có BOM (“Unicode text” của Excel) hoặc Windows-1258."
+    ),
+    "registry.import.outside_scope": "Tệp thay đổi cơ quan ngoài phạm vi chủ yếu của nó; hãy xem lại và xác nhận rõ.",
     "broker.management.unavailable": "Không kết nối được API quản trị RabbitMQ.",
     "broker.vhost.unknown": "RabbitMQ không có virtual host đã cấu hình.",
     "http.bad_request": "Dữ liệu gửi lên không hợp lệ.",
@@ -139,17 +145,40 @@ def iso_vn(value: dt.datetime | str | None) -> str:
 
 
 _DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+_YMD = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+class DateError(ValueError):
+    """A date as typed that is not one: its message says why, in Vietnamese, for the form."""
 
 
 def parse_date(text: str | None) -> dt.date | None:
-    """A date typed as ``dd/mm/yyyy`` (or ``yyyy-mm-dd``); None when blank. ValueError otherwise."""
+    """A date typed as ``dd/mm/yyyy`` (or ``yyyy-mm-dd``); None when blank. ``DateError`` otherwise,
+    saying whether the form is wrong or the date does not exist (``31/02/2026``)."""
     if text is None or not text.strip():
         return None
     match = _DMY.match(text)
     if match:
         day, month, year = (int(g) for g in match.groups())
-        return dt.date(year, month, day)
-    return dt.date.fromisoformat(text.strip())
+    elif match := _YMD.match(text):
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        raise DateError("Ngày phải có dạng dd/mm/yyyy, ví dụ 20/11/2026.")
+    return _real_date(year, month, day)
+
+
+def _real_date(year: int, month: int, day: int) -> dt.date:
+    typed = f"{day:02d}/{month:02d}/{year:04d}"
+    if year < 1:
+        raise DateError(f"Không có ngày {typed}: năm phải từ 0001 trở đi.")
+    if not 1 <= month <= 12:
+        raise DateError(f"Không có ngày {typed}: tháng phải từ 1 đến 12.")
+    last = calendar.monthrange(year, month)[1]
+    if day < 1:
+        raise DateError(f"Không có ngày {typed}: ngày phải từ 1 đến {last}.")
+    if day > last:
+        raise DateError(f"Không có ngày {typed}: tháng {month} năm {year} chỉ có {last} ngày.")
+    return dt.date(year, month, day)
 
 
 _NOT_ACKED = re.compile(r"^package \S+ not acknowledged within ([\d.]+) h$")
@@ -167,17 +196,34 @@ def overdue(reason: str) -> str:
     return reason
 
 
+#: Why a delivery failed, as the axis stores it (axis.broker.dead_letters, the trigger of
+#: 003_flows.sql, the SDK's updateStatus fail in axis.http.vdxp.mail), for a clerk.
+FAILURES = {
+    "the recipient system was disabled": "Hệ thống nhận đã bị vô hiệu hóa",
+    "the recipient system's consumer rejected the message": "Phần mềm của hệ thống nhận đã từ chối gói tin",
+    "the recipient system's consumer failed to take the message too many times": (
+        "Phần mềm của hệ thống nhận không nhận được gói tin sau nhiều lần thử"
+    ),
+    "the message expired in the recipient system's queue": (
+        "Gói tin hết hạn trong hàng đợi của hệ thống nhận (không được lấy về kịp)"
+    ),
+    "the recipient system's queue was full": "Hàng đợi của hệ thống nhận đã đầy",
+    "dead-lettered": "Trục không chuyển được gói tin đến hệ thống nhận",
+    "hệ thống nhận báo không xử lý được gói tin (updateStatus fail)": "Hệ thống nhận báo không xử lý được gói tin",
+}
+_DEAD_LETTERED = re.compile(r"^dead-lettered \((.*)\)$")
+
+
 def failure(reason: str | None) -> str:
+    """A stored failure reason in Vietnamese; one not known here is shown as it is."""
     if not reason:
         return ""
-    if reason == "the recipient system was disabled":
-        return "Hệ thống nhận đã bị vô hiệu hóa"
-    if "rejected" in reason:
-        return f"Hệ thống nhận đã từ chối gói tin ({reason})"
-    if "too many times" in reason:
-        return f"Hệ thống nhận không nhận được gói tin sau nhiều lần thử ({reason})"
-    if "updateStatus fail" in reason:
-        return f"Hệ thống nhận báo không xử lý được gói tin ({reason})"
+    known = FAILURES.get(reason.strip())
+    if known is not None:
+        return known
+    match = _DEAD_LETTERED.match(reason.strip())
+    if match:
+        return f"{FAILURES['dead-lettered']} ({match.group(1)})"
     return reason
 
 
@@ -198,3 +244,106 @@ def system_label(system_id: str, name: str) -> str:
         return f"hệ thống {system_id}"
     prefix = "" if name.strip().casefold().startswith("hệ thống") else "hệ thống "
     return f"{prefix}{name.strip()} ({system_id})"
+
+
+def _folded(text: str) -> str:
+    """Letters and digits only, without accents or case: ``Đã đến.`` and ``da den`` fold alike."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def status_note(description: str | None, code: str | None) -> str:
+    """A status's description when it says more than the status's own name (software often sends
+    ``Đã đến`` as the description of 01, ``01 - Đã đến`` too): else nothing, so that the timeline
+    does not read "01 Đã đến — Đã đến"."""
+    if not description or not description.strip():
+        return ""
+    said = _folded(description)
+    name = _folded(STATUS.get(code or "", ""))
+    number = code or ""
+    for prefix in (number, number.lstrip("0")):
+        if prefix and said.startswith(prefix) and said[len(prefix) :] in ("", name):
+            return ""
+    return "" if said in ("", name) else description.strip()
+
+
+#: Attachments by what a clerk calls them; the MIME type stays on the page beside it.
+FILE_KINDS = {
+    "application/pdf": "PDF",
+    "application/msword": "Word",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template": "Word",
+    "application/vnd.ms-word.document.macroenabled.12": "Word",
+    "application/rtf": "Word (RTF)",
+    "text/rtf": "Word (RTF)",
+    "application/vnd.ms-excel": "Excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+    "application/vnd.ms-excel.sheet.macroenabled.12": "Excel",
+    "text/csv": "Bảng (CSV)",
+    "application/vnd.ms-powerpoint": "PowerPoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint",
+    "application/vnd.oasis.opendocument.text": "OpenDocument (văn bản)",
+    "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument (bảng tính)",
+    "application/vnd.oasis.opendocument.presentation": "OpenDocument (trình chiếu)",
+    "application/zip": "Nén (zip)",
+    "application/x-zip-compressed": "Nén (zip)",
+    "application/vnd.rar": "Nén (rar)",
+    "application/x-rar-compressed": "Nén (rar)",
+    "application/x-7z-compressed": "Nén (7z)",
+    "application/gzip": "Nén (gzip)",
+    "image/jpeg": "Ảnh JPEG",
+    "image/png": "Ảnh PNG",
+    "image/tiff": "Ảnh TIFF",
+    "image/gif": "Ảnh GIF",
+    "text/plain": "Văn bản thuần",
+    "text/xml": "XML",
+    "application/xml": "XML",
+    "application/pkcs7-signature": "Chữ ký số (PKCS#7)",
+    "application/pkcs7-mime": "Chữ ký số (PKCS#7)",
+}
+_EXTENSIONS = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "rtf": "application/rtf",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+    "ppt": "application/vnd.ms-powerpoint",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "zip": "application/zip",
+    "rar": "application/vnd.rar",
+    "7z": "application/x-7z-compressed",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "tif": "image/tiff",
+    "tiff": "image/tiff",
+    "txt": "text/plain",
+    "xml": "application/xml",
+    "p7s": "application/pkcs7-signature",
+}
+
+
+def file_kind(content_type: str | None, name: str = "") -> str:
+    """``Word``, ``PDF``, ``Nén (zip)`` …: by the MIME type, else by the name's extension (many
+    systems send ``application/octet-stream`` for everything), else ``Tệp .XYZ`` or ``Tệp``."""
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    if mime in FILE_KINDS:
+        return FILE_KINDS[mime]
+    extension = name.rsplit(".", 1)[-1].strip().lower() if "." in name else ""
+    if extension in _EXTENSIONS:
+        return FILE_KINDS[_EXTENSIONS[extension]]
+    if mime.startswith("image/"):
+        return "Ảnh"
+    return f"Tệp .{extension.upper()}" if extension and len(extension) <= 8 else "Tệp"
+
+
+#: Why a session is no longer there, for the log-in page and the live timeline.
+SESSION_ENDED = {
+    "expired": "Phiên làm việc đã hết hạn, hãy đăng nhập lại.",
+    "ended": "Phiên làm việc đã kết thúc (đã đăng xuất hoặc đổi mật khẩu), hãy đăng nhập lại.",
+    "disabled": "Tài khoản đã bị vô hiệu hóa; hãy liên hệ quản trị viên.",
+}

@@ -189,3 +189,55 @@ async def test_administrator_imports_a_csv_with_a_dry_run_first(api: Api) -> Non
     assert [a["code"] for a in found["agencies"]] == ["000.00.00.H98", "000.00.11.H98"]
     history = await api.call("GET", "/api/v1/admin/history?kind=agency&id=000.00.11.H98", status=200)
     assert history["history"][0]["actor"] == "admin:registry-admin"
+
+
+async def test_administrator_reactivates_a_retired_agency_over_the_api(api: Api) -> None:
+    await seed(api)
+    await api.call(
+        "POST", "/api/v1/admin/agencies/000.00.11.H98/retire", json={"successor": "000.00.00.H99"}, status=200
+    )
+    back = await api.call("POST", "/api/v1/admin/agencies/000.00.11.H98/reactivate", status=200)
+    assert (back["status"], back["successor"]) == ("active", None)
+    app = api.client.app
+    assert app is not None
+    assert app[AXIS].registry.resolver.agency("000.00.11.H98").retired is False  # the cache has it already
+    history = await api.call("GET", "/api/v1/admin/history?kind=agency&id=000.00.11.H98", status=200)
+    assert [(h["actor"], h["action"]) for h in history["history"]][:2] == [
+        ("admin:registry-admin", "agency.reactivate"),
+        ("admin:registry-admin", "agency.retire"),
+    ]
+    unknown = await api.call("POST", "/api/v1/admin/agencies/000.00.12.H98/reactivate", status=404)
+    assert unknown["error"]["code"] == "registry.agency.unknown"
+
+
+async def test_a_retired_successor_is_refused_over_the_api_with_its_chain(api: Api) -> None:
+    await seed(api)
+    await api.call(
+        "POST", "/api/v1/admin/agencies/000.00.11.H98/retire", json={"successor": "000.00.00.H99"}, status=200
+    )
+    refused = await api.call(
+        "POST", "/api/v1/admin/agencies/000.00.00.H98/merge", json={"into": "000.00.11.H98"}, status=422
+    )
+    assert refused["error"]["code"] == "registry.agency.successor_invalid"
+    assert refused["error"]["details"]["chain"] == ["000.00.11.H98", "000.00.00.H99"]
+    assert refused["error"]["details"]["active"] == "000.00.00.H99"
+
+
+async def test_an_import_changing_agencies_outside_its_subtree_needs_allow_outside(api: Api) -> None:
+    await seed(api)
+    csv = (
+        "code;name\n000.00.11.H98;Sở Tài chính Tỉnh Thử Nghiệm Bắc\n000.00.12.H98;Sở Tư pháp\n"
+        "000.00.13.H98;Sở Nội vụ\n000.00.00.H99;UBND Tỉnh Nam (đổi tên)\n"
+    ).encode("utf-16")
+    preview = await api.call("POST", "/api/v1/admin/imports?dry_run=1", data=csv, status=200)
+    assert preview["encoding"] == "UTF-16"
+    assert preview["scope"] == "000.00.00.H98"
+    assert preview["outside"] == [{"code": "000.00.00.H99", "kind": "rename"}]
+    assert preview["diff"].index("renames (1):") < preview["diff"].index("additions (2):")
+    refused = await api.call("POST", "/api/v1/admin/imports", data=csv, status=409)
+    assert refused["error"]["code"] == "registry.import.outside_scope"
+    assert refused["error"]["details"]["outside"] == ["000.00.00.H99"]
+    done = await api.call("POST", "/api/v1/admin/imports?allow_outside=1", data=csv, status=200)
+    assert done["applied"] == 3
+    undecodable = await api.call("POST", "/api/v1/admin/imports", data=b"code,name\n000.00.00.H98,\x81\n", status=400)
+    assert undecodable["error"]["code"] == "registry.import.encoding"

@@ -63,3 +63,26 @@ def test_seed_files_import_idempotently_with_a_dry_run_diff(cli_db: str, capsys:
     assert "imported: 0 changes" in capsys.readouterr().out
     assert asyncio.run(load(cli_db)).version == first.version
     assert first.agencies["000.00.00.H98"].name.startswith("UBND Tỉnh Thử Nghiệm Bắc")
+
+
+def test_provincial_list_after_the_national_one_dry_runs_grouped_and_asks_before_renaming_ministries(
+    cli_db: str, samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["agencies", "import", str(SEEDS / "national.csv")]) == 0
+    capsys.readouterr()
+    source = samples / "tayninh_agency_codes_qcvn102.csv"
+    assert main(["agencies", "import", str(source), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("create 415, rename 8; bad 15, unchanged 17, warnings 1\n")
+    assert out.index("OUTSIDE THE FILE'S SUBTREE") < out.index("renames (8):") < out.index("additions (415):")
+    assert "000.00.00.G18: 'Bộ Y tế' → 'Bộ Y Tế'  [outside the file's subtree]" in out
+    assert "000.00.00.G05: 'Bộ Kế hoạch và Đầu tư' → 'Bộ Kế hoạch Đầu tư'" in out
+    assert "000.00.00.H53: 'Ủy ban nhân dân tỉnh Tây Ninh' → 'UBND Tỉnh Tây Ninh'\n" in out  # its own: no mark
+    assert "more" not in out  # a dry run folds nothing
+    assert out.count("\n  + ") == 415
+
+    assert main(["agencies", "import", str(source), "--partial"]) == 1
+    assert "registry.import.outside_scope" in capsys.readouterr().err
+    assert asyncio.run(load(cli_db)).agencies["000.00.00.G18"].name == "Bộ Y tế"  # nothing imported
+    assert main(["agencies", "import", str(source), "--partial", "--allow-outside"]) == 0
+    assert asyncio.run(load(cli_db)).agencies["000.00.00.G18"].name == "Bộ Y Tế"

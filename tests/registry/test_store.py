@@ -76,13 +76,52 @@ async def test_history_cannot_be_rewritten(pool: asyncpg.Pool) -> None:
         assert await conn.fetchval("SELECT count(*) FROM registry_history WHERE actor = $1", ADMIN) == 3
 
 
-async def test_successor_loop_is_refused(pool: asyncpg.Pool) -> None:
+async def test_a_retired_successor_is_refused_naming_its_chain_and_the_active_agency_at_its_end(
+    pool: asyncpg.Pool,
+) -> None:
+    async with pool.acquire() as conn:
+        await seed(conn)
+        await agencies.retire(conn, ADMIN, "000.00.11.H98", "000.00.00.H99")
+        with pytest.raises(AxisError) as refused:
+            await agencies.retire(conn, ADMIN, "000.00.00.H98", "000.00.11.H98")
+        kept = await agencies.require(conn, "000.00.00.H98")
+    assert refused.value.code == "registry.agency.successor_invalid"
+    assert refused.value.details["reason"] == "retired"
+    assert refused.value.details["chain"] == ["000.00.11.H98", "000.00.00.H99"]
+    assert refused.value.details["active"] == "000.00.00.H99"
+    assert "000.00.11.H98 → 000.00.00.H99" in refused.value.message
+    assert not kept.retired  # nothing changed
+
+
+async def test_a_successor_chain_back_to_the_agency_itself_offers_no_active_end(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         await seed(conn)
         await agencies.retire(conn, ADMIN, "000.00.00.H99", "000.00.00.H98")
         with pytest.raises(AxisError) as refused:
-            await agencies.retire(conn, ADMIN, "000.00.00.H98", "000.00.00.H99")
-    assert refused.value.code == "registry.agency.successor_cycle"
+            await agencies.merge(conn, ADMIN, "000.00.00.H98", "000.00.00.H99")
+    assert refused.value.code == "registry.agency.successor_invalid"
+    assert refused.value.details["chain"] == ["000.00.00.H99", "000.00.00.H98"]
+    assert refused.value.details["active"] is None
+
+
+async def test_a_retired_agency_is_reactivated_without_its_successor_and_the_history_says_so(
+    pool: asyncpg.Pool,
+) -> None:
+    async with pool.acquire() as conn:
+        await seed(conn)
+        await agencies.retire(conn, ADMIN, "000.00.11.H98", "000.00.00.H99")
+        async with conn.transaction():
+            back = await agencies.reactivate(conn, ADMIN, "000.00.11.H98")
+        again = await agencies.reactivate(conn, ADMIN, "000.00.11.H98")  # already active: nothing to do
+        (entry, *_) = await history.entries(conn, subject_kind="agency", subject_id="000.00.11.H98", limit=5)
+    assert back.status is AgencyStatus.ACTIVE
+    assert back.successor_code is None
+    assert again == back
+    assert entry.action == "agency.reactivate"
+    assert entry.before is not None
+    assert entry.after is not None
+    assert (entry.before["status"], entry.before["successor_code"]) == ("retired", "000.00.00.H99")
+    assert (entry.after["status"], entry.after["successor_code"]) == ("active", None)
 
 
 async def test_moving_an_agency_retires_its_old_code_towards_the_new(pool: asyncpg.Pool) -> None:

@@ -189,6 +189,12 @@ MATRIX: tuple[Row, ...] = (
     ),
     Row(
         "POST",
+        "/api/v1/admin/agencies/{code}/reactivate",
+        admin(),
+        path=lambda s: "/api/v1/admin/agencies/000.00.22.H98/reactivate",
+    ),
+    Row(
+        "POST",
         "/api/v1/admin/agencies/{code}/merge",
         admin(),
         path=lambda s: "/api/v1/admin/agencies/000.00.23.H98/merge",
@@ -279,6 +285,7 @@ MATRIX: tuple[Row, ...] = (
     Row("GET", "/ui/", UI_PAGE),
     Row("GET", "/ui/login", public()),
     Row("GET", "/ui/static", public(), path=lambda s: "/ui/static/axis.css"),
+    Row("GET", "/favicon.ico", public()),
     Row("GET", "/ui/account", UI_PAGE),
     Row("GET", "/ui/documents", UI_PAGE),
     Row("GET", "/ui/documents.csv", UI_PAGE),
@@ -306,6 +313,12 @@ MATRIX: tuple[Row, ...] = (
     Row("POST", "/ui/admin/agencies/{code}/retire", UI_FORM, path=lambda s: "/ui/admin/agencies/000.00.00.H98/retire"),
     Row("POST", "/ui/admin/agencies/{code}/merge", UI_FORM, path=lambda s: "/ui/admin/agencies/000.00.00.H98/merge"),
     Row("POST", "/ui/admin/agencies/{code}/move", UI_FORM, path=lambda s: "/ui/admin/agencies/000.00.00.H98/move"),
+    Row(
+        "POST",
+        "/ui/admin/agencies/{code}/reactivate",
+        UI_FORM,
+        path=lambda s: "/ui/admin/agencies/000.00.00.H98/reactivate",
+    ),
     Row("POST", "/ui/admin/agencies/{code}/qd20", UI_FORM, path=lambda s: "/ui/admin/agencies/000.00.00.H98/qd20"),
     Row("POST", "/ui/admin/systems", UI_FORM),
     Row("POST", "/ui/admin/systems/{id}/settings", UI_FORM, path=lambda s: "/ui/admin/systems/bac/settings"),
@@ -414,7 +427,7 @@ async def check(scene: Scene, row: Row, role: str, method: str) -> None:
     expected = row.expect[role]
     allowed = expected if isinstance(expected, tuple) else (expected,)
     where = f"{method} {row.template} as {role}"
-    text = await response.text()
+    text = await response.text(errors="replace")  # an icon is no text
     assert response.status != 500, f"{where}: 500 {text}"
     assert response.status in allowed, f"{where}: {response.status}, expected {allowed}: {text[:300]}"
     if response.status >= 400 and row.template.startswith("/api/"):

@@ -31,7 +31,8 @@ async def test_csv_import_shows_a_dry_run_diff_and_applies_it_only_when_confirme
     await admin.get("/ui/admin/import")
     csv = "code,name,parent\n000.00.00.H97,UBND Tỉnh Thử Nghiệm Tây,\n000.00.21.H97,Sở Nội vụ Tây,000.00.00.H97\n"
     page = await admin.post("/ui/admin/import", {"file": csv.encode(), "partial": ""})
-    assert "+ 000.00.00.H97 UBND Tỉnh Thử Nghiệm Tây" in page
+    assert 'id="change-create-000.00.00.H97"' in page
+    assert "UBND Tỉnh Thử Nghiệm Tây" in page
     confirm = re.search(r'action="(/ui/admin/import/[0-9a-f-]{36})"', page)
     assert confirm is not None
     assert "Không có cơ quan nào." in await admin.get("/ui/admin/agencies?q=H97")  # a dry run changes nothing
@@ -58,7 +59,7 @@ async def test_a_confirmation_after_the_registry_changed_shows_the_new_diff_inst
     await admin.post("/ui/admin/agencies", {"code": "000.00.00.H97", "name": "Tây (đã thêm tay)"})
     page = await admin.post(confirm.group(1), expect=409)
     assert "Danh bạ đã thay đổi" in page
-    assert "rename 000.00.00.H97" in page
+    assert 'id="change-rename-000.00.00.H97"' in page
     # Bad rows block the import unless the administrator asks for the good rows only.
     page = await admin.post("/ui/admin/import", {"file": b"code,name\nnot-a-code,X\n"})
     assert "Dòng lỗi" in page
@@ -90,7 +91,7 @@ async def test_system_page_binds_adds_a_certificate_issues_and_revokes_a_token_a
     response = await world.client.get("/api/v1/inbox", headers={"Authorization": f"Bearer {token.group(1)}"})
     assert response.status == 200
     assert token.group(1) not in await admin.get("/ui/admin/systems/tay-eoffice")  # shown once only
-    await admin.post("/ui/admin/systems/tay-eoffice/tokens/revoke", {"token_id": _token_id(page)})
+    await admin.post("/ui/admin/systems/tay-eoffice/tokens/revoke", {"token_id": _token_id(page), "confirm": "1"})
     response = await world.client.get("/api/v1/inbox", headers={"Authorization": f"Bearer {token.group(1)}"})
     assert response.status == 401
 
@@ -174,17 +175,17 @@ async def test_an_agency_gets_its_qd20_code_moves_elsewhere_in_the_tree_and_anot
 
     page = await admin.post("/ui/admin/agencies/000.00.21.H97/qd20", {"code_qd20": "H97.21"})
     assert "Đã đặt mã QĐ 20/2020 của 000.00.21.H97: H97.21." in page
-    refused = await admin.post("/ui/admin/agencies/000.00.21.H97/move", {"new_code": "000.00.22.H97"})
+    refused = await admin.post("/ui/admin/agencies/000.00.21.H97/move", {"new_code": "000.00.22.H97", "confirm": "1"})
     assert "Đã có cơ quan mang mã này." in refused
     assert "<h1>Sở Nội vụ Tây</h1>" in refused  # back on the agency being moved
-    page = await admin.post("/ui/admin/agencies/000.00.21.H97/move", {"new_code": "000.00.31.H98"})
+    page = await admin.post("/ui/admin/agencies/000.00.21.H97/move", {"new_code": "000.00.31.H98", "confirm": "1"})
     assert "Đã chuyển 000.00.21.H97 sang mã 000.00.31.H98" in page
     assert "Sở Nội vụ Tây" in page
     assert "UBND Tỉnh Thử Nghiệm Bắc" in page  # its parent now: the northern province
     old = await admin.get("/ui/admin/agencies/000.00.21.H97")
     assert 'href="/ui/admin/agencies/000.00.31.H98"' in old  # its successor: documents still arrive
 
-    await admin.post("/ui/admin/agencies/000.00.22.H97/merge", {"into": "000.00.00.H97"})
+    await admin.post("/ui/admin/agencies/000.00.22.H97/merge", {"into": "000.00.00.H97", "confirm": "1"})
     assert "Đã sáp nhập 000.00.22.H97 vào 000.00.00.H97" in admin.last
     assert await actions(world) == [
         "agency.create",

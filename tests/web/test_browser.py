@@ -7,6 +7,7 @@ start, they fail and say why: a browser test that silently skips proves nothing.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from playwright.async_api import Browser, Error, Page, async_playwright, expect
 from world import World, status_of
 
 from axis.edxml import model as m
+from axis.store import db
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -109,11 +111,7 @@ async def test_clerk_finds_a_document_without_accents_and_watches_a_status_arriv
     await log_in(phone, "vanthu.bac")
     await phone.goto(f"/ui/documents/{package_id}")
     await expect(phone.locator("#timeline")).to_contain_text("Đã tiếp nhận")
-    width = await phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the document page scrolls sideways on a phone ({width}px)"
-    await shot(phone, "clerk-document-phone")
-    await phone.goto("/ui/documents")
-    await shot(phone, "clerk-documents-phone")
+    await assert_fits(phone, "the document page")  # the screenshots at this width: below
 
 
 async def test_administrator_retires_an_agency_with_a_successor_and_the_history_shows_it(
@@ -130,6 +128,7 @@ async def test_administrator_retires_an_agency_with_a_successor_and_the_history_
 
     await page.get_by_label("Cơ quan kế thừa").fill("000.00.00.H99")
     await page.get_by_role("button", name="Giải thể").click()
+    await page.get_by_role("button", name="Xác nhận giải thể").click()  # what will happen is shown first
     await expect(page.get_by_role("status").filter(has_text="Đã giải thể 000.00.11.H99")).to_be_visible()
     await expect(page.locator("#agency-status")).to_have_text("Đã giải thể")
     await shot(page, "admin-agency")
@@ -171,3 +170,194 @@ async def test_a_clerk_cannot_open_another_systems_document_by_guessing_its_url(
     await stranger.goto(f"/ui/documents/{package_id}")  # not logged in: the log-in page, nothing else
     await expect(stranger.get_by_role("heading", name="Đăng nhập")).to_be_visible()
     await shot(stranger, "login-phone")
+
+
+# --- refusals that keep what was typed, sessions that expire, a phone's width ---------------------------
+
+
+WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+async def expire_sessions_of(world: World, username: str) -> None:
+    """The server ends the user's sessions (their twelve hours are over); the browser knows nothing."""
+    conn = await db.connect(world.settings.database_url)
+    try:
+        await conn.execute(
+            """UPDATE web_sessions SET expires_at = now() - interval '1 second'
+                WHERE ended_at IS NULL AND user_id = (SELECT id FROM web_users WHERE username = $1)""",
+            username,
+        )
+    finally:
+        await conn.close()
+
+
+async def assert_fits(page: Page, what: str) -> None:
+    """No sideways scrolling: the page is no wider than the window."""
+    scroll, client = await page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert scroll <= client, f"{what} scrolls sideways at {client}px: {scroll}px wide"
+
+
+async def test_a_clerk_searches_for_a_date_that_does_not_exist_and_corrects_it_in_the_same_form(
+    world: World, people: Any, browser: Browser
+) -> None:
+    await world.post(world.signed(world.document(subject="V/v ứng dụng chữ ký số")))
+    page = await new_page(browser, world)
+    await log_in(page, "vanthu.bac")
+    await page.get_by_label("Trích yếu").fill("chu ky so")
+    await page.get_by_label("Ban hành từ ngày").fill("31/02/2026")
+    await page.get_by_label("Chiều").select_option("sent")
+    await page.get_by_role("button", name="Tìm").click()
+
+    start = page.get_by_label("Ban hành từ ngày")
+    await expect(start).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#from-error")).to_have_text("Không có ngày 31/02/2026: tháng 2 năm 2026 chỉ có 28 ngày.")
+    await expect(start).to_have_accessible_description(re.compile("^Không có ngày 31/02/2026"))
+    await expect(start).to_have_value("31/02/2026")  # kept, to be corrected
+    await expect(start).to_be_focused()
+    await expect(page.get_by_label("Trích yếu")).to_have_value("chu ky so")
+    await expect(page.get_by_label("Chiều")).to_have_value("sent")
+    await expect(page.get_by_role("alert")).to_contain_text("Chưa tìm được")
+    await shot(page, "clerk-documents-refused")
+
+    await start.fill("28/02/2026")
+    await page.get_by_role("button", name="Tìm").click()
+    await expect(page.get_by_role("table").get_by_role("link", name="V/v ứng dụng chữ ký số")).to_be_visible()
+    await expect(page.get_by_label("Ban hành từ ngày")).not_to_have_attribute("aria-invalid", "true")
+
+
+async def test_an_administrator_adds_a_user_with_passwords_that_differ_and_keeps_the_rest_of_the_form(
+    world: World, people: Any, browser: Browser
+) -> None:
+    page = await new_page(browser, world)
+    await log_in(page, "quantri")
+    await page.goto("/ui/admin/users")
+    form = page.locator("form[action='/ui/admin/users']")
+    await form.get_by_label("Tên đăng nhập").fill("vanthu.moi")
+    await form.get_by_label("Họ tên").fill("Phạm Văn Mới")
+    await form.get_by_label("Hệ thống").select_option("nam")
+    await form.get_by_label("Mật khẩu ban đầu").fill("mat-khau-dai-mot")
+    await form.get_by_label("Nhập lại mật khẩu").fill("mat-khau-dai-hai")
+    await form.get_by_role("button", name="Thêm").click()
+
+    again = form.get_by_label("Nhập lại mật khẩu")
+    await expect(again).to_have_attribute("aria-invalid", "true")
+    await expect(again).to_have_accessible_description(re.compile("^Hai lần nhập mật khẩu không giống nhau"))
+    await expect(again).to_be_focused()
+    await expect(form.get_by_label("Tên đăng nhập")).to_have_value("vanthu.moi")
+    await expect(form.get_by_label("Họ tên")).to_have_value("Phạm Văn Mới")
+    await expect(form.get_by_label("Hệ thống")).to_have_value("nam")
+    await expect(form.get_by_label("Mật khẩu ban đầu")).to_have_value("")  # never sent back
+    await shot(page, "admin-users-refused")
+
+    await form.get_by_label("Mật khẩu ban đầu").fill("mat-khau-dai-mot")
+    await again.fill("mat-khau-dai-mot")
+    await form.get_by_role("button", name="Thêm").click()
+    await expect(page.get_by_role("status").filter(has_text="Đã tạo tài khoản vanthu.moi.")).to_be_visible()
+
+
+async def test_a_clerk_whose_session_expires_is_told_and_after_logging_in_is_back_where_they_were(
+    world: World, people: Any, browser: Browser
+) -> None:
+    document = world.document(to=("000.00.00.H99",), subject="Về việc kiểm tra phiên làm việc")
+    package_id = (await world.post(world.signed(document)))["package_id"]
+    await world.post(world.signed(world.document(number="127", subject="Kế hoạch năm 2027")))
+    page = await new_page(browser, world)
+    await log_in(page, "vanthu.bac")
+    await page.goto(f"/ui/documents/{package_id}")
+    note = page.locator("#live-note")
+    await expect(note).to_have_text("Trang tự cập nhật khi có trạng thái mới.")
+
+    await expire_sessions_of(world, "vanthu.bac")
+    # The open page stops listening and says why.
+    await expect(note).to_contain_text("Đã dừng cập nhật tự động: Phiên làm việc đã hết hạn, hãy đăng nhập lại.")
+    await expect(note.get_by_role("link", name="Đăng nhập lại")).to_be_visible()
+
+    await page.get_by_role("link", name="← Văn bản").click()  # a click after expiry
+    await expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("Phiên làm việc đã hết hạn, hãy đăng nhập lại.")
+    await shot(page, "login-expired")
+    await page.get_by_label("Tên đăng nhập").fill("vanthu.bac")
+    await page.get_by_label("Mật khẩu").fill(PASSWORD)
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await expect(page).to_have_url(str(world.client.make_url("/ui/documents")))  # where the click went
+    await expect(page.get_by_role("link", name="Kế hoạch năm 2027")).to_be_visible()
+
+
+async def test_an_administrator_whose_session_expired_posts_a_form_and_gets_it_back_filled_in(
+    world: World, people: Any, browser: Browser
+) -> None:
+    page = await new_page(browser, world)
+    await log_in(page, "quantri")
+    await page.goto("/ui/admin/users")
+    form = page.locator("form[action='/ui/admin/users']")
+    await form.get_by_label("Tên đăng nhập").fill("vanthu.sau")
+    await form.get_by_label("Họ tên").fill("Đỗ Thị Sau")
+    await form.get_by_label("Hệ thống").select_option("nam")
+    await form.get_by_label("Mật khẩu ban đầu").fill("mat-khau-dai-mot")
+    await form.get_by_label("Nhập lại mật khẩu").fill("mat-khau-dai-mot")
+    await expire_sessions_of(world, "quantri")  # lunch
+    await form.get_by_role("button", name="Thêm").click()
+
+    await expect(page.get_by_role("alert")).to_contain_text("Phiên làm việc đã hết hạn, hãy đăng nhập lại.")
+    await page.get_by_label("Tên đăng nhập").fill("quantri")
+    await page.get_by_label("Mật khẩu").fill(PASSWORD)
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await expect(page).to_have_url(str(world.client.make_url("/ui/admin/users")))
+    await expect(page.locator("#form-draft-note")).to_contain_text("Đã điền lại những gì bạn nhập trước đó")
+    await expect(form.get_by_label("Tên đăng nhập")).to_have_value("vanthu.sau")
+    await expect(form.get_by_label("Họ tên")).to_have_value("Đỗ Thị Sau")
+    await expect(form.get_by_label("Hệ thống")).to_have_value("nam")
+    await expect(form.get_by_label("Mật khẩu ban đầu")).to_have_value("")
+    await expect(page.get_by_role("row", name="vanthu.sau")).to_have_count(0)  # nothing was created
+
+
+async def test_a_clerks_pages_fit_a_phone_without_scrolling_sideways(
+    world: World, people: Any, browser: Browser
+) -> None:
+    """25 exchanged documents; one carries a Word file whose MIME type is 71 characters long."""
+    word = m.Attachment.from_bytes(
+        "w", "Quyet-dinh-so-125-QD-UBND-ve-viec-phe-duyet-ke-hoach-chuyen-doi-so.docx", WORD, b"PK\x03\x04 docx"
+    )
+    document = world.document(
+        to=("000.00.00.H99", "000.00.00.G98"),
+        subject="V/v phê duyệt kế hoạch chuyển đổi số năm 2027 của các cơ quan chuyên môn thuộc UBND tỉnh",
+        attachments=(word,),
+    )
+    package_id = (await world.post(world.signed(document)))["package_id"]
+    for number in range(200, 224):
+        await world.post(world.signed(world.document(number=str(number), subject=f"Công văn số {number} gửi tỉnh Nam")))
+    arrived = status_of(document, m.StatusCode.ARRIVED, "south", "000.00.00.H99")
+    await world.post(world.signed(arrived, by="south"), by="south")
+
+    phone = await new_page(browser, world, PHONE)
+    await log_in(phone, "vanthu.bac")
+    await phone.goto(f"/ui/documents/{package_id}")
+    files = phone.locator("ul.files")
+    await expect(files).to_contain_text("Word")
+    await expect(files).to_contain_text(WORD)  # still there for whoever needs it, wrapped
+    await expect(phone.locator("#timeline")).to_contain_text("Đã đến")
+    await assert_fits(phone, "the document page")
+    await shot(phone, "clerk-document-phone")
+
+    await phone.goto("/ui/documents")
+    await assert_fits(phone, "the documents list")
+    first = phone.get_by_role("table").get_by_role("link").first
+    await expect(first).to_be_in_viewport()  # the results start on the first screen
+    await expect(phone.get_by_label("Ban hành từ ngày")).to_be_hidden()  # folded away
+    await shot(phone, "clerk-documents-phone")
+    await phone.get_by_text("Điều kiện khác").click()
+    await expect(phone.get_by_label("Ban hành từ ngày")).to_be_visible()
+    await phone.goto("/ui/documents?from=31%2F02%2F2026")
+    await expect(phone.get_by_label("Ban hành từ ngày")).to_be_visible()  # unfolded where it is wrong
+    await assert_fits(phone, "the refused search")
+    for path in ("/ui/account", "/ui/documents/00000000-0000-0000-0000-000000000000"):
+        await phone.goto(path)
+        await assert_fits(phone, path)
+
+    admin = await new_page(browser, world, PHONE)
+    await log_in(admin, "quantri")
+    await admin.goto("/ui/admin/users")
+    await assert_fits(admin, "the users page")
+    stranger = await new_page(browser, world, PHONE)
+    await stranger.goto("/ui/login")
+    await assert_fits(stranger, "the log-in page")
