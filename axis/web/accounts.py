@@ -15,9 +15,9 @@ from axis.errors import AxisError
 from axis.registry import systems
 from axis.store.db import Conn
 from axis.web import admin, passwords, render, sessions, users
+from axis.web.messages import refusal
 from axis.web.site import axis_of, site_of
 from axis.web.users import Role
-from axis.web.vietnamese import refusal
 
 routes = web.RouteTableDef()
 USERS = "/ui/admin/users"

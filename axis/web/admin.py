@@ -17,9 +17,9 @@ from aiohttp_session import get_session
 from axis.errors import AxisError
 from axis.store.db import Conn
 from axis.web import sessions
+from axis.web.messages import refusal
 from axis.web.site import axis_of
 from axis.web.users import User
-from axis.web.vietnamese import refusal
 
 T = TypeVar("T")
 _FLASH = "flash"

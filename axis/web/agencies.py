@@ -17,8 +17,8 @@ from axis.registry.model import Agency
 from axis.registry.resolve import Resolver
 from axis.store.db import Conn
 from axis.web import admin, confirm, previews, render, sessions, store
+from axis.web.messages import refusal
 from axis.web.site import axis_of
-from axis.web.vietnamese import refusal
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50

@@ -15,9 +15,9 @@ from aiohttp import web
 from axis.errors import AxisError
 from axis.store.db import Conn
 from axis.web import admin, render, sessions
+from axis.web.messages import refusal
 from axis.web.previews import Preview
 from axis.web.site import axis_of
-from axis.web.vietnamese import refusal
 
 
 async def confirmed(request: web.Request) -> bool:

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.web import forms, render, sessions
-from axis.web.vietnamese import refusal
+from axis.web.messages import refusal
 
 log = structlog.get_logger("axis.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

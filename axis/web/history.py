@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from axis.registry import history
-from axis.web import render, sessions
+from axis.web import render, sessions, wording
 from axis.web.site import axis_of
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
 _FILTERS = ("kind", "id", "action", "actor")
 KINDS = {"agency": "Cơ quan", "system": "Hệ thống", "admin": "Token quản trị", "user": "Người dùng"}
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "—"
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def differences(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[tuple[str, str, str]]:
-    """(field, before, after) for the fields that changed; every field of a creation or removal."""
-    before, after = before or {}, after or {}
-    keys = list(dict.fromkeys([*before, *after]))
-    return [(k, _show(before.get(k)), _show(after.get(k))) for k in keys if before.get(k) != after.get(k)]
 
 
 @routes.get("/admin/history")
@@ -55,7 +40,7 @@ async def history_page(request: web.Request) -> web.Response:
     context = {
         "filters": filters,
         "kinds": KINDS,
-        "entries": [(e, differences(e.before, e.after)) for e in shown],
+        "entries": [(e, wording.changes(e.before, e.after)) for e in shown],
         "older": older,
         "first_page": before is None,
     }

@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from axis.errors import AxisError
 from axis.registry import diff
 from axis.registry.importer import BadRow, ImportPlan, Remark, Rows
 from axis.registry.model import Agency
@@ -128,40 +127,6 @@ def remark(item: Remark) -> str:
 
 def reasons(row: BadRow) -> str:
     return " ".join(remark(r) for r in row.remarks)
-
-
-def refusal(error: AxisError) -> str:
-    """Why a file was not read, in Vietnamese: its encoding, or its shape as a CSV."""
-    details = error.details
-    problem = details.get("problem")
-    where = f"Dòng {details['line']}: " if details.get("line") else ""
-    if error.code == "registry.import.encoding":
-        if problem == "utf16_without_bom":
-            return (
-                "Không đọc được bảng mã của tệp: tệp có byte 0 nhưng không có dấu BOM, có lẽ là UTF-16 thiếu BOM. "
-                "Hãy lưu lại từ Excel dưới dạng “CSV UTF-8” hoặc “Unicode text”."
-            )
-        if problem == "invalid":
-            return (
-                f"Không đọc được bảng mã của tệp: {where.lower()}tệp bắt đầu bằng dấu BOM của "
-                f"{details.get('encoding')} nhưng nội dung không phải {details.get('encoding')} hợp lệ."
-            )
-        return (
-            f"Không đọc được bảng mã của tệp: {where.lower()}nội dung không phải UTF-8, UTF-16 có BOM hay "
-            "Windows-1258 (tiếng Việt). Hãy lưu lại từ Excel dưới dạng “CSV UTF-8 (Comma delimited)” "
-            "hoặc “Unicode text”."
-        )
-    if error.code == "registry.import.format":
-        if problem == "no_header":
-            return "Tệp không có dòng tiêu đề (code, name, …)."
-        if problem == "column_twice":
-            return f"Dòng tiêu đề có cột “{details.get('column')}” hai lần."
-        if problem == "column_missing":
-            missing = " và ".join(f"“{name}”" for name in details.get("missing", []))
-            header = ", ".join(details.get("header", [])) or "(trống)"
-            return f"Dòng tiêu đề thiếu cột {missing} (tệp có các cột: {header})."
-        return f"{where}Tệp không phải CSV hợp lệ (dấu ngoặc kép không khép lại?)."
-    return error.message
 
 
 def context(

@@ -23,6 +23,7 @@ from axis.registry import importer, imports
 from axis.registry.importer import ImportPlan, Rows
 from axis.registry.model import Agency
 from axis.web import admin, import_view, render, sessions, store
+from axis.web.messages import refusal
 from axis.web.site import axis_of
 
 routes = web.RouteTableDef()
@@ -74,7 +75,7 @@ async def dry_run(request: web.Request) -> web.Response:
     try:
         planned = await _plan(request, body, filename)
     except AxisError as exc:
-        await admin.flash(request, "error", import_view.refusal(exc))
+        await admin.flash(request, "error", refusal(exc))
         raise web.HTTPSeeOther("/ui/admin/import") from None
     async with axis_of(request).pool.acquire() as conn:
         draft_id = await store.save_draft(conn, user.id, filename, body, partial, digest(planned[2]))

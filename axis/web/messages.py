@@ -10,9 +10,8 @@ show English. A format spec names how a value is shown: ``{size:bytes}`` ``1,2 M
 ``{revoked_at:time}`` in Vietnam time, ``{chain:chain}`` ``A → B``, ``{code:status}``
 ``05 (Đang xử lý)``, ``{package_ids:count}`` the number of items.
 
-The history's before/after values (``axis.registry.history``) are named and shown by ``FIELDS``,
-``value_text``, ``changes`` and ``change_phrase``; the free-text reasons the database stores for
-failed deliveries and the status view's overdue notes are translated by ``reason``.
+The history's before/after values are worded by ``axis.web.wording``, the free-text reasons the
+database stores by ``axis.web.reasons``.
 
 Pure functions over values; nothing here does I/O.
 """
@@ -632,141 +631,12 @@ _SPECS: Mapping[str, Callable[[Any], str]] = {
 }
 
 
-# --- history ---------------------------------------------------------------------------------------------
-
-#: The fields of the history's before/after values (agencies, systems, bindings, tokens, SDK
-#: secrets, certificates, web users, requeues), as the history page names them.
-FIELDS: Mapping[str, str] = {
-    "code": "Mã định danh",
-    "name": "Tên",
-    "parent_code": "Cơ quan cấp trên",
-    "status": "Tình trạng",
-    "successor_code": "Cơ quan kế thừa",
-    "code_qd20": "Mã theo QĐ 20/2020",
-    "id": "Mã hệ thống",
-    "contact": "Liên hệ",
-    "delivery_http": "Nhận văn bản qua HTTP",
-    "delivery_amqp": "Nhận văn bản qua AMQP",
-    "allow_sha1": "Chấp nhận chữ ký SHA-1",
-    "allow_unsigned": "Chấp nhận gói tin không ký số XML",
-    "require_client_certificate": "Bắt buộc kết nối TLS hai chiều",
-    "allowed_addresses": "Địa chỉ được phép gửi",
-    "agency_code": "Mã cơ quan",
-    "token_id": "Số token",
-    "label": "Nhãn",
-    "secret_id": "Số khóa bí mật SDK",
-    "secret_ids": "Khóa bí mật SDK trước đó",
-    "key_id": "Khóa niêm phong",
-    "previous_valid_until": "Khóa cũ còn dùng được đến",
-    "fingerprint": "Dấu vân tay",
-    "system_id": "Hệ thống",
-    "subject": "Chủ thể",
-    "not_before": "Hiệu lực từ",
-    "not_after": "Hiệu lực đến",
-    "revoked": "Đã thu hồi",
-    "username": "Tên đăng nhập",
-    "full_name": "Họ tên",
-    "role": "Vai trò",
-    "system": "Hệ thống",
-    "requeued": "Số văn bản gửi lại",
-    "package_ids": "Gói tin gửi lại",
-}
-
-EMPTY = "(trống)"
-#: Agencies are active or retired; systems and web users active or disabled.
-_STATUSES = {**vietnamese.USER_STATUS, **vietnamese.AGENCY_STATUS}
-_NAMED_VALUES: Mapping[str, Mapping[str, str]] = {"status": _STATUSES, "role": vietnamese.ROLE}
-_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_VIETNAMESE = re.compile("[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.IGNORECASE)
 
 
-def field_name(field: str) -> str:
-    """The Vietnamese name of a history field (the field itself when it is new to this table)."""
-    return FIELDS.get(field, field)
-
-
-def value_text(field: str, value: Any) -> str:
-    """One history value for a person: ``có``/``không``, a status's name, a time in Vietnam's
-    ``dd/mm/yyyy HH:mm``, a list joined, ``(trống)`` for nothing."""
-    if field == "allowed_addresses" and value == []:
-        return "(mọi địa chỉ)"
-    if value is None or value == "" or value == []:
-        return EMPTY
-    if isinstance(value, bool):
-        return "có" if value else "không"
-    names = _NAMED_VALUES.get(field)
-    if names is not None and isinstance(value, str):
-        return names.get(value, value)
-    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_MOMENT.match(value)):
-        return vietnamese.clock(value) or str(value)
-    if isinstance(value, list | tuple):
-        return ", ".join(value_text(field, v) for v in value)
-    if isinstance(value, Mapping):
-        return "; ".join(f"{field_name(k)}: {value_text(k, v)}" for k, v in value.items())
-    return str(value)
-
-
-def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[tuple[str, str, str]]:
-    """(field name, before, after) in Vietnamese for the fields that changed; every field of a
-    creation or a removal."""
-    before, after = before or {}, after or {}
-    keys = list(dict.fromkeys([*before, *after]))
-    return [
-        (field_name(k), value_text(k, before.get(k)), value_text(k, after.get(k)))
-        for k in keys
-        if before.get(k) != after.get(k)
-    ]
-
-
-def change_phrase(field: str, old: Any, new: Any) -> str:
-    """``Tình trạng: Đang hoạt động → Đã giải thể``."""
-    return f"{field_name(field)}: {value_text(field, old)} → {value_text(field, new)}"
-
-
-# --- stored reasons --------------------------------------------------------------------------------------
-
-#: Failure reasons the axis stores for a delivery (``deliveries.failed_reason``, the ``failed`` and
-#: ``requeued`` events, failure notices): axis.broker.dead_letters, migration 003, the SDK's updateStatus.
-_REASONS: Mapping[str, str] = {
-    "the recipient system's consumer rejected the message": "Phần mềm của hệ thống nhận đã từ chối gói tin",
-    "the recipient system's consumer failed to take the message too many times": (
-        "Phần mềm của hệ thống nhận không nhận được gói tin sau nhiều lần thử"
-    ),
-    "the message expired in the recipient system's queue": "Gói tin đã hết hạn trong hàng đợi của hệ thống nhận",
-    "the recipient system's queue was full": "Hàng đợi của hệ thống nhận đã đầy",
-    "the recipient system was disabled": "Hệ thống nhận đã bị vô hiệu hóa",
-    "dead-lettered": "Không chuyển được gói tin tới hệ thống nhận",
-    "hệ thống nhận báo không xử lý được gói tin (updateStatus fail)": (
-        "Hệ thống nhận báo không xử lý được gói tin (updateStatus fail)"
-    ),
-}
-_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
-    (
-        re.compile(r"^dead-lettered \((.*)\)$"),
-        lambda m: f"Không chuyển được gói tin tới hệ thống nhận (RabbitMQ báo: {m.group(1)})",
-    ),
-    (  # axis.exchange.status: the recipient system has not acknowledged in time
-        re.compile(r"^package (\S+) not acknowledged within (\S+) h$"),
-        lambda m: (
-            f"Gói tin {m.group(1)}: quá {m.group(2).replace('.', ',')} giờ mà hệ thống nhận chưa xác nhận đã nhận"
-        ),
-    ),
-    (  # axis.exchange.status: the document's due date passed
-        re.compile(r"^due date (\d{4}-\d{2}-\d{2}) passed before completion \(06\)$"),
-        lambda m: f"Quá hạn xử lý {vietnamese.date(m.group(1))} mà chưa hoàn thành (06)",
-    ),
-)
-
-
-def reason(text: str | None) -> str:
-    """A stored reason (a failed delivery's, a requeue's previous one, an overdue note) in
-    Vietnamese; a reason this table does not know is shown as it was written."""
-    if not text:
-        return ""
-    known = _REASONS.get(text)
-    if known is not None:
-        return known
-    for pattern, render in _PATTERNS:
-        match = pattern.match(text)
-        if match:
-            return render(match)
-    return text
+def refusal(error: AxisError) -> str:
+    """What a page says of a refusal: the catalogue's Vietnamese, unless the page that refused
+    already wrote a Vietnamese sentence more precise than any template (a form's own check)."""
+    if _VIETNAMESE.search(error.message):
+        return error.message
+    return message(error)

@@ -9,14 +9,14 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from axis.web import admin, forms, sessions, vietnamese
+from axis.web import admin, forms, reasons, sessions, vietnamese
 
 FILTERS: dict[str, Callable[..., str]] = {
     "date": vietnamese.date,
     "clock": vietnamese.clock,
     "iso_vn": vietnamese.iso_vn,
-    "overdue": vietnamese.overdue,
-    "failure": vietnamese.failure,
+    "overdue": reasons.reason,
+    "failure": reasons.reason,
     "size": vietnamese.size,
     "status_note": vietnamese.status_note,
     "file_kind": vietnamese.file_kind,

@@ -24,8 +24,8 @@ from axis.store.db import Conn
 from axis.vdxp import setup
 from axis.vdxp.secret import SecretBox
 from axis.web import admin, confirm, previews, render, sessions, store, users
+from axis.web.messages import refusal
 from axis.web.site import axis_of
-from axis.web.vietnamese import refusal
 
 routes = web.RouteTableDef()
 EXPIRY_WARNING = dt.timedelta(days=30)

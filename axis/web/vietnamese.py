@@ -11,7 +11,6 @@ import re
 import unicodedata
 
 from axis.edxml.model import VN_TZ
-from axis.errors import AxisError
 
 STATUS = {
     "01": "Đã đến",
@@ -60,50 +59,6 @@ ACTIONS = {
     "user.enable": "Kích hoạt người dùng",
     "user.unlock": "Mở khóa người dùng",
 }
-
-
-#: Refusals administrators meet most, in Vietnamese; the others keep the registry's own message.
-ERRORS = {
-    "registry.agency.unknown": "Không có cơ quan mang mã này.",
-    "registry.agency.exists": "Đã có cơ quan mang mã này.",
-    "registry.agency.parent_missing": "Chưa có cơ quan cấp trên mà mã này ngụ ý; hãy thêm cơ quan cấp trên trước.",
-    "registry.agency.successor_invalid": "Cơ quan kế thừa không hợp lệ (chính nó, hoặc không tồn tại).",
-    "registry.agency.successor_cycle": "Chọn cơ quan kế thừa này sẽ tạo vòng lặp kế thừa.",
-    "agency_code.malformed": "Mã định danh cơ quan không đúng định dạng.",
-    "registry.system.unknown": "Không có hệ thống này.",
-    "registry.system.exists": "Đã có hệ thống mang mã này.",
-    "registry.system.invalid": "Mã hoặc thiết lập của hệ thống không hợp lệ.",
-    "registry.binding.exists": "Phạm vi này đã do một hệ thống khác phục vụ; hãy bỏ ở hệ thống đó trước.",
-    "registry.binding.unknown": "Hệ thống không phục vụ phạm vi này.",
-    "registry.certificate.invalid": "Không đọc được chứng thư số (cần tệp PEM).",
-    "registry.certificate.exists": "Chứng thư số này đã được đăng ký.",
-    "registry.certificate.unknown": "Không có chứng thư số đang hiệu lực với dấu vân tay này.",
-    "registry.token.unknown": "Không có token đang hiệu lực với số này.",
-    "registry.import.bad_rows": "Tệp có dòng lỗi; chưa nhập gì (chọn 'nhập các dòng hợp lệ' để bỏ qua dòng lỗi).",
-    "registry.import.format": "Tệp không phải CSV có cột mã (code) và tên (name).",
-    "registry.import.encoding": (
-        "Không đọc được bảng mã của tệp: cần UTF-8, UTF-16 có BOM (“Unicode text” của Excel) hoặc Windows-1258."
-    ),
-    "registry.import.outside_scope": "Tệp thay đổi cơ quan ngoài phạm vi chủ yếu của nó; hãy xem lại và xác nhận rõ.",
-    "broker.management.unavailable": "Không kết nối được API quản trị RabbitMQ.",
-    "broker.vhost.unknown": "RabbitMQ không có virtual host đã cấu hình.",
-    "http.bad_request": "Dữ liệu gửi lên không hợp lệ.",
-    "registry.system.disabled": "Hệ thống đang bị vô hiệu hóa; hãy kích hoạt lại trước khi gửi lại.",
-    "delivery.not_failed": "Văn bản này không ở trạng thái chuyển thất bại; không gửi lại gì.",
-    "package.archived": "Gói tin đã được lưu trữ (retention); không còn nội dung để gửi lại.",
-    "intake.overloaded": "Trục đang xử lý nhiều gói tin lớn cùng lúc; hãy thử lại sau ít phút.",
-    "vdxp.key.missing": (
-        "Trục chưa có khóa niêm phong khóa bí mật SDK; hãy cấp khóa lần đầu bằng lệnh axis systems secret."
-    ),
-}
-
-
-def refusal(error: AxisError) -> str:
-    """A refusal for a person: Vietnamese where known, with the axis's own message as the detail."""
-    text = ERRORS.get(error.code)
-    if text is None or error.code.startswith("web.") or error.message == text:
-        return error.message
-    return f"{text} ({error.message})"
 
 
 def _moment(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -179,52 +134,6 @@ def _real_date(year: int, month: int, day: int) -> dt.date:
     if day > last:
         raise DateError(f"Không có ngày {typed}: tháng {month} năm {year} chỉ có {last} ngày.")
     return dt.date(year, month, day)
-
-
-_NOT_ACKED = re.compile(r"^package \S+ not acknowledged within ([\d.]+) h$")
-_DUE = re.compile(r"^due date (\d{4}-\d{2}-\d{2}) passed before completion \(06\)$")
-
-
-def overdue(reason: str) -> str:
-    """The status view's overdue reasons (English, from ``axis.exchange.status``) in Vietnamese."""
-    match = _NOT_ACKED.match(reason)
-    if match:
-        return f"Quá {match.group(1)} giờ mà bên nhận chưa xác nhận đã nhận"
-    match = _DUE.match(reason)
-    if match:
-        return f"Quá hạn xử lý {date(match.group(1))} mà chưa hoàn thành (06)"
-    return reason
-
-
-#: Why a delivery failed, as the axis stores it (axis.broker.dead_letters, the trigger of
-#: 003_flows.sql, the SDK's updateStatus fail in axis.http.vdxp.mail), for a clerk.
-FAILURES = {
-    "the recipient system was disabled": "Hệ thống nhận đã bị vô hiệu hóa",
-    "the recipient system's consumer rejected the message": "Phần mềm của hệ thống nhận đã từ chối gói tin",
-    "the recipient system's consumer failed to take the message too many times": (
-        "Phần mềm của hệ thống nhận không nhận được gói tin sau nhiều lần thử"
-    ),
-    "the message expired in the recipient system's queue": (
-        "Gói tin hết hạn trong hàng đợi của hệ thống nhận (không được lấy về kịp)"
-    ),
-    "the recipient system's queue was full": "Hàng đợi của hệ thống nhận đã đầy",
-    "dead-lettered": "Trục không chuyển được gói tin đến hệ thống nhận",
-    "hệ thống nhận báo không xử lý được gói tin (updateStatus fail)": "Hệ thống nhận báo không xử lý được gói tin",
-}
-_DEAD_LETTERED = re.compile(r"^dead-lettered \((.*)\)$")
-
-
-def failure(reason: str | None) -> str:
-    """A stored failure reason in Vietnamese; one not known here is shown as it is."""
-    if not reason:
-        return ""
-    known = FAILURES.get(reason.strip())
-    if known is not None:
-        return known
-    match = _DEAD_LETTERED.match(reason.strip())
-    if match:
-        return f"{FAILURES['dead-lettered']} ({match.group(1)})"
-    return reason
 
 
 def size(value: int) -> str:

@@ -78,7 +78,7 @@ async def test_system_page_binds_adds_a_certificate_issues_and_revokes_a_token_a
     page = await admin.post("/ui/admin/systems/tay-eoffice/bindings", {"agency_code": "000.00.00.H97"})
     assert "nay phục vụ 000.00.00.H97" in page
     refused = await admin.post("/ui/admin/systems/tay-eoffice/bindings", {"agency_code": "000.00.00.H98"})
-    assert "đã do một hệ thống khác phục vụ" in refused
+    assert "«000.00.00.H98» đã do" in refused  # by name: which system holds it
 
     certificate = pki.cert_pem(pki.issue(world.ca, "000.00.00.H97", "UBND Tây", days=10).certificate)
     page = await admin.post("/ui/admin/systems/tay-eoffice/certificates", {"pem": certificate.decode()})
@@ -137,7 +137,7 @@ async def test_failed_deliveries_are_listed_on_the_system_page_and_sent_again_on
     )
     await admin.get("/ui/admin/systems/nam")
     refused = await admin.post("/ui/admin/systems/nam/requeue", {"package_id": package_id})
-    assert "Hệ thống đang bị vô hiệu hóa; hãy kích hoạt lại trước khi gửi lại." in refused
+    assert "đang bị vô hiệu hóa; quản trị viên cần kích hoạt lại trước." in refused
 
     await admin.post("/ui/admin/systems/nam/settings", off | {"active": "1"})
     assert "Gửi lại tất cả (1)" in admin.last
@@ -176,7 +176,7 @@ async def test_an_agency_gets_its_qd20_code_moves_elsewhere_in_the_tree_and_anot
     page = await admin.post("/ui/admin/agencies/000.00.21.H97/qd20", {"code_qd20": "H97.21"})
     assert "Đã đặt mã QĐ 20/2020 của 000.00.21.H97: H97.21." in page
     refused = await admin.post("/ui/admin/agencies/000.00.21.H97/move", {"new_code": "000.00.22.H97", "confirm": "1"})
-    assert "Đã có cơ quan mang mã này." in refused
+    assert "Đã có cơ quan mang mã «000.00.22.H97»." in refused
     assert "<h1>Sở Nội vụ Tây</h1>" in refused  # back on the agency being moved
     page = await admin.post("/ui/admin/agencies/000.00.21.H97/move", {"new_code": "000.00.31.H98", "confirm": "1"})
     assert "Đã chuyển 000.00.21.H97 sang mã 000.00.31.H98" in page

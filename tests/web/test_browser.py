@@ -140,7 +140,7 @@ async def test_administrator_retires_an_agency_with_a_successor_and_the_history_
     await expect(entry).to_contain_text("Giải thể cơ quan")
     await expect(entry).to_contain_text("000.00.11.H99")
     await expect(entry).to_contain_text("web:quantri")
-    await expect(entry.get_by_role("row", name="successor_code")).to_contain_text("000.00.00.H99")
+    await expect(entry.get_by_role("row", name="Cơ quan kế thừa")).to_contain_text("000.00.00.H99")
     await shot(page, "admin-history")
 
     await page.goto("/ui/admin/systems/bac")

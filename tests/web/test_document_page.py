@@ -15,7 +15,7 @@ from axis.broker import dead_letters
 from axis.edxml import model as m
 from axis.http.vdxp import mail
 from axis.store import db
-from axis.web import vietnamese
+from axis.web import reasons, vietnamese
 
 MINISTRY, SOUTH = "000.00.00.G98", "000.00.00.H99"
 WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -86,13 +86,13 @@ def test_every_failure_reason_the_axis_stores_reads_in_vietnamese() -> None:
         mail._FAIL_REASON,  # the SDK's updateStatus fail
     ]
     for reason in stored:
-        said = vietnamese.failure(reason)
+        said = reasons.reason(reason)
         assert said != reason, reason
         assert not said.isascii(), reason  # Vietnamese
-    assert vietnamese.failure(mail._FAIL_REASON) == "Hệ thống nhận báo không xử lý được gói tin"
-    assert vietnamese.failure("dead-lettered (maxlen)").startswith("Trục không chuyển được gói tin")
-    assert vietnamese.failure("một lý do chưa biết") == "một lý do chưa biết"  # shown as it is
-    assert vietnamese.failure(None) == ""
+    assert reasons.reason(mail._FAIL_REASON) == "Hệ thống nhận báo không xử lý được gói tin"
+    assert reasons.reason("dead-lettered (maxlen)").startswith("Trục không chuyển được gói tin")
+    assert reasons.reason("một lý do chưa biết") == "một lý do chưa biết"  # shown as it is
+    assert reasons.reason(None) == ""
 
 
 async def test_the_timeline_does_not_repeat_a_status_name_as_its_description(

@@ -8,7 +8,7 @@ import pytest
 from axis.errors import AxisError
 from axis.registry import importfile
 from axis.registry.importer import Remark, plan, read_csv
-from axis.web import import_view
+from axis.web import import_view, messages
 
 
 def test_every_kind_of_remark_has_vietnamese_words() -> None:
@@ -49,14 +49,14 @@ def test_a_decision_20_code_given_twice_names_its_holders_in_vietnamese() -> Non
     ("data", "said"),
     [
         (b"", "Tệp không có dòng tiêu đề (code, name, …)."),
-        (b"code,name,name\n", "Dòng tiêu đề có cột “name” hai lần."),
-        (b"code;ten\n", "Dòng tiêu đề thiếu cột “name” (tệp có các cột: code, ten)."),
-        (b'code,name\n000.00.00.H53,"UBND\n', "Dòng 2: Tệp không phải CSV hợp lệ (dấu ngoặc kép không khép lại?)."),
-        (b"code,name\n000.00.00.H53,S\x81\n", "Không đọc được bảng mã của tệp: dòng 2: nội dung không phải UTF-8"),
+        (b"code,name,name\n", "Dòng tiêu đề có hai cột «name»."),
+        (b"code;ten\n", "Dòng tiêu đề thiếu cột «name» (tệp có các cột: «code», «ten»)."),
+        (b'code,name\n000.00.00.H53,"UBND\n', "Tệp không phải CSV hợp lệ (lỗi ở dòng 2)"),
+        (b"code,name\n000.00.00.H53,S\x81\n", "Không đọc được bảng mã của tệp (dòng 2): nội dung không phải UTF-8"),
         ("code,name\n".encode("utf-16-le"), "có lẽ là UTF-16 thiếu BOM"),
     ],
 )
 def test_a_file_that_is_not_read_is_refused_in_vietnamese_for_its_own_reason(data: bytes, said: str) -> None:
     with pytest.raises(AxisError) as caught:
         read_csv(data)
-    assert said in import_view.refusal(caught.value)
+    assert said in messages.refusal(caught.value)

@@ -19,8 +19,10 @@ import pytest
 from axis.broker import dead_letters
 from axis.errors import CATALOGUE, AxisError
 from axis.registry.model import Agency, Certificate, System
-from axis.web import messages
-from axis.web.messages import MESSAGES, VARIANTS, change_phrase, changes, message, reason, value_text
+from axis.web import messages, wording
+from axis.web.messages import MESSAGES, VARIANTS, message
+from axis.web.reasons import reason
+from axis.web.wording import change_phrase, changes, value_text
 
 AXIS = Path(messages.__file__).resolve().parent.parent
 
@@ -367,8 +369,8 @@ def test_every_field_the_history_records_has_a_vietnamese_name() -> None:
     recorded |= {"agency_code", "token_id", "label", "secret_id", "secret_ids", "key_id", "previous_valid_until"}
     recorded |= {"username", "full_name", "role", "system", "status"}  # axis.web.users._public
     recorded |= {"requeued", "package_ids"}  # axis.exchange.redelivery
-    assert sorted(recorded - set(messages.FIELDS)) == []
-    for name in messages.FIELDS.values():
+    assert sorted(recorded - set(wording.FIELDS)) == []
+    for name in wording.FIELDS.values():
         _reads_as_vietnamese(name)
 
 
@@ -397,14 +399,14 @@ STORED_REASONS = {
     "the recipient system's consumer failed to take the message too many times": (
         "Phần mềm của hệ thống nhận không nhận được gói tin sau nhiều lần thử"
     ),
-    "the message expired in the recipient system's queue": "Gói tin đã hết hạn trong hàng đợi của hệ thống nhận",
+    "the message expired in the recipient system's queue": (
+        "Gói tin hết hạn trong hàng đợi của hệ thống nhận (không được lấy về kịp)"
+    ),
     "the recipient system's queue was full": "Hàng đợi của hệ thống nhận đã đầy",
     "the recipient system was disabled": "Hệ thống nhận đã bị vô hiệu hóa",
-    "dead-lettered": "Không chuyển được gói tin tới hệ thống nhận",
-    "dead-lettered (x-foo)": "Không chuyển được gói tin tới hệ thống nhận (RabbitMQ báo: x-foo)",
-    "hệ thống nhận báo không xử lý được gói tin (updateStatus fail)": (
-        "Hệ thống nhận báo không xử lý được gói tin (updateStatus fail)"
-    ),
+    "dead-lettered": "Trục không chuyển được gói tin đến hệ thống nhận",
+    "dead-lettered (x-foo)": "Trục không chuyển được gói tin đến hệ thống nhận (RabbitMQ báo: x-foo)",
+    "hệ thống nhận báo không xử lý được gói tin (updateStatus fail)": "Hệ thống nhận báo không xử lý được gói tin",
     "package 5b3f2d9e-3c1a-4a57-9d1f-0c1e2b3a4d5f not acknowledged within 1.5 h": (
         "Gói tin 5b3f2d9e-3c1a-4a57-9d1f-0c1e2b3a4d5f: quá 1,5 giờ mà hệ thống nhận chưa xác nhận đã nhận"
     ),

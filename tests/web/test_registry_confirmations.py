@@ -110,7 +110,7 @@ async def test_moving_unbinding_and_revoking_ask_first_and_change_nothing_until_
         "«UBND Tỉnh Thử Nghiệm Bắc» (000.00.00.H98) (thay vì «UBND Tỉnh Thử Nghiệm Nam» (000.00.00.H99))." in page
     )
     refused = await admin.post("/ui/admin/agencies/000.00.11.H99/move", {"new_code": "000.00.00.H98"})
-    assert "Đã có cơ quan mang mã này." in refused  # refused before asking
+    assert "Đã có cơ quan mang mã «000.00.00.H98»." in refused  # refused before asking
 
     await admin.get("/ui/admin/systems/nam-stc")
     page = await admin.post("/ui/admin/systems/nam-stc/bindings/remove", {"agency_code": "000.00.11.H99"})
