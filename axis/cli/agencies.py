@@ -11,8 +11,11 @@ from axis.cli import runtime
 from axis.cli.progress import Progress
 from axis.errors import AxisError
 from axis.registry import agencies, diff, history, importer, imports
+from axis.registry import snapshot as snapshot_store
+from axis.registry.finder import Finder
 from axis.registry.model import Agency
 from axis.store.db import Conn
+from axis.web.vietnamese import clock
 
 
 def register(sub: Any) -> None:
@@ -130,7 +133,7 @@ def _show(args: argparse.Namespace) -> int:
         for child in await agencies.children(conn, agency.code):
             print(f"  child   {_line(child)}")
         for entry in await history.entries(conn, subject_kind="agency", subject_id=agency.code, limit=20):
-            print(f"  {entry.at:%Y-%m-%d %H:%M} {entry.actor:<20} {entry.action}")
+            print(f"  {clock(entry.at)} {entry.actor:<20} {entry.action}")
 
     runtime.run(action)
     return 0
@@ -138,7 +141,10 @@ def _show(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def action(conn: Conn) -> list[Agency]:
-        return await agencies.search(conn, q=args.query, under=args.under, limit=args.limit)
+        if not args.query:
+            return await agencies.search(conn, under=args.under, limit=args.limit)
+        found = Finder(await snapshot_store.load(conn)).search(args.query, under=args.under)  # as the pages rank
+        return found[: args.limit]
 
     found = runtime.run(action)
     for agency in found:

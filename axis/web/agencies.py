@@ -48,10 +48,9 @@ async def agency_list(request: web.Request) -> web.Response:
     except ValueError:
         page = 1
     async with axis_of(request).pool.acquire() as conn:
-        if q:
-            found = await agencies.search(
-                conn, q=q, include_retired=include_retired, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
-            )
+        if q:  # best match first, words across an agency and its parents (axis.registry.finder)
+            ranked = axis_of(request).registry.finder.search(q, include_retired=include_retired)
+            found = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
         else:
             found = [a for a in await store.roots(conn) if include_retired or not a.retired]
         counts = await store.child_counts(conn, [a.code for a in found])

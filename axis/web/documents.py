@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import AsyncIterator, Callable
@@ -29,7 +30,7 @@ from axis.http.packages import send_parts
 from axis.registry import codes
 from axis.registry.model import System
 from axis.store import bodies
-from axis.web import register, render, sessions, store, vietnamese
+from axis.web import register, render, sessions, store, vietnamese, wording
 from axis.web.site import axis_of, site_of
 
 routes = web.RouteTableDef()
@@ -237,6 +238,7 @@ async def timeline_context(
         "watermark": mark,
         "updated": dt.datetime.now(dt.UTC),
         "shown": shown,
+        "agency_label": functools.partial(wording.agency_label, agencies=axis.registry.snapshot.agencies),
     }
 
 

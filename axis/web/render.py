@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from axis.web import admin, forms, reasons, sessions, vietnamese
+from axis.web import admin, forms, reasons, sessions, vietnamese, wording
+from axis.web.site import axis_of
 
 FILTERS: dict[str, Callable[..., str]] = {
     "date": vietnamese.date,
@@ -63,6 +65,8 @@ async def page(request: web.Request, template: str, context: dict[str, Any], *, 
         "path": request.path,
         "flashes": await admin.take_flashes(request),
         "draft": await forms.take(request, user.id if user else None),
+        # Names before codes: an agency as a person recognises it (with its province for a short name).
+        "agency_label": functools.partial(wording.agency_label, agencies=axis_of(request).registry.snapshot.agencies),
     }
     response = aiohttp_jinja2.render_template(template, request, base | context, status=status)
     return response

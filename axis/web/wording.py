@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from axis.registry import folding
+from axis.registry.model import Agency
 from axis.web import vietnamese
 
 #: The fields of the history's before/after values (agencies, systems, bindings, tokens, SDK
@@ -96,3 +98,36 @@ def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
 def change_phrase(field: str, old: Any, new: Any) -> str:
     """``Tình trạng: Đang hoạt động → Đã giải thể``."""
     return f"{field_name(field)}: {value_text(field, old)} → {value_text(field, new)}"
+
+
+# --- agencies, named -----------------------------------------------------------------------------------
+
+
+def agency_label(code: str | None, agencies: Mapping[str, Agency]) -> str:
+    """An agency as a person recognises it: its name, and for a short name below the top level
+    ("Sở Tài chính") the top-level agency it belongs to ("Sở Tài chính — UBND Tỉnh Tây Ninh");
+    the code itself for one the registry does not know."""
+    if not code:
+        return ""
+    agency = agencies.get(code)
+    if agency is None:
+        return code
+    top = _top(agency, agencies)
+    if top is None or top.code == agency.code:
+        return agency.name
+    place = folding.words(top.name)[-2:]  # "tay ninh" of "UBND Tỉnh Tây Ninh"
+    if place and " ".join(place) in folding.fold(agency.name):
+        return agency.name
+    return f"{agency.name} — {top.name}"
+
+
+def _top(agency: Agency, agencies: Mapping[str, Agency]) -> Agency | None:
+    seen: set[str] = set()
+    current = agency
+    while current.parent_code and current.parent_code not in seen:
+        seen.add(current.code)
+        parent = agencies.get(current.parent_code)
+        if parent is None:
+            break
+        current = parent
+    return current
