@@ -361,3 +361,28 @@ async def test_a_clerks_pages_fit_a_phone_without_scrolling_sideways(
     stranger = await new_page(browser, world, PHONE)
     await stranger.goto("/ui/login")
     await assert_fits(stranger, "the log-in page")
+
+
+async def test_an_administrators_pages_fit_a_phone_without_scrolling_sideways(
+    world: World, people: Any, browser: Browser
+) -> None:
+    """Every administrator page, at 390 px: lists, an agency, a system with its certificates and
+    tokens, the import page, the history (long JSON-free values), a confirmation."""
+    phone = await new_page(browser, world, PHONE)
+    await log_in(phone, "quantri")
+    for path in (
+        "/ui/admin/agencies",
+        "/ui/admin/agencies?q=thu+nghiem&retired=1",
+        "/ui/admin/agencies/000.00.11.H99",
+        "/ui/admin/systems",
+        "/ui/admin/systems/bac",
+        "/ui/admin/import",
+        "/ui/admin/history",
+        "/ui/admin/users",
+    ):
+        await phone.goto(path)
+        await assert_fits(phone, path)
+    await phone.goto("/ui/admin/agencies/000.00.11.H99")
+    await phone.get_by_role("button", name="Giải thể").click()
+    await expect(phone.get_by_role("heading", level=1)).to_contain_text("Xác nhận")
+    await assert_fits(phone, "the confirmation of a retirement")
