@@ -205,4 +205,4 @@ async def test_import_page_speaks_vietnamese_and_changes_outside_the_files_subtr
     assert (await agency(world, "000.00.00.H99"))[2] == "UBND Tỉnh Nam (đổi tên)"
 
     page = await admin.post("/ui/admin/import", {"file": b"code,name\n000.00.00.H98,\x81\n"})
-    assert "Không đọc được bảng mã của tệp: dòng 2: nội dung không phải UTF-8, UTF-16 có BOM hay Windows-1258" in page
+    assert "Không đọc được bảng mã của tệp (dòng 2): nội dung không phải UTF-8, UTF-16 có BOM hay Windows-1258" in page
