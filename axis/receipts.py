@@ -49,6 +49,7 @@ from axis.edxml.signature import (
     SigningKey,
     _Verifier,
     certificates,
+    empty_values,
     validity_problem,
 )
 from axis.edxml.trust import AppliedPolicy, Signer, TrustAnchors
@@ -334,6 +335,8 @@ def _precheck(signature: etree._Element) -> None:
             f'A receipt signature has one Reference with URI="" (the whole receipt); it has {uris}.',
             references=uris,
         )
+    if (missing := empty_values(signature)) is not None:
+        raise ReceiptError("receipt.malformed", f"The receipt's {missing} is empty.", element=missing)
     algorithms = [
         (CanonicalizationMethod, signed_info.find(ds("CanonicalizationMethod")), set(CanonicalizationMethod)),
         (SignatureMethod, signed_info.find(ds("SignatureMethod")), _STRONG_SIGNATURES),

@@ -271,6 +271,16 @@ def test_tampered_recipient_is_refused(axis_ec: pki.Identity, trust: TrustAnchor
     refused_with("receipt.invalid", serialize(root), trust)
 
 
+def test_a_receipt_with_an_empty_signature_value_is_malformed_not_a_crash(
+    axis_ec: pki.Identity, trust: TrustAnchors
+) -> None:
+    root = etree.fromstring(receipts.sign(acceptance(), axis_ec.key, axis_ec.cert_chain))
+    value = root.find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureValue")
+    assert value is not None
+    value.text = ""
+    refused_with("receipt.malformed", serialize(root), trust)
+
+
 def test_receipt_signed_by_a_key_from_another_ca_is_refused(stranger: pki.Identity, trust: TrustAnchors) -> None:
     refused_with("receipt.certificate.untrusted", receipts.sign(acceptance(), stranger.key, stranger.cert_chain), trust)
 

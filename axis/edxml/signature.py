@@ -262,6 +262,8 @@ def _precheck(signature: etree._Element, policy: SignaturePolicy) -> tuple[Signa
             f'The signature must have one Reference with URI="" (the whole package); it has {uris}.',
             references=uris,
         )
+    if (missing := empty_values(signature)) is not None:
+        raise SignatureError("signature.malformed", f"The signature's {missing} is empty.", element=missing)
     digest_el = references[0].find(ds("DigestMethod"))
     method = _algorithm(SignatureMethod, method_el.get("Algorithm"), policy, _STRONG_SIGNATURES, _SHA1_SIGNATURES)
     digest = _algorithm(
@@ -272,6 +274,19 @@ def _precheck(signature: etree._Element, policy: SignaturePolicy) -> tuple[Signa
         _SHA1_DIGESTS,
     )
     return method, digest
+
+
+def empty_values(signature: etree._Element) -> str | None:
+    """The first of SignatureValue and the Reference's DigestValue that is absent or empty. The
+    schema lets an empty base64 value through, and signxml then fails on it with a TypeError."""
+    reference = signature.find(f"{ds('SignedInfo')}/{ds('Reference')}")
+    for name, element in (
+        ("SignatureValue", signature.find(ds("SignatureValue"))),
+        ("DigestValue", reference.find(ds("DigestValue")) if reference is not None else None),
+    ):
+        if element is None or not (element.text or "").strip():
+            return name
+    return None
 
 
 def _algorithm(

@@ -290,6 +290,24 @@ def tampered_signature_value(keys: Keys) -> bytes:
     return serialize(root)
 
 
+def empty_signature_value(keys: Keys) -> bytes:
+    """Found by the fuzzer: the schema lets an empty base64 value through, and signxml then fails
+    with a TypeError (a 500) instead of a refusal."""
+    root = tree(signed(keys))
+    value = root.find(f".//{ds('SignatureValue')}")
+    assert value is not None
+    value.text = ""
+    return serialize(root)
+
+
+def empty_digest_value(keys: Keys) -> bytes:
+    root = tree(signed(keys))
+    value = root.find(f".//{ds('DigestValue')}")
+    assert value is not None
+    value.text = None
+    return serialize(root)
+
+
 def sha1_under_strict_policy(keys: Keys) -> bytes:
     return sign(
         build(builders.document()),
@@ -360,6 +378,8 @@ CASES: list[tuple[Callable[[Keys], bytes], str]] = [
     (tampered_attachment, "signature.digest_mismatch"),
     (recipient_added_after_signing, "signature.digest_mismatch"),
     (tampered_signature_value, "signature.invalid"),
+    (empty_signature_value, "signature.malformed"),
+    (empty_digest_value, "signature.malformed"),
     (sha1_under_strict_policy, "signature.algorithm.forbidden"),
     (hmac_signature, "signature.algorithm.forbidden"),
     (key_value_without_certificate, "signature.certificate.missing"),
