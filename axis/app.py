@@ -27,7 +27,6 @@ from axis.broker.relay import OutboxRelay
 from axis.config import Settings
 from axis.edxml.codec import default_schemas
 from axis.edxml.trust import TrustAnchors
-from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
 from axis.exchange.freshness import Window
 from axis.exchange.service import Exchange
@@ -71,19 +70,23 @@ class Axis:
         trust = TrustAnchors.from_files(settings.trust_anchors, settings.crl_files)
         default_schemas()  # load once now rather than on the first package
         await db.ensure_database(settings.database_url)
-        pool = await db.create_pool(settings.database_url, max_size=20)
-        async with pool.acquire() as conn:
+        pool = await db.create_pool(settings.database_url, max_size=settings.db_pool_size)
+        async with pool.acquire(timeout=settings.db_acquire_timeout) as conn:
             applied = await migrate(conn)
         if applied:
             log.info("db.migrated", migrations=applied)
         registry = RegistryCache(pool, settings.database_url)
         await registry.start()
-        broker = Broker(settings.amqp_url, inline_max=settings.amqp_inline_max_bytes)
+        broker = Broker(
+            settings.amqp_url,
+            inline_max=settings.amqp_inline_max_bytes,
+            confirm_timeout=settings.publisher_confirm_timeout,
+        )
         await broker.start()
         for system in registry.snapshot.systems.values():
             if system.delivery_amqp:
                 await broker.ensure_system(system.id)
-        relay = OutboxRelay(pool, broker)
+        relay = OutboxRelay(pool, broker, interval=settings.relay_interval, batch=settings.relay_batch)
         executor = (
             ThreadPoolExecutor(settings.verify_workers, thread_name_prefix="axis-verify")
             if settings.verify_workers > 0
@@ -95,7 +98,7 @@ class Axis:
             relay=relay,
             trust=trust,
             identity=identity,
-            limits=Limits(max_bytes=settings.max_package_bytes, max_depth=settings.max_xml_depth),
+            limits=settings.package_limits,
             executor=executor,
             acquire_timeout=settings.db_acquire_timeout,
             archive_dir=settings.archive_dir,

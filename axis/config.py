@@ -1,145 +1,237 @@
 """One frozen settings object, read from the environment once and validated at start.
 
-Defaults work on a developer machine with local PostgreSQL and RabbitMQ and development keys
-under ``var/keys``; production sets the ``AXIS_*`` variables. ``Settings.redacted()`` is what gets
-logged, so secrets never reach a log line.
+Each setting is declared once, below: its field (name, type, default) carries its environment
+variable, how text becomes its value, its check and one line of documentation. ``from_env`` reads
+the variables from those declarations, ``validate`` runs their checks, and ``markdown_table`` is
+the table of docs/operations.md (a test keeps the two equal, as docs/errors.md is kept with the
+error catalogue). Defaults work on a developer machine with local PostgreSQL and RabbitMQ and
+development keys under ``var/keys``. ``Settings.redacted()`` is what gets logged, so secrets
+never reach a log line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
 
 _MB = 1024 * 1024
+Check = Callable[[Any], "str | None"]
+
+
+def setting(
+    default: Any = dataclasses.MISSING,
+    *,
+    doc: str,
+    factory: Callable[[], Any] | None = None,
+    parse: Callable[[str], Any] | None = None,
+    check: Check | None = None,
+    shown: str | None = None,
+) -> Any:
+    """Declare a setting: ``doc`` is its line in docs/operations.md, ``parse`` turns the variable's
+    text into the value (by default from the field's type), ``check`` says what is wrong with a
+    value (None when it is right), ``shown`` how the docs show the default."""
+    metadata = {"doc": doc, "parse": parse, "check": check, "shown": shown}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def _at_least(low: float, *, reason: str = "") -> Check:
+    return lambda value: None if value >= low else f"must be at least {low:g}{reason}."
+
+
+def _more_than(low: float) -> Check:
+    return lambda value: None if value > low else f"must be more than {low:g}."
+
+
+def _networks(values: tuple[str, ...]) -> str | None:
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            return f"{value!r} is not an address or a network (CIDR)."
+    return None
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _paths(text: str) -> tuple[Path, ...]:
+    """An os.pathsep-separated list of files (empty parts ignored)."""
+    return tuple(Path(p) for p in text.split(os.pathsep) if p)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """A comma-separated list (blanks ignored)."""
+    return tuple(p.strip() for p in text.split(",") if p.strip())
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "postgresql://postgres@127.0.0.1:5432/axis"
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    #: RabbitMQ's management API: ``axis systems grant-amqp`` creates per-system users through it.
-    amqp_management_url: str = "http://guest:guest@127.0.0.1:15672"
-    http_host: str = "127.0.0.1"
-    http_port: int = 8080
-    max_package_bytes: int = 100 * _MB
-    #: Packages up to this size travel over AMQP in the message; larger ones by reference (the
-    #: message names the package, the recipient fetches it over HTTP). 16 MiB is RabbitMQ 4's
-    #: default max_message_size; common clients refuse bodies over 64 MiB by default.
-    amqp_inline_max_bytes: int = 16 * _MB
-    max_xml_depth: int = 48
-    keys_dir: Path = Path("var/keys")
-    #: PEM files of the CAs that agency signing certificates must chain to.
-    trust_anchors: tuple[Path, ...] = field(default_factory=tuple)
-    log_level: str = "info"
-    #: Threads that verify packages off the event loop (parsing and XML Signature checks).
-    verify_workers: int = 1
-    #: AMQP packages from systems processed at once per axis process.
-    intake_prefetch: int = 8
-    #: A delivery not acknowledged within this many hours is marked overdue in the status views.
-    ack_deadline_hours: float = 24.0
-    #: Intakes in flight per process; beyond it intake answers 503 with Retry-After.
-    max_intake_in_flight: int = 64
-    #: Bytes of packages being received at once per process (0 = no budget); beyond it: 503.
-    max_intake_bytes_in_flight: int = 256 * _MB
-    #: Requests a minute per system (average; 0 = no limit) and the burst allowed; beyond: 429.
-    rate_limit_per_minute: float = 1200.0
-    rate_limit_burst: int = 200
-    #: Seconds to wait for a database connection before answering 503.
-    db_acquire_timeout: float = 5.0
-    #: Retention: packages older than this are archived by `axis retention run` into archive_dir.
-    retention_days: float = 1825.0
-    archive_dir: Path = Path("var/archive")
-
-    # Security (issue 7)
-    #: CRL files (PEM or DER) issued by the trust anchors: a signer certificate they list is refused.
-    crl_files: tuple[Path, ...] = field(default_factory=tuple)
-    #: A package's timestamp may lie this far ahead of the axis's clock, and be this old (0: no age limit).
-    max_clock_skew_seconds: float = 600.0
-    max_package_age_days: float = 30.0
-    #: Serve HTTPS with this certificate (chain) and key; with a client CA, ask systems for client
-    #: certificates (optional, required per system: ``axis systems policy --require-client-cert``).
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    tls_client_ca: Path | None = None
-
-    # National SDK compatibility (axis.vdxp: /vdxp/<operation>)
-    #: The key that seals the systems' SDK secrets (32 random bytes, base64); ``axis systems secret``
-    #: creates it when missing. Default: ``keys_dir/vdxp-secrets.key``.
-    vdxp_secret_key_file: Path | None = None
-    #: A signed header set that carries ``status`` or ``AgencyCode`` may change a delivery or an agency
-    #: only within this many seconds of its first use (axis.vdxp.replay): the SDK never re-signs.
-    vdxp_change_window_seconds: float = 86400.0
-    #: Take SDK requests over plain HTTP from other machines too (the SDK's signature can be reused
-    #: by whoever sees it: by default plain HTTP is taken from the axis's own host only).
-    vdxp_allow_plain_http: bool = False
-    #: FAIL answers carry the error's HTTP status instead of 200 (the SDK reads ErrorCode).
-    vdxp_http_errors: bool = False
-    #: The spelling each operation uses when docId and docid arrive with different values, e.g.
-    #: ``getEdoc=docId,updateStatus=docid`` (without it such requests are refused, never guessed).
-    vdxp_docid_spelling: str = ""
-    #: Systems may retire agencies (deleteAgency) under the subtrees they serve.
-    vdxp_agency_changes: bool = False
-    #: Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto the axis believes (CIDRs).
-    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+    database_url: str = setting(
+        "postgresql://postgres@127.0.0.1:5432/axis", doc="PostgreSQL (the database is created when missing)"
+    )
+    db_pool_size: int = setting(20, doc="database connections each axis process keeps at most", check=_at_least(2))
+    db_acquire_timeout: float = setting(
+        5.0, doc="seconds to wait for a database connection before answering `503`", check=_more_than(0)
+    )
+    amqp_url: str = setting("amqp://guest:guest@127.0.0.1:5672/", doc="RabbitMQ; its path is the vhost")
+    amqp_management_url: str = setting(
+        "http://guest:guest@127.0.0.1:15672",
+        doc="RabbitMQ's management API (per-system users through `axis systems grant-amqp`, queue depths)",
+    )
+    publisher_confirm_timeout: float = setting(
+        30.0, doc="seconds RabbitMQ has to confirm a publish before the outbox retries it", check=_more_than(0)
+    )
+    relay_interval: float = setting(
+        2.0,
+        doc="seconds between two rounds of the outbox relay (what a lost confirm waits at most)",
+        check=_more_than(0),
+    )
+    relay_batch: int = setting(50, doc="outbox messages one relay round publishes at most", check=_at_least(1))
+    http_host: str = setting("127.0.0.1", doc="where `axis serve` listens")
+    http_port: int = setting(
+        8080, doc="the port `axis serve` listens on", check=lambda p: None if 0 < p < 65536 else "is not a port number."
+    )
+    max_package_bytes: int = setting(
+        100 * _MB,
+        doc="larger packages are refused before they are read",
+        check=_at_least(1024),
+        shown="104857600 (100 MB)",
+    )
+    amqp_inline_max_bytes: int = setting(
+        16 * _MB,
+        doc="larger packages go to AMQP systems by reference (empty body, `body_url`/`body_size`/`body_sha256` "
+        "headers; the system fetches over HTTP with its token): RabbitMQ 4 and common clients cap message sizes",
+        check=_at_least(1024),
+        shown="16777216 (16 MiB)",
+    )
+    max_xml_depth: int = setting(48, doc="deeper XML is refused", check=_at_least(4))
+    keys_dir: Path = setting(
+        Path("var/keys"),
+        doc="the axis's receipt key and certificate (`axis.key.pem`, `axis.pem`); `axis keys init` makes "
+        "development ones",
+    )
+    trust_anchors: tuple[Path, ...] = setting(
+        factory=tuple,
+        parse=_paths,
+        doc="PEM files (`:`-separated) of the CAs agency signing certificates must chain to",
+        shown="<keys>/ca.pem",
+    )
+    log_level: str = setting(
+        "info",
+        doc="JSON logs on stderr at this level",
+        parse=str.lower,
+        check=lambda v: None if v in ("debug", "info", "warning", "error") else "is not a log level.",
+    )
+    verify_workers: int = setting(
+        1, doc="threads verifying packages off the event loop (`0`: on the loop)", check=_at_least(0)
+    )
+    intake_prefetch: int = setting(8, doc="AMQP packages processed at once per process", check=_at_least(1))
+    ack_deadline_hours: float = setting(24.0, doc="a delivery not acknowledged within this is marked overdue")
+    max_intake_in_flight: int = setting(
+        64, doc="intakes at once per process; beyond: `503` + `Retry-After`", check=_at_least(1)
+    )
+    max_intake_bytes_in_flight: int = setting(
+        256 * _MB,
+        doc="bytes of packages received at once per process (by Content-Length, else the size limit; `0`: no "
+        "budget); beyond it `503 intake.overloaded` with Retry-After. One package is always let in when nothing "
+        "else is being received; a package costs up to about 1.6 times its size while it is checked, and a clerk "
+        "opening a document over 1 MiB counts in the same budget",
+        check=_at_least(0),
+        shown="268435456 (256 MiB)",
+    )
+    rate_limit_per_minute: float = setting(
+        1200.0, doc="requests a minute per system (average; `0`: no limit); beyond: `429` + `Retry-After`"
+    )
+    rate_limit_burst: int = setting(200, doc="the burst of requests a system may send above its rate")
+    retention_days: float = setting(1825.0, doc="`axis retention run`: the age of the packages it archives")
+    archive_dir: Path = setting(Path("var/archive"), doc="`axis retention run`: where archived packages go")
+    crl_files: tuple[Path, ...] = setting(
+        factory=tuple,
+        parse=_paths,
+        doc="CRL files (`:`-separated, PEM or DER) of the trust anchors; a listed signer certificate is refused "
+        "(read at start)",
+    )
+    max_clock_skew_seconds: float = setting(
+        600.0,
+        doc="a status `Timestamp` or a document's last `TraceHeader` further in the future is refused",
+        check=_at_least(0),
+    )
+    max_package_age_days: float = setting(30.0, doc="… or further in the past (`0`: no age limit)", check=_at_least(0))
+    tls_cert: Path | None = setting(
+        None, doc="serve HTTPS directly with this certificate (chain) (else terminate TLS in front)"
+    )
+    tls_key: Path | None = setting(None, doc="… and this key")
+    tls_client_ca: Path | None = setting(
+        None,
+        doc="ask clients for certificates from these CAs; systems with `--require-client-cert` must present one "
+        "of their registered certificates",
+    )
+    vdxp_secret_key_file: Path | None = setting(
+        None, doc="the key that seals the SDK secrets of `/vdxp/`", shown="<keys>/vdxp-secrets.key"
+    )
+    vdxp_change_window_seconds: float = setting(
+        86400.0,
+        doc="`/vdxp/`: a signed header set carrying `status` or `AgencyCode` may change a delivery or an agency only "
+        "this long after the axis first saw it (the SDK never re-signs; see integration.md §1.4)",
+        check=_more_than(0),
+    )
+    vdxp_allow_plain_http: bool = setting(
+        False,
+        doc="`/vdxp/`: `1` takes SDK requests over plain HTTP from any machine (default: HTTPS, or plain HTTP from "
+        "this host only); for a closed network",
+    )
+    vdxp_http_errors: bool = setting(
+        False,
+        doc="`/vdxp/`: `1` answers refusals with HTTP 4xx (default: 200 with `status: FAIL`, as SDK clients expect)",
+    )
+    vdxp_docid_spelling: str = setting(
+        "",
+        doc="`/vdxp/`: which of `docId`/`docid` each operation uses when both arrive with different values, "
+        "e.g. `getEdoc=docId,updateStatus=docid`",
+    )
+    vdxp_agency_changes: bool = setting(
+        False,
+        doc="`/vdxp/`: `1` lets a system retire agencies below its own bindings (`deleteAgency`); `registerAgency` "
+        "is never taken (its data is unsigned)",
+    )
+    trusted_proxies: tuple[str, ...] = setting(
+        factory=tuple,
+        parse=_words,
+        check=_networks,
+        doc="reverse proxies (CIDRs, comma-separated) whose `X-Forwarded-For` and `X-Forwarded-Proto` are "
+        "believed: the client's address (allow-lists) and HTTPS behind a TLS-terminating proxy",
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        defaults = cls()
-
-        def get(name: str, default: object) -> str:
-            return env.get(f"AXIS_{name}", str(default))
-
-        try:
-            keys_dir = Path(get("KEYS_DIR", defaults.keys_dir))
-            anchors_text = env.get("AXIS_TRUST_ANCHORS", "")
-            anchors = tuple(Path(p) for p in anchors_text.split(os.pathsep) if p) or (keys_dir / "ca.pem",)
-            settings = cls(
-                database_url=get("DATABASE_URL", defaults.database_url),
-                amqp_url=get("AMQP_URL", defaults.amqp_url),
-                amqp_management_url=get("AMQP_MANAGEMENT_URL", defaults.amqp_management_url),
-                http_host=get("HTTP_HOST", defaults.http_host),
-                http_port=int(get("HTTP_PORT", defaults.http_port)),
-                max_package_bytes=int(get("MAX_PACKAGE_BYTES", defaults.max_package_bytes)),
-                amqp_inline_max_bytes=int(get("AMQP_INLINE_MAX_BYTES", defaults.amqp_inline_max_bytes)),
-                max_xml_depth=int(get("MAX_XML_DEPTH", defaults.max_xml_depth)),
-                keys_dir=keys_dir,
-                trust_anchors=anchors,
-                log_level=get("LOG_LEVEL", defaults.log_level).lower(),
-                verify_workers=int(get("VERIFY_WORKERS", defaults.verify_workers)),
-                intake_prefetch=int(get("INTAKE_PREFETCH", defaults.intake_prefetch)),
-                ack_deadline_hours=float(get("ACK_DEADLINE_HOURS", defaults.ack_deadline_hours)),
-                max_intake_in_flight=int(get("MAX_INTAKE_IN_FLIGHT", defaults.max_intake_in_flight)),
-                max_intake_bytes_in_flight=int(get("MAX_INTAKE_BYTES_IN_FLIGHT", defaults.max_intake_bytes_in_flight)),
-                rate_limit_per_minute=float(get("RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute)),
-                rate_limit_burst=int(get("RATE_LIMIT_BURST", defaults.rate_limit_burst)),
-                db_acquire_timeout=float(get("DB_ACQUIRE_TIMEOUT", defaults.db_acquire_timeout)),
-                retention_days=float(get("RETENTION_DAYS", defaults.retention_days)),
-                archive_dir=Path(get("ARCHIVE_DIR", defaults.archive_dir)),
-                crl_files=_paths(env.get("AXIS_CRL_FILES", "")),
-                max_clock_skew_seconds=float(get("MAX_CLOCK_SKEW_SECONDS", defaults.max_clock_skew_seconds)),
-                max_package_age_days=float(get("MAX_PACKAGE_AGE_DAYS", defaults.max_package_age_days)),
-                tls_cert=_path(env.get("AXIS_TLS_CERT", "")),
-                tls_key=_path(env.get("AXIS_TLS_KEY", "")),
-                tls_client_ca=_path(env.get("AXIS_TLS_CLIENT_CA", "")),
-                vdxp_secret_key_file=_path(env.get("AXIS_VDXP_SECRET_KEY_FILE", "")),
-                vdxp_change_window_seconds=float(
-                    get("VDXP_CHANGE_WINDOW_SECONDS", defaults.vdxp_change_window_seconds)
-                ),
-                vdxp_allow_plain_http=_flag(get("VDXP_ALLOW_PLAIN_HTTP", "0")),
-                vdxp_http_errors=_flag(get("VDXP_HTTP_ERRORS", "0")),
-                vdxp_docid_spelling=get("VDXP_DOCID_SPELLING", defaults.vdxp_docid_spelling),
-                vdxp_agency_changes=_flag(get("VDXP_AGENCY_CHANGES", "0")),
-                trusted_proxies=tuple(p.strip() for p in get("TRUSTED_PROXIES", "").split(",") if p.strip()),
-            )
-        except ValueError as exc:
-            raise AxisError("config.invalid", f"A numeric AXIS_* setting is not a number: {exc}") from None
+        values: dict[str, Any] = {}
+        for each in dataclasses.fields(cls):
+            raw = env.get(variable(each))
+            if raw is None or (raw == "" and each.type not in ("str",)):
+                continue
+            try:
+                values[each.name] = _parser(each)(raw)
+            except ValueError:
+                raise AxisError(
+                    "config.invalid", f"{variable(each)}={raw!r} is not {_kind(each)}.", setting=variable(each)
+                ) from None
+        if "trust_anchors" not in values:  # the development CA beside the axis's own keys
+            values["trust_anchors"] = (Path(values.get("keys_dir", cls.keys_dir)) / "ca.pem",)
+        settings = cls(**values)
         settings.validate()
         return settings
 
@@ -158,65 +250,91 @@ class Settings:
         return self.vdxp_secret_key_file or self.keys_dir / "vdxp-secrets.key"
 
     @property
+    def package_limits(self) -> Limits:
+        """What a package may be (its size, its depth), wherever one is parsed."""
+        return Limits(max_bytes=self.max_package_bytes, max_depth=self.max_xml_depth)
+
+    @property
     def amqp_vhost(self) -> str:
         path = urlsplit(self.amqp_url).path
         return unquote(path[1:]) if len(path) > 1 else "/"
 
     def validate(self) -> None:
-        if not 0 < self.http_port < 65536:
-            raise AxisError("config.invalid", f"AXIS_HTTP_PORT {self.http_port} is not a port number.")
-        if self.max_package_bytes < 1024:
-            raise AxisError("config.invalid", "AXIS_MAX_PACKAGE_BYTES must be at least 1024.")
-        if self.amqp_inline_max_bytes < 1024:
-            raise AxisError("config.invalid", "AXIS_AMQP_INLINE_MAX_BYTES must be at least 1024.")
-        if self.max_intake_bytes_in_flight < 0:
-            raise AxisError("config.invalid", "AXIS_MAX_INTAKE_BYTES_IN_FLIGHT must be 0 (no budget) or more.")
-        if self.verify_workers < 0:
-            raise AxisError("config.invalid", "AXIS_VERIFY_WORKERS must be 0 (on the event loop) or more.")
-        if self.log_level not in ("debug", "info", "warning", "error"):
-            raise AxisError("config.invalid", f"AXIS_LOG_LEVEL {self.log_level!r} is not a log level.")
-        if self.max_clock_skew_seconds < 0 or self.max_package_age_days < 0:
-            raise AxisError(
-                "config.invalid", "AXIS_MAX_CLOCK_SKEW_SECONDS and AXIS_MAX_PACKAGE_AGE_DAYS must be 0 or more."
-            )
+        """Each setting's own check, then the ones that concern two at once."""
+        for each in dataclasses.fields(self):
+            check: Check | None = each.metadata.get("check")
+            problem = check(getattr(self, each.name)) if check is not None else None
+            if problem:
+                raise AxisError("config.invalid", f"{variable(each)} {problem}", setting=variable(each))
         if (self.tls_cert is None) != (self.tls_key is None):
             raise AxisError("config.invalid", "AXIS_TLS_CERT and AXIS_TLS_KEY go together: set both or neither.")
         if self.tls_client_ca is not None and self.tls_cert is None:
             raise AxisError("config.invalid", "AXIS_TLS_CLIENT_CA needs AXIS_TLS_CERT and AXIS_TLS_KEY (HTTPS).")
-        if self.vdxp_change_window_seconds <= 0:
-            raise AxisError("config.invalid", "AXIS_VDXP_CHANGE_WINDOW_SECONDS must be more than 0.")
-        for proxy in self.trusted_proxies:
-            try:
-                ipaddress.ip_network(proxy, strict=False)
-            except ValueError:
-                raise AxisError(
-                    "config.invalid", f"AXIS_TRUSTED_PROXIES: {proxy!r} is not an address or a network (CIDR)."
-                ) from None
 
     def redacted(self) -> dict[str, object]:
         """The settings as they may be logged: passwords in URLs replaced by ``***``."""
         values = asdict(self)
         for name in ("database_url", "amqp_url", "amqp_management_url"):
-            values[name] = _redact_url(values[name])
+            values[name] = redact_url(values[name])
         return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
 
 
-def _paths(text: str) -> tuple[Path, ...]:
-    """An os.pathsep-separated list of files (empty parts ignored)."""
-    return tuple(Path(p) for p in text.split(os.pathsep) if p)
+def variable(each: dataclasses.Field[Any]) -> str:
+    """The environment variable of a setting: ``AXIS_`` and its name in capitals."""
+    return f"AXIS_{each.name.upper()}"
 
 
-def _path(text: str) -> Path | None:
-    return Path(text) if text else None
+def _parser(each: dataclasses.Field[Any]) -> Callable[[str], Any]:
+    given: Callable[[str], Any] | None = each.metadata.get("parse")
+    if given is not None:
+        return given
+    kinds: dict[str, Callable[[str], Any]] = {
+        "str": str,
+        "int": int,
+        "float": float,
+        "bool": _flag,
+        "Path": Path,
+        "Path | None": lambda text: Path(text) if text else None,
+    }
+    return kinds[str(each.type)]
 
 
-def _flag(text: str) -> bool:
-    return text.strip().lower() in ("1", "true", "yes", "on")
+def _kind(each: dataclasses.Field[Any]) -> str:
+    return {"int": "an integer", "float": "a number"}.get(str(each.type), "a valid value")
 
 
-def _redact_url(url: str) -> str:
+def redact_url(url: str) -> str:
+    """A URL as it may be logged: its password replaced by ``***``."""
     parts = urlsplit(url)
     if parts.password is None:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _shown(each: dataclasses.Field[Any]) -> str:
+    if each.metadata.get("shown"):
+        return f"`{each.metadata['shown']}`"
+    factory: Any = each.default_factory
+    default = each.default if each.default is not dataclasses.MISSING else factory()
+    if default is None or default == ():
+        return "none"
+    if default == "":
+        return "empty"
+    if isinstance(default, bool):
+        return f"`{int(default)}`"
+    if isinstance(default, float) and default.is_integer():
+        return f"`{int(default)}`"
+    return f"`{default}`"
+
+
+def markdown_table() -> str:
+    """The settings table of docs/operations.md, from the declarations."""
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for each in dataclasses.fields(Settings):
+        lines.append(f"| `{variable(each)}` | {_shown(each)} | {each.metadata['doc']} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown_table())

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from axis.config import redact_url
 from axis.errors import AxisError
 
 #: A connection of its own or one borrowed from a pool: every query function accepts both.
@@ -93,7 +94,7 @@ async def ensure_database(url: str) -> bool:
     try:
         admin = await asyncpg.connect(with_database(url, "postgres"))
     except (OSError, asyncpg.PostgresError) as exc:
-        raise AxisError("config.invalid", f"Cannot reach PostgreSQL at {_redacted(url)}: {exc}") from None
+        raise AxisError("config.invalid", f"Cannot reach PostgreSQL at {redact_url(url)}: {exc}") from None
     try:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if exists:
@@ -102,13 +103,6 @@ async def ensure_database(url: str) -> bool:
         return True
     finally:
         await admin.close()
-
-
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@")
-    return url
 
 
 def contains(text: str) -> str:

@@ -196,7 +196,7 @@ def _read(request: web.Request, received: Received) -> Callable[[], edxml.Parsed
     """The package read for showing (in a worker thread), without its attachments' base64 in the
     model. A large package is parsed from its temporary file, which goes once it is read."""
     settings = site_of(request).settings
-    limits = edxml.Limits(max_bytes=settings.max_package_bytes, max_depth=settings.max_xml_depth)
+    limits = settings.package_limits
 
     def parse() -> edxml.Parsed:
         with received:
