@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import socket
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ from axis.store import db
 from axis.web.vietnamese import clock
 
 NORTH, SOUTH, MINISTRY = "000.00.00.H98", "000.00.00.H99", "000.00.00.G98"
-SEEDS = Path(__file__).resolve().parents[2] / "agency_codes" / "fictitious.csv"
+#: The invented agencies the demo plays, shipped inside the package (axis/registry/agency_codes/).
+SEEDS = resources.files("axis.registry") / "agency_codes" / "fictitious.csv"
 
 
 def register(sub: Any) -> None:
@@ -137,7 +139,7 @@ async def _register(settings: Settings, agencies: dict[str, pki.Identity]) -> tu
         async with conn.transaction():
             plan = importer.plan(rows, await imports.existing(conn))
             await imports.apply(conn, "demo", plan)
-        say(f"imported {len(plan.changes)} fictitious agencies from agency_codes/fictitious.csv")
+        say(f"imported {len(plan.changes)} fictitious agencies from axis/registry/agency_codes/fictitious.csv")
         for system_id, code, amqp in (
             ("bac-eoffice", NORTH, False),
             ("nam-eoffice", SOUTH, False),

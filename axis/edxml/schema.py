@@ -1,4 +1,4 @@
-"""Validate edXML packages against the QCVN 102:2016 XML Schemas in ``schemas/``.
+"""Validate edXML packages against the QCVN 102:2016 XML Schemas in ``axis/edxml/schemas/``.
 
 Two engines, because each is good at half of the job. libxml2 (through lxml) is fast, so it alone
 decides whether a package is valid. Its messages are poor for a vendor, though: no stable reason and
@@ -19,6 +19,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
@@ -34,8 +35,21 @@ from axis.errors import PackageError
 
 __all__ = ["DEFAULT_DIRECTORY", "Kind", "Schemas"]
 
-#: ``<repo>/schemas``: this file is ``<repo>/axis/edxml/schema.py``.
-DEFAULT_DIRECTORY: Final = Path(__file__).resolve().parent.parent.parent / "schemas"
+
+def _bundled_directory() -> Path:
+    """The schemas the package carries (``axis/edxml/schemas/``, listed in pyproject.toml's package-data).
+
+    Both engines resolve ``xsd:include`` and ``xsd:import`` against files, so this must be a directory
+    on disk: it is wherever the package is installed (pip unpacks wheels), never an archive.
+    """
+    directory = resources.files("axis.edxml") / "schemas"
+    if not isinstance(directory, Path):
+        raise RuntimeError(f"the edXML schemas are not files on disk ({directory}): install axis unpacked")
+    return directory
+
+
+#: The bundled schemas: ``axis/edxml/schemas/`` in a checkout and in an installed wheel alike.
+DEFAULT_DIRECTORY: Final = _bundled_directory()
 
 _FILES: Final = {Kind.DOCUMENT: "edxml-document.xsd", Kind.STATUS: "edxml-status.xsd"}
 
@@ -113,7 +127,7 @@ class Schemas:
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Schemas:
-        """Load the schemas from ``directory`` (default: the repository's ``schemas/``).
+        """Load the schemas from ``directory`` (default: the bundled ones, :data:`DEFAULT_DIRECTORY`).
 
         The libxml2 schemas are built here, so a broken schema file fails at start-up; the slower
         xmlschema copies are built the first time a package has to be explained.

@@ -15,16 +15,19 @@ Two written forms exist:
 
 Whether a code names a registered agency is the registry's question, not this module's:
 ``777.77.04.D77`` is a well-formed level-4 code even though it is a test code nobody registered.
-The meaning of level-1 letters is data (``agency_codes/level1_letters.csv``), not code, because only
-some of them are confirmed by real codes.
+The meaning of level-1 letters is data (``axis/registry/agency_codes/level1_letters.csv``), not code,
+because only some of them are confirmed by real codes.
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import io
 import re
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from axis.errors import AxisError
@@ -221,28 +224,26 @@ def qd20_parent(text: str) -> str | None:
     return parent if dot else None
 
 
+#: The level-1 letters' meanings, shipped inside the package (pyproject.toml's package-data).
+_LETTERS = resources.files("axis.registry") / "agency_codes" / "level1_letters.csv"
+
+
 def load_letters(path: Path | None = None) -> dict[str, str]:
     """Level-1 letter -> meaning, read from ``letter,meaning,confirmed`` CSV.
 
     The table is data because only some letters are confirmed by real codes and the state's
-    structure changes (the 2025 mergers). By default it reads ``agency_codes/level1_letters.csv`` at
-    the root of the source tree. Raises ValueError on a row that is not one upper-case letter or
-    that repeats a letter: a broken seed file is a bug to fix, not input to skip.
+    structure changes (the 2025 mergers). By default it reads the one the package carries,
+    ``axis/registry/agency_codes/level1_letters.csv``. Raises ValueError on a row that is not one
+    upper-case letter or that repeats a letter: a broken seed file is a bug to fix, not input to skip.
     """
-    source = path if path is not None else _default_letters_path()
+    source: Traversable = path if path is not None else _LETTERS
     letters: dict[str, str] = {}
-    with source.open(encoding="utf-8-sig", newline="") as stream:
-        reader = csv.DictReader(stream)
-        for row in reader:
-            letter = (row.get("letter") or "").strip()
-            if len(letter) != 1 or not "A" <= letter <= "Z":
-                raise ValueError(f"{source}:{reader.line_num}: {letter!r} is not one upper-case letter")
-            if letter in letters:
-                raise ValueError(f"{source}:{reader.line_num}: letter {letter} is listed twice")
-            letters[letter] = (row.get("meaning") or "").strip()
+    reader = csv.DictReader(io.StringIO(source.read_bytes().decode("utf-8-sig"), newline=""))
+    for row in reader:
+        letter = (row.get("letter") or "").strip()
+        if len(letter) != 1 or not "A" <= letter <= "Z":
+            raise ValueError(f"{source}:{reader.line_num}: {letter!r} is not one upper-case letter")
+        if letter in letters:
+            raise ValueError(f"{source}:{reader.line_num}: letter {letter} is listed twice")
+        letters[letter] = (row.get("meaning") or "").strip()
     return letters
-
-
-def _default_letters_path() -> Path:
-    """``agency_codes/level1_letters.csv`` beside the ``axis`` package (axis/registry/../../)."""
-    return Path(__file__).resolve().parents[2] / "agency_codes" / "level1_letters.csv"

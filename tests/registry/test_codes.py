@@ -21,7 +21,7 @@ from axis.registry.codes import (
     qd20_problem,
 )
 
-SEEDS = Path(__file__).resolve().parents[2] / "agency_codes"
+SEEDS = Path(__file__).resolve().parents[2] / "axis" / "registry" / "agency_codes"
 SHARED = Path("/work/shared/domain")
 TAYNINH = SHARED / "samples" / "tayninh_agency_codes_qcvn102.csv"
 

@@ -12,7 +12,7 @@ from axis.registry import snapshot as snapshot_store
 from axis.registry.model import Snapshot
 from axis.store import db
 
-SEEDS = Path(__file__).resolve().parents[2] / "agency_codes"
+SEEDS = Path(__file__).resolve().parents[2] / "axis" / "registry" / "agency_codes"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from axis.registry.diff import Group, format_diff, groups
 from axis.registry.importer import ChangeKind, ImportPlan, outside_refusal, plan, read_csv
 from axis.registry.model import Agency, AgencyStatus
 
-SEEDS = Path(__file__).resolve().parents[2] / "agency_codes"
+SEEDS = Path(__file__).resolve().parents[2] / "axis" / "registry" / "agency_codes"
 TAYNINH = Path("/work/shared/domain/samples/tayninh_agency_codes_qcvn102.csv")
 RETIRED = AgencyStatus.RETIRED
 RENAMED_BY_TAYNINH = {

@@ -21,7 +21,7 @@ from axis.registry.importer import (
 )
 from axis.registry.model import Agency, AgencyStatus
 
-SEEDS = Path(__file__).resolve().parents[2] / "agency_codes"
+SEEDS = Path(__file__).resolve().parents[2] / "axis" / "registry" / "agency_codes"
 TAYNINH = Path("/work/shared/domain/samples/tayninh_agency_codes_qcvn102.csv")
 RETIRED = AgencyStatus.RETIRED
 

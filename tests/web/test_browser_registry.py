@@ -22,7 +22,7 @@ from axis.store import db
 from axis.web.import_view import ENCODINGS
 
 TAYNINH = Path("/work/shared/domain/samples/tayninh_agency_codes_qcvn102.csv")
-NATIONAL = Path(__file__).resolve().parents[2] / "agency_codes" / "national.csv"
+NATIONAL = Path(__file__).resolve().parents[2] / "axis" / "registry" / "agency_codes" / "national.csv"
 TALL = {"width": 1280, "height": 1400}
 RENAMED_BY_TAYNINH = {
     "000.00.00.H53": ("Ủy ban nhân dân tỉnh Tây Ninh", "UBND Tỉnh Tây Ninh"),
