@@ -30,10 +30,10 @@ from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
 from axis.exchange.freshness import Window
 from axis.exchange.service import Exchange
-from axis.http import admin, agencies, cut_headers, documents, headers, health, packages, tls
+from axis.http import admin, agencies, cut_headers, documents, early, headers, health, packages, tls
 from axis.http import vdxp as vdxp_http
 from axis.http.context import AXIS
-from axis.http.errors import errors_middleware
+from axis.http.errors import REFUSALS, Refusals, errors_middleware
 from axis.http.limits import IntakeGate, RateLimiter
 from axis.log import configure as configure_logging
 from axis.metrics import Metrics
@@ -177,7 +177,13 @@ def _identity(settings: Settings) -> pki.Identity:
 
 
 def build_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_package_bytes + 1)
+    refusals = Refusals(sdk_http_errors=settings.vdxp_http_errors)
+    app = web.Application(
+        middlewares=[errors_middleware],
+        client_max_size=settings.max_package_bytes + 1,
+        handler_args=early.handler_args(refusals),  # aiohttp's own refusals in our shapes (axis.http.early)
+    )
+    app[REFUSALS] = refusals
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         app[AXIS] = await Axis.start(settings)
@@ -195,6 +201,7 @@ def build_app(settings: Settings) -> web.Application:
         app.add_routes(module.routes)
     web_ui.setup(app, settings)  # the web pages under /ui/ (axis/web)
     vdxp_http.install(app, settings)  # the national SDK's interface under /vdxp/ (axis/vdxp)
+    early.install()
     if settings.tls_cert is None:
         cut_headers.install()  # plain HTTP: the SDK may cut header values to 8 bits (axis.http.cut_headers)
     return app

@@ -16,16 +16,22 @@ from axis.errors import AxisError
 from axis.exchange import redelivery
 from axis.http.agencies import agency_json
 from axis.http.auth import admin_of
-from axis.http.body import field, flag, int_query, json_object, text
+from axis.http.body import field, json_object, text
 from axis.http.context import axis_of
+from axis.http.params import Choice, Flag, Integer, Text, Where, accepts
 from axis.registry import agencies, diff, history, importer, imports, systems
-from axis.registry.model import Certificate, System
+from axis.registry.model import Certificate, System, SystemStatus
 from axis.store.db import Conn
 from axis.vdxp import setup
 from axis.vdxp.secret import SecretBox
 
 routes = web.RouteTableDef()
 T = TypeVar("T")
+DRY_RUN, PARTIAL, ALLOW_OUTSIDE = Flag("dry_run"), Flag("partial"), Flag("allow_outside")
+LIMIT, OFFSET = Integer("limit", 100, low=1, high=1000), Integer("offset", 0, high=2**31)
+TOKEN_ID = Integer("token_id", 0, high=2**63 - 1, where=Where.PATH)
+KIND, SUBJECT = Choice("kind", history.SUBJECT_KINDS), Text("id")
+ACTION, ACTOR, BEFORE = Text("action"), Text("actor"), Integer("before", 0, high=2**62)
 
 
 async def change(request: web.Request, operation: Callable[[Conn, str], Awaitable[T]]) -> T:
@@ -79,6 +85,7 @@ def certificate_json(certificate: Certificate) -> dict[str, Any]:
 
 
 @routes.post("/api/v1/admin/agencies")
+@accepts()
 async def add_agency(request: web.Request) -> web.Response:
     body = await json_object(request)
     code, name, qd20 = text(body, "code"), text(body, "name"), field(body, "code_qd20", str, required=False)
@@ -87,6 +94,7 @@ async def add_agency(request: web.Request) -> web.Response:
 
 
 @routes.patch("/api/v1/admin/agencies/{code}")
+@accepts()
 async def update_agency(request: web.Request) -> web.Response:
     body = await json_object(request)
     code = request.match_info["code"]
@@ -106,6 +114,7 @@ async def update_agency(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/admin/agencies/{code}/retire")
+@accepts()
 async def retire_agency(request: web.Request) -> web.Response:
     body = await json_object(request) if request.can_read_body else {}
     successor = field(body, "successor", str, required=False)
@@ -115,6 +124,7 @@ async def retire_agency(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/admin/agencies/{code}/reactivate")
+@accepts()
 async def reactivate_agency(request: web.Request) -> web.Response:
     """A retired agency active again, without successor (``agency.reactivate`` in the history)."""
     code = request.match_info["code"]
@@ -123,6 +133,7 @@ async def reactivate_agency(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/admin/agencies/{code}/merge")
+@accepts()
 async def merge_agency(request: web.Request) -> web.Response:
     into = text(await json_object(request), "into")
     code = request.match_info["code"]
@@ -131,6 +142,7 @@ async def merge_agency(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/admin/agencies/{code}/move")
+@accepts()
 async def move_agency(request: web.Request) -> web.Response:
     new_code = text(await json_object(request), "new_code")
     code = request.match_info["code"]
@@ -139,13 +151,14 @@ async def move_agency(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/admin/imports")
+@accepts(DRY_RUN, PARTIAL, ALLOW_OUTSIDE)
 async def import_agencies(request: web.Request) -> web.Response:
     """A CSV of agencies (as ``axis agencies import``). ``?dry_run=1``: the diff only;
     ``?partial=1``: import the good rows even when some are bad (else nothing is imported);
     ``?allow_outside=1``: accept changes to agencies outside the subtree most of the file covers
     (else such a file imports nothing)."""
     rows = importer.read_csv(await request.read(), source="request body")
-    dry_run, partial, allow_outside = flag(request, "dry_run"), flag(request, "partial"), flag(request, "allow_outside")
+    dry_run, partial, allow_outside = DRY_RUN.of(request), PARTIAL.of(request), ALLOW_OUTSIDE.of(request)
 
     async def operation(conn: Conn, actor: str) -> dict[str, Any]:
         existing = await imports.existing(conn)
@@ -190,8 +203,11 @@ _SETTINGS = {
 }
 
 
+_CHOICES = {"status": tuple(SystemStatus)}
+
+
 def _settings(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: field(body, k, kind) for k, kind in _SETTINGS.items() if k in body}
+    return {k: field(body, k, kind, choices=_CHOICES.get(k)) for k, kind in _SETTINGS.items() if k in body}
 
 
 def backlog_json(backlog: redelivery.Backlog) -> dict[str, Any]:
@@ -200,6 +216,7 @@ def backlog_json(backlog: redelivery.Backlog) -> dict[str, Any]:
 
 
 @routes.get("/api/v1/admin/systems")
+@accepts()
 async def list_systems(request: web.Request) -> web.Response:
     """Every system, with its ``deliveries``: how many wait for it (since when) and how many failed."""
 
@@ -213,6 +230,7 @@ async def list_systems(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/admin/systems")
+@accepts()
 async def add_system(request: web.Request) -> web.Response:
     body = await json_object(request)
     system_id, name = text(body, "id"), text(body, "name")
@@ -222,6 +240,7 @@ async def add_system(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/admin/systems/{id}")
+@accepts()
 async def show_system(request: web.Request) -> web.Response:
     system_id = request.match_info["id"]
 
@@ -244,6 +263,7 @@ async def show_system(request: web.Request) -> web.Response:
 
 
 @routes.patch("/api/v1/admin/systems/{id}")
+@accepts()
 async def update_system(request: web.Request) -> web.Response:
     settings = _settings(await json_object(request))
     system_id = request.match_info["id"]
@@ -252,6 +272,7 @@ async def update_system(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/admin/systems/{id}/tokens")
+@accepts()
 async def issue_token(request: web.Request) -> web.Response:
     body = await json_object(request) if request.can_read_body else {}
     label = field(body, "label", str, required=False) or ""
@@ -261,6 +282,7 @@ async def issue_token(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/admin/systems/{id}/sdk-secret")
+@accepts()
 async def issue_sdk_secret(request: web.Request) -> web.Response:
     """As ``axis systems secret``: the secret for the national SDK's interface (shown once), and
     what the administrator decides before the vendor switches (``axis.vdxp.setup``): the signature
@@ -297,17 +319,15 @@ async def issue_sdk_secret(request: web.Request) -> web.Response:
 
 
 @routes.delete("/api/v1/admin/systems/{id}/tokens/{token_id}")
+@accepts(TOKEN_ID)
 async def revoke_token(request: web.Request) -> web.Response:
-    system_id = request.match_info["id"]
-    try:
-        token_id = int(request.match_info["token_id"])
-    except ValueError:
-        raise AxisError("registry.token.unknown", "Token ids are numbers.") from None
+    system_id, token_id = request.match_info["id"], TOKEN_ID.of(request)
     await change(request, lambda conn, actor: systems.revoke_token(conn, actor, system_id, token_id))
     return web.Response(status=204)
 
 
 @routes.post("/api/v1/admin/systems/{id}/certificates")
+@accepts()
 async def add_certificate(request: web.Request) -> web.Response:
     pem = await request.read()
     system_id = request.match_info["id"]
@@ -316,6 +336,7 @@ async def add_certificate(request: web.Request) -> web.Response:
 
 
 @routes.delete("/api/v1/admin/certificates/{fingerprint}")
+@accepts()
 async def revoke_certificate(request: web.Request) -> web.Response:
     value = request.match_info["fingerprint"]
     certificate = await change(request, lambda conn, actor: systems.revoke_certificate(conn, actor, value))
@@ -323,6 +344,7 @@ async def revoke_certificate(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/admin/systems/{id}/bindings")
+@accepts()
 async def bind(request: web.Request) -> web.Response:
     code = text(await json_object(request), "agency_code")
     system_id = request.match_info["id"]
@@ -331,6 +353,7 @@ async def bind(request: web.Request) -> web.Response:
 
 
 @routes.delete("/api/v1/admin/systems/{id}/bindings/{code}")
+@accepts()
 async def unbind(request: web.Request) -> web.Response:
     system_id, code = request.match_info["id"], request.match_info["code"]
     await change(request, lambda conn, actor: systems.unbind(conn, actor, system_id, code))
@@ -354,10 +377,10 @@ def failed_json(delivery: redelivery.FailedDelivery) -> dict[str, Any]:
 
 
 @routes.get("/api/v1/admin/systems/{id}/failed-deliveries")
+@accepts(LIMIT, OFFSET)
 async def failed_deliveries(request: web.Request) -> web.Response:
     system_id = request.match_info["id"]
-    limit = int_query(request, "limit", 100, low=1, high=1000)
-    offset = int_query(request, "offset", 0, high=2**31)
+    limit, offset = LIMIT.of(request), OFFSET.of(request)
 
     async def operation(conn: Conn) -> dict[str, Any]:
         await systems.require(conn, system_id)
@@ -369,6 +392,7 @@ async def failed_deliveries(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/admin/systems/{id}/failed-deliveries/requeue")
+@accepts()
 async def requeue_failed(request: web.Request) -> web.Response:
     """Send the system's failed deliveries again: the oldest ``redelivery.BATCH`` (``remaining``
     says how many are left for the next call), or ``{"package_ids": [...]}``."""
@@ -391,18 +415,17 @@ async def requeue_failed(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/admin/history")
+@accepts(KIND, SUBJECT, ACTION, ACTOR, BEFORE, LIMIT)
 async def show_history(request: web.Request) -> web.Response:
-    query = request.query
-    before = int_query(request, "before", 0, high=2**62) or None
-    limit = int_query(request, "limit", 100, low=1, high=1000)
+    before, limit = BEFORE.of(request) or None, LIMIT.of(request)
 
     async def operation(conn: Conn) -> list[history.HistoryEntry]:
         return await history.entries(
             conn,
-            subject_kind=query.get("kind") or None,
-            subject_id=query.get("id") or None,
-            action=query.get("action") or None,
-            actor=query.get("actor") or None,
+            subject_kind=KIND.of(request) or None,
+            subject_id=SUBJECT.of(request) or None,
+            action=ACTION.of(request) or None,
+            actor=ACTOR.of(request) or None,
             limit=limit,
             before_id=before,
         )

@@ -6,46 +6,42 @@ import datetime as dt
 
 from aiohttp import web
 
-from axis.errors import AxisError
 from axis.exchange import status
 from axis.http.auth import caller
-from axis.http.body import int_query
+from axis.http.params import Choice, Date, Integer, Text, accepts
 
 routes = web.RouteTableDef()
-
-
-def _date(request: web.Request, name: str) -> dt.date | None:
-    raw = request.query.get(name)
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise AxisError("http.bad_request", f"The parameter {name!r} must be a date YYYY-MM-DD.") from None
+DIRECTION = Choice("direction", ("all", "sent", "received"), default="all")
+DELIVERY = Choice("delivery", status.DELIVERY_FILTERS)
+DOCUMENT_ID, NUMBER, NOTATION, COUNTERPART = (
+    Text(name) for name in ("document_id", "number", "notation", "counterpart")
+)
+WORDS = Text("q", max_length=1000)  # a whole subject line
+SINCE, UNTIL = Date("from"), Date("to")
+LIMIT, OFFSET = Integer("limit", 50, low=1, high=500), Integer("offset", 0, high=10_000_000)
 
 
 @routes.get("/api/v1/documents")
+@accepts(DIRECTION, DELIVERY, DOCUMENT_ID, NUMBER, NOTATION, WORDS, COUNTERPART, SINCE, UNTIL, LIMIT, OFFSET)
 async def search(request: web.Request) -> web.Response:
     """``?document_id= &number= &notation= &q=`` (subject words, accents optional) ``&from= &to=``
     (promulgation dates) ``&counterpart=`` (agency code) ``&direction=sent|received``
     ``&delivery=failed|waiting|done`` (some recipient failed, some still waits, all took it)."""
     axis, system = caller(request)
-    query = request.query
-    limit = int_query(request, "limit", 50, low=1, high=500)
-    offset = int_query(request, "offset", 0, high=10_000_000)
+    limit, offset = LIMIT.of(request), OFFSET.of(request)
     async with axis.pool.acquire() as conn:
         found = await status.search(
             conn,
             system.id,
-            direction=query.get("direction", "all"),
-            document_id=query.get("document_id") or None,
-            number=query.get("number") or None,
-            notation=query.get("notation") or None,
-            words=query.get("q") or None,
-            since=_date(request, "from"),
-            until=_date(request, "to"),
-            counterpart=query.get("counterpart") or None,
-            delivery=query.get("delivery") or None,
+            direction=DIRECTION.of(request),
+            document_id=DOCUMENT_ID.of(request) or None,
+            number=NUMBER.of(request) or None,
+            notation=NOTATION.of(request) or None,
+            words=WORDS.of(request) or None,
+            since=SINCE.of(request),
+            until=UNTIL.of(request),
+            counterpart=COUNTERPART.of(request) or None,
+            delivery=DELIVERY.of(request) or None,
             limit=limit,
             offset=offset,
         )
@@ -53,6 +49,7 @@ async def search(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/documents/{document_id:.+}/status")
+@accepts()
 async def document_status(request: web.Request) -> web.Response:
     axis, system = caller(request)
     async with axis.pool.acquire() as conn:

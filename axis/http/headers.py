@@ -28,6 +28,13 @@ _ALWAYS = {
 
 async def add_security_headers(request: web.BaseRequest, response: web.StreamResponse) -> None:
     """Fill in the security headers a response lacks (the ``on_response_prepare`` signal)."""
+    fill(request, response)
+
+
+def fill(request: web.BaseRequest, response: web.StreamResponse, path: str | None = None) -> None:
+    """The security headers ``response`` lacks; also for the answers aiohttp makes before any
+    signal can run (``axis.http.early``, which says the ``path`` aiohttp could not keep)."""
+    path = request.path if path is None else path
     headers = response.headers
     for name, value in _ALWAYS.items():
         headers.setdefault(name, value)
@@ -36,7 +43,7 @@ async def add_security_headers(request: web.BaseRequest, response: web.StreamRes
         headers["Content-Security-Policy"] = PAGE_CSP if html else API_CSP
     if request.secure:
         headers.setdefault("Strict-Transport-Security", HSTS)
-    if request.path.startswith("/api/"):
+    if path.startswith("/api/"):
         # Packages, receipts and registry answers are nobody's to cache on the way.
         headers.setdefault("Cache-Control", "no-store")
 

@@ -8,6 +8,7 @@ from aiohttp import web
 from axis.broker.management import Management
 from axis.errors import AxisError
 from axis.http.context import axis_of
+from axis.http.params import accepts
 from axis.metrics import CONTENT_TYPE
 from axis.store import db
 
@@ -16,11 +17,13 @@ log = structlog.get_logger("axis.http.health")
 
 
 @routes.get("/healthz")
+@accepts()
 async def healthz(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
 @routes.get("/readyz")
+@accepts()
 async def readyz(request: web.Request) -> web.Response:
     axis = axis_of(request)
     checks: dict[str, str] = {}
@@ -37,6 +40,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 @routes.get("/metrics")
+@accepts()
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text. Gauges of shared state are read now; a dependency that does not answer
     leaves its gauges as they were (and /readyz says why)."""

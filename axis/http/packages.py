@@ -15,8 +15,9 @@ from axis.exchange import inbox, store
 from axis.exchange.received import Received
 from axis.exchange.service import PackageBody, delivery_answer
 from axis.http.auth import caller
-from axis.http.body import field, int_query, json_object
+from axis.http.body import field, json_object
 from axis.http.context import axis_of
+from axis.http.params import Choice, Integer, accepts
 from axis.pki import cert_pem
 from axis.store import db
 
@@ -26,6 +27,7 @@ log = structlog.get_logger("axis.http")
 _CUT_SHORT: tuple[type[BaseException], ...] = (AxisError, *db.UNAVAILABLE)
 
 routes = web.RouteTableDef()
+INBOX_LIMIT, TYPE = Integer("limit", 100, low=1, high=1000), Choice("type", ("package", "receipt"))
 XML = "application/xml"
 
 
@@ -65,6 +67,7 @@ async def read_received(request: web.Request, limit: int) -> Received:
 
 
 @routes.post("/api/v1/packages")
+@accepts()
 async def submit(request: web.Request) -> web.Response:
     axis = axis_of(request)
     with axis.metrics.intake("http"):
@@ -80,12 +83,10 @@ async def submit(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/inbox")
+@accepts(INBOX_LIMIT, TYPE)
 async def waiting(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    limit = int_query(request, "limit", 100, low=1, high=1000)
-    only = request.query.get("type")
-    if only not in (None, "package", "receipt"):
-        raise AxisError("http.bad_request", "The parameter 'type' must be 'package' or 'receipt'.")
+    limit, only = INBOX_LIMIT.of(request), TYPE.of(request) or None
     async with axis.pool.acquire() as conn:
         items = await inbox.waiting(conn, system.id, limit=limit, only=only)
     return web.json_response(
@@ -109,6 +110,7 @@ async def waiting(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/packages/{id}")
+@accepts()
 async def fetch(request: web.Request) -> web.StreamResponse:
     """The package bytes as signed; a large package is sent a chunk at a time as it is read."""
     axis, system = caller(request)
@@ -146,6 +148,7 @@ async def send_parts(
 
 
 @routes.post("/api/v1/packages/{id}/ack")
+@accepts()
 async def acknowledge(request: web.Request) -> web.Response:
     axis, system = caller(request)
     return web.json_response(await axis.exchange.acknowledge(system, request.match_info["id"]))
@@ -156,6 +159,7 @@ MAX_BATCH = 500
 
 
 @routes.post("/api/v1/inbox/ack")
+@accepts()
 async def acknowledge_many(request: web.Request) -> web.Response:
     """Acknowledge many packages and receipts in one request: one read, one write and one batch
     of receipt signatures for all of them. Each id gets its own answer; an id that is not the
@@ -212,6 +216,7 @@ def _unknown(key: str, text: str, code: str, message: str) -> dict[str, Any]:
 
 
 @routes.get("/api/v1/packages/{id}/receipt")
+@accepts()
 async def acceptance_receipt(request: web.Request) -> web.Response:
     axis, system = caller(request)
     async with axis.pool.acquire() as conn:
@@ -221,6 +226,7 @@ async def acceptance_receipt(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/packages/{id}/receipts")
+@accepts()
 async def list_receipts(request: web.Request) -> web.Response:
     axis, system = caller(request)
     async with axis.pool.acquire() as conn:
@@ -245,6 +251,7 @@ async def list_receipts(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/receipts/{id}")
+@accepts()
 async def receipt(request: web.Request) -> web.Response:
     axis, system = caller(request)
     async with axis.pool.acquire() as conn:
@@ -253,6 +260,7 @@ async def receipt(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/receipts/{id}/ack")
+@accepts()
 async def acknowledge_receipt(request: web.Request) -> web.Response:
     axis, system = caller(request)
     async with axis.pool.acquire() as conn:
@@ -261,6 +269,7 @@ async def acknowledge_receipt(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/axis/certificate")
+@accepts()
 async def axis_certificate(request: web.Request) -> web.Response:
     """The certificate receipts are signed with, to verify them offline."""
     # The certificate alone, not its chain: receipts are verified against this very certificate,

@@ -16,6 +16,8 @@ from typing import Any
 from axis.store.db import Conn
 
 CHANNEL = "axis_registry"
+#: What a history row is about (``subject_kind``): the filters offer these and nothing else.
+SUBJECT_KINDS = ("agency", "system", "admin", "user")
 
 
 @dataclass(frozen=True, slots=True)

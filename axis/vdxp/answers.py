@@ -59,6 +59,15 @@ def dumps(body: Mapping[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
+def refused(operation: str, error: AxisError) -> tuple[bytes, str]:
+    """A refusal of ``operation`` as the SDK reads it (body, content type): the JSON above
+    (sendEdoc's with ``DocId``), or, for downloadEdoc, an empty body: the SDK saves any other
+    body as the document, and reports only an empty one as a failure."""
+    if operation.lower() == "downloadedoc":
+        return b"", "application/octet-stream"
+    return dumps(fail(error, doc_id=operation.lower() == "sendedoc")), "application/json"
+
+
 def sdk_time(value: dt.datetime | None) -> str:
     return "" if value is None else value.astimezone(VN_TZ).strftime("%Y/%m/%d %H:%M:%S")
 

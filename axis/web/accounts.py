@@ -12,6 +12,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from axis.errors import AxisError
+from axis.http.params import Choice, Text, Where, accepts
 from axis.registry import systems
 from axis.store.db import Conn
 from axis.web import admin, passwords, render, sessions, users
@@ -21,6 +22,10 @@ from axis.web.users import Role
 
 routes = web.RouteTableDef()
 USERS = "/ui/admin/users"
+USERNAME, FULL_NAME, SYSTEM = (Text(name, where=Where.FORM) for name in ("username", "full_name", "system"))
+ROLE, STATUS = Choice("role", tuple(Role), where=Where.FORM), Choice("status", ("active", "disabled"), where=Where.FORM)
+#: Passwords are checked for characters and length only (passwords.MAX_LENGTH decides the rest).
+PASSWORD, AGAIN = (Text(name, where=Where.FORM, max_length=1024) for name in ("password", "again"))
 
 
 async def _act(request: web.Request, operation: Callable[[Conn, str], Awaitable[Any]], done: str) -> web.Response:
@@ -82,11 +87,13 @@ async def _page(
 
 
 @routes.get("/admin/users")
+@accepts()
 async def user_list(request: web.Request) -> web.Response:
     return await _page(request, await sessions.require_admin(request))
 
 
 @routes.post("/admin/users")
+@accepts(USERNAME, FULL_NAME, ROLE, SYSTEM, PASSWORD, AGAIN)
 async def create_user(request: web.Request) -> web.Response:
     me = await sessions.require_admin(request)
     typed = {name: await admin.form_text(request, name) for name in ("username", "full_name", "role", "system")}
@@ -107,6 +114,7 @@ async def create_user(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/users/{username}/password")
+@accepts(PASSWORD, AGAIN)
 async def reset_password(request: web.Request) -> web.Response:
     me = await sessions.require_admin(request)
     username = request.match_info["username"]
@@ -122,6 +130,7 @@ async def reset_password(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/users/{username}/status")
+@accepts(STATUS)
 async def set_status(request: web.Request) -> web.Response:
     me = await sessions.require_admin(request)
     username, status = request.match_info["username"], await admin.form_text(request, "status")
@@ -133,6 +142,7 @@ async def set_status(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/users/{username}/unlock")
+@accepts()
 async def unlock(request: web.Request) -> web.Response:
     username = request.match_info["username"]
     return await _act(request, lambda conn, actor: users.unlock(conn, actor, username), f"Đã mở khóa {username}.")

@@ -12,16 +12,23 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from axis.errors import AxisError
+from axis.http.params import Choice, Integer, Text, Where, accepts
 from axis.registry import agencies
 from axis.registry.model import Agency
 from axis.registry.resolve import Resolver
 from axis.store.db import Conn
-from axis.web import admin, confirm, previews, render, sessions, store
+from axis.web import admin, confirm, forms, previews, render, sessions, store
 from axis.web.messages import refusal
 from axis.web.site import axis_of
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
+Q, RETIRED, PAGE = Text("q"), Choice("retired", ("0", "1")), Integer("page", 1, low=1, high=100_000)
+CODE, NAME, CODE_QD20, BACK, SUCCESSOR, INTO, NEW_CODE = (
+    Text(name, where=Where.FORM, max_length=1000 if name in ("name", "back") else 300)
+    for name in ("code", "name", "code_qd20", "back", "successor", "into", "new_code")
+)
+CONFIRM = confirm.CONFIRM
 
 
 def agency_url(code: str) -> str:
@@ -29,24 +36,22 @@ def agency_url(code: str) -> str:
 
 
 @routes.get("/admin")
+@accepts()
 async def admin_home(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
     raise web.HTTPSeeOther("/ui/admin/agencies")
 
 
 @routes.get("/admin/agencies")
+@accepts(Q, RETIRED, PAGE)
 async def agency_list(request: web.Request) -> web.Response:
     """The tree's top level, or the results of a search by code prefix or name words (accents optional)."""
     await sessions.require_admin(request)
-    q = request.query.get("q", "").strip()
+    q, page = Q.of(request), PAGE.of(request)
     # An unticked box is absent from a submitted form (which always sends q): absent then means
     # "no". A first visit, with no query at all, shows retired agencies too.
     submitted = "q" in request.query
-    include_retired = request.query.get("retired", "0" if submitted else "1") == "1"
-    try:
-        page = max(1, int(request.query.get("page", "1")))
-    except ValueError:
-        page = 1
+    include_retired = (RETIRED.of(request) or ("0" if submitted else "1")) == "1"
     async with axis_of(request).pool.acquire() as conn:
         if q:  # best match first, words across an agency and its parents (axis.registry.finder)
             ranked = axis_of(request).registry.finder.search(q, include_retired=include_retired)
@@ -78,6 +83,7 @@ def _served_by(request: web.Request, found: list[Agency]) -> dict[str, str]:
 
 
 @routes.get("/admin/agencies/{code}")
+@accepts()
 async def agency_page(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
     code = request.match_info["code"]
@@ -132,10 +138,11 @@ def _final(request: web.Request, agency: Agency) -> str | None:
 
 
 @routes.post("/admin/agencies")
+@accepts(CODE, NAME, CODE_QD20, BACK)
 async def create_agency(request: web.Request) -> web.Response:
     code, name = await admin.form_text(request, "code"), await admin.form_text(request, "name")
     qd20 = await admin.form_text(request, "code_qd20") or None
-    back = await admin.form_text(request, "back") or "/ui/admin/agencies"
+    back = forms.local_target(await admin.form_text(request, "back")) or "/ui/admin/agencies"
     return await admin.act(
         request,
         lambda conn, actor: agencies.add(conn, actor, code, name, code_qd20=qd20),
@@ -145,6 +152,7 @@ async def create_agency(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/agencies/{code}/rename")
+@accepts(NAME)
 async def rename_agency(request: web.Request) -> web.Response:
     code, name = request.match_info["code"], await admin.form_text(request, "name")
     return await admin.act(
@@ -156,6 +164,7 @@ async def rename_agency(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/agencies/{code}/retire")
+@accepts(SUCCESSOR, CONFIRM)
 async def retire_agency(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     successor = (await admin.form_text(request, "successor")).split(" ")[0] or None
@@ -177,6 +186,7 @@ async def retire_agency(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/agencies/{code}/merge")
+@accepts(INTO, CONFIRM)
 async def merge_agency(request: web.Request) -> web.Response:
     """As ``axis agencies merge``: retired into an agency that exists, recorded as a merger."""
     code = request.match_info["code"]
@@ -196,6 +206,7 @@ async def merge_agency(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/agencies/{code}/move")
+@accepts(NEW_CODE, CONFIRM)
 async def move_agency(request: web.Request) -> web.Response:
     """As ``axis agencies move``: a new code elsewhere in the tree (a code implies its parent); the
     old code retires with the new one as successor, so documents sent to it still arrive."""
@@ -219,6 +230,7 @@ async def move_agency(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/agencies/{code}/reactivate")
+@accepts(CONFIRM)
 async def reactivate_agency(request: web.Request) -> web.Response:
     """As ``axis agencies reactivate``: a retired agency active again, without successor."""
     code = request.match_info["code"]
@@ -241,6 +253,7 @@ def _resolver(request: web.Request) -> Resolver:
 
 
 @routes.post("/admin/agencies/{code}/qd20")
+@accepts(CODE_QD20)
 async def set_code_qd20(request: web.Request) -> web.Response:
     """The agency's code in the Decision 20/2020 form (empty: none)."""
     code = request.match_info["code"]

@@ -13,16 +13,20 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from axis.errors import AxisError
+from axis.http.params import Flag, Where
 from axis.store.db import Conn
 from axis.web import admin, render, sessions
 from axis.web.messages import refusal
 from axis.web.previews import Preview
 from axis.web.site import axis_of
 
+#: What the confirmation page's form adds (declare it on every route that asks first).
+CONFIRM = Flag("confirm", where=Where.FORM)
+
 
 async def confirmed(request: web.Request) -> bool:
     """Whether this POST is the confirmation page's, not the first form's."""
-    return (await request.post()).get("confirm") == "1"
+    return await CONFIRM.posted(request)
 
 
 async def ask(request: web.Request, build: Callable[[Conn], Awaitable[Preview]], *, back: str) -> web.Response:

@@ -27,6 +27,7 @@ from axis.errors import AxisError
 from axis.exchange import status
 from axis.exchange.received import Received
 from axis.http.packages import send_parts
+from axis.http.params import Choice, Integer, Text, Where, accepts
 from axis.registry import codes
 from axis.registry.model import System
 from axis.store import bodies
@@ -35,7 +36,16 @@ from axis.web.site import axis_of, site_of
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 20
-_FIELDS = ("direction", "q", "code", "from", "to", "counterpart", "delivery")
+#: The search form: dates are the page's own (dd/mm/yyyy, said beside the field when wrong).
+SEARCH = (
+    Choice("direction", ("sent", "received")),
+    Text("q", max_length=1000),  # a whole subject line, pasted
+    *(Text(name) for name in ("code", "from", "to", "counterpart")),
+    Choice("delivery", status.DELIVERY_FILTERS),
+)
+_FIELDS = tuple(parameter.name for parameter in SEARCH)
+PAGE = Integer("page", 1, low=1, high=100_000)
+INDEX = Integer("index", 0, high=10_000, where=Where.PATH)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -47,16 +57,8 @@ class Query:
 
     @classmethod
     def from_request(cls, request: web.Request) -> Query:
-        values = {name: request.query.get(name, "").strip() for name in _FIELDS}
-        if values["direction"] not in ("sent", "received"):
-            values["direction"] = ""
-        if values["delivery"] not in status.DELIVERY_FILTERS:
-            values["delivery"] = ""
-        try:
-            page = max(1, min(int(request.query.get("page", "1")), 100_000))
-        except ValueError:
-            page = 1
-        return cls(values, page)
+        values = {parameter.name: parameter.of(request) for parameter in SEARCH}
+        return cls(values, PAGE.of(request))
 
     def read(self) -> tuple[dict[str, Any], dict[str, str]]:
         """``status.search``'s arguments, and what is wrong with the form by field (in Vietnamese,
@@ -124,6 +126,7 @@ def _agency_code(text: str) -> str | None:
 
 
 @routes.get("/documents")
+@accepts(*SEARCH, PAGE)
 async def documents(request: web.Request) -> web.Response:
     """The search and its results; a search that cannot run (a date that does not exist, say)
     is the same page with the form as typed and what is wrong beside the field."""
@@ -154,6 +157,7 @@ async def documents(request: web.Request) -> web.Response:
 
 
 @routes.get("/documents.csv")
+@accepts(*SEARCH, PAGE)
 async def documents_csv(request: web.Request) -> web.Response:
     """The list as the search form has it, every page at once (up to ``register.MAX_ROWS``), as a
     CSV file: the office's register of documents sent and received."""
@@ -243,6 +247,7 @@ async def timeline_context(
 
 
 @routes.get("/documents/{package_id}")
+@accepts()
 async def document(request: web.Request) -> web.Response:
     _, system = await sessions.require_clerk(request)
     package_id = request.match_info["package_id"]
@@ -281,16 +286,14 @@ def content_disposition(name: str) -> str:
 
 
 @routes.get("/documents/{package_id}/attachments/{index}")
+@accepts(INDEX)
 async def attachment(request: web.Request) -> web.StreamResponse:
     """An attachment as a download, never rendered by the browser (whatever type it claims)."""
     _, system = await sessions.require_clerk(request)
     async with axis_of(request).pool.acquire() as conn:
         stored = await store.visible_document(conn, request.match_info["package_id"], system.id)
         body = await store.document_body(conn, stored)
-    try:
-        index = int(request.match_info["index"])
-    except ValueError:
-        index = 0
+    index = INDEX.of(request)
     parse = _read(request, body)
 
     def attachment_and_text() -> tuple[m.Attachment | None, str]:

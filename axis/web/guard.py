@@ -17,6 +17,7 @@ import structlog
 from aiohttp import web
 
 from axis.errors import AxisError
+from axis.http import params
 from axis.web import forms, render, sessions
 from axis.web.messages import refusal
 
@@ -50,6 +51,9 @@ _TITLES = {
     502: "Lỗi dịch vụ liên quan",
     503: "Dịch vụ tạm thời không sẵn sàng",
 }
+#: What the static files' route (aiohttp's own handler, not declared with ``accepts``) takes: a
+#: name no file has (NUL, or too long for the file system) is refused here, not an OSError there.
+STATIC = (params.Text("filename", where=params.Where.PATH, max_length=255),)
 
 
 def secure(response: web.StreamResponse, *, private: bool = True) -> None:
@@ -72,6 +76,8 @@ async def error_page(
 async def pages_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     static = request.path.startswith("/ui/static/")
     try:
+        if static:
+            await params.check(request, STATIC)
         response = await handler(request)
     except AxisError as exc:
         log.info("page.refused", code=exc.code, path=request.path, method=request.method)

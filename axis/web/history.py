@@ -6,22 +6,24 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from axis.http.params import Choice, Integer, Text, accepts
 from axis.registry import history
 from axis.web import render, sessions, wording
 from axis.web.site import axis_of
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
-_FILTERS = ("kind", "id", "action", "actor")
 KINDS = {"agency": "Cơ quan", "system": "Hệ thống", "admin": "Token quản trị", "user": "Người dùng"}
+FILTERS = (Choice("kind", history.SUBJECT_KINDS), Text("id"), Text("action"), Text("actor"))
+BEFORE = Integer("before", 0, high=2**62)
 
 
 @routes.get("/admin/history")
+@accepts(*FILTERS, BEFORE)
 async def history_page(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
-    filters = {name: request.query.get(name, "").strip() for name in _FILTERS}
-    raw_before = request.query.get("before", "")
-    before = int(raw_before) if raw_before.isdigit() else None
+    filters = {parameter.name: parameter.of(request) for parameter in FILTERS}
+    before = BEFORE.of(request) or None
     async with axis_of(request).pool.acquire() as conn:
         entries = await history.entries(
             conn,

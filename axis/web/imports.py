@@ -19,6 +19,7 @@ import hashlib
 from aiohttp import web
 
 from axis.errors import AxisError
+from axis.http.params import File, Flag, Where, accepts
 from axis.registry import importer, imports
 from axis.registry.importer import ImportPlan, Rows
 from axis.registry.model import Agency
@@ -27,6 +28,7 @@ from axis.web.messages import refusal
 from axis.web.site import axis_of
 
 routes = web.RouteTableDef()
+FILE, PARTIAL, OUTSIDE_OK = File("file"), Flag("partial", where=Where.FORM), Flag("outside_ok", where=Where.FORM)
 
 
 def digest(plan: ImportPlan) -> str:
@@ -58,20 +60,21 @@ async def _page(
 
 
 @routes.get("/admin/import")
+@accepts()
 async def import_form(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
     return await render.page(request, "import.html", {"plan": None, "alert": None})
 
 
 @routes.post("/admin/import")
+@accepts(FILE, PARTIAL)
 async def dry_run(request: web.Request) -> web.Response:
     user = await sessions.require_admin(request)
-    form = await request.post()
-    upload = form.get("file")
-    if not isinstance(upload, web.FileField):
+    upload = await FILE.posted(request)
+    if upload is None:
         await admin.flash(request, "error", "Hãy chọn một tệp CSV.")
         raise web.HTTPSeeOther("/ui/admin/import")
-    body, filename, partial = upload.file.read(), upload.filename, form.get("partial") == "1"
+    body, filename, partial = upload.file.read(), upload.filename, await PARTIAL.posted(request)
     try:
         planned = await _plan(request, body, filename)
     except AxisError as exc:
@@ -83,10 +86,10 @@ async def dry_run(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/import/{draft}")
+@accepts(OUTSIDE_OK)
 async def confirm(request: web.Request) -> web.Response:
     user = await sessions.require_admin(request)
     axis = axis_of(request)
-    form = await request.post()
     async with axis.pool.acquire() as conn:
         draft = await store.draft(conn, request.match_info["draft"], user.id)
     if draft is None:
@@ -103,7 +106,7 @@ async def confirm(request: web.Request) -> web.Response:
     if plan.bad and not draft.partial:
         await admin.flash(request, "error", f"Tệp có {len(plan.bad)} dòng lỗi; chưa nhập gì.")
         raise web.HTTPSeeOther("/ui/admin/import")
-    if plan.outside and form.get("outside_ok") != "1":
+    if plan.outside and not await OUTSIDE_OK.posted(request):
         unaccepted = AxisError(
             "registry.import.outside_scope",
             f"Tệp thay đổi {len(plan.outside)} cơ quan ngoài phạm vi {plan.scope.root if plan.scope else ''}: "

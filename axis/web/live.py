@@ -19,6 +19,7 @@ import contextlib
 import structlog
 from aiohttp import web
 
+from axis.http.params import Integer, accepts
 from axis.web import documents, guard, render, sessions, store, users
 from axis.web.site import axis_of, site_of
 from axis.web.users import SessionState
@@ -31,6 +32,7 @@ POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
 STREAM_SECONDS = 300.0
 RETRY_MILLISECONDS = 3000
+SINCE = Integer("since", 0, high=2**62)
 
 
 def event(name: str, data: str, event_id: int) -> bytes:
@@ -39,11 +41,13 @@ def event(name: str, data: str, event_id: int) -> bytes:
 
 
 def _since(request: web.Request) -> int:
-    raw = request.headers.get("Last-Event-ID") or request.query.get("since") or "0"
-    return int(raw) if raw.isdigit() else 0
+    """Where the browser's EventSource left off (its ``Last-Event-ID``), else ``?since=``."""
+    raw = request.headers.get("Last-Event-ID", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else SINCE.of(request)
 
 
 @routes.get("/documents/{package_id}/live")
+@accepts(SINCE)
 async def live(request: web.Request) -> web.StreamResponse:
     if await sessions.current_user(request, touch=False) is None and (why := await sessions.ended(request)):
         return await _ended(request, why)

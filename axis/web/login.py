@@ -7,12 +7,19 @@ from collections.abc import Awaitable
 from aiohttp import web
 
 from axis.errors import AxisError
+from axis.http.params import Text, Where, accepts
 from axis.web import forms, passwords, render, sessions, users
 from axis.web.site import axis_of, site_of
 from axis.web.users import User
 from axis.web.vietnamese import SESSION_ENDED
 
 routes = web.RouteTableDef()
+NEXT, POSTED_NEXT = Text("next", max_length=2000), Text("next", max_length=2000, where=Where.FORM)
+USERNAME = Text("username", where=Where.FORM)
+#: Passwords are checked for characters and length only (passwords.MAX_LENGTH decides the rest).
+PASSWORD, CURRENT, NEW, AGAIN = (
+    Text(name, where=Where.FORM, max_length=1024) for name in ("password", "current", "new", "again")
+)
 
 
 def home(user: User) -> str:
@@ -25,15 +32,17 @@ def safe_next(target: str | None) -> str | None:
 
 
 @routes.get("/")
+@accepts()
 async def index(request: web.Request) -> web.Response:
     user = await sessions.current_user(request)
     raise web.HTTPSeeOther(home(user) if user else "/ui/login")
 
 
 @routes.get("/login")
+@accepts(NEXT)
 async def login_form(request: web.Request) -> web.Response:
     user = await sessions.current_user(request)
-    target = safe_next(request.query.get("next"))
+    target = safe_next(NEXT.of(request))
     if user is not None:
         raise web.HTTPSeeOther(target or home(user))
     return await _login_page(request, error=None, username="", target=target)
@@ -54,6 +63,7 @@ async def _login_page(
 
 
 @routes.post("/login")
+@accepts(USERNAME, PASSWORD, POSTED_NEXT)
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
@@ -66,6 +76,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 @routes.post("/logout")
+@accepts()
 async def logout(request: web.Request) -> web.Response:
     await sessions.log_out(request)
     raise web.HTTPSeeOther("/ui/login")
@@ -79,11 +90,13 @@ def _account_page(
 
 
 @routes.get("/account")
+@accepts()
 async def account(request: web.Request) -> web.Response:
     return await _account_page(request, await sessions.require_user(request))
 
 
 @routes.post("/account")
+@accepts(CURRENT, NEW, AGAIN)
 async def change_password(request: web.Request) -> web.Response:
     """A user changes their own password: the current one first; then every other session ends.
     A refusal says what is wrong beside the field it is about (passwords are never sent back)."""

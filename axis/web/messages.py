@@ -362,7 +362,7 @@ MESSAGES: Mapping[str, str] = {
     "auth.admin.required": "Thao tác này cần token quản trị.",
     "http.not_found": "Không tìm thấy trang hoặc tài nguyên được yêu cầu.",
     "http.method_not_allowed": "Trang hoặc tài nguyên này không nhận phương thức yêu cầu đã dùng.",
-    "http.bad_request": "Dữ liệu gửi lên không hợp lệ[ (trường «{field}»)].",
+    "http.bad_request": "Dữ liệu gửi lên không hợp lệ[ (trường «{field}»)][ (tham số «{parameter}»)].",
     "internal": (
         "Trục gặp lỗi nội bộ; lỗi đã được ghi vào nhật ký kèm mã yêu cầu. Hãy thử lại, hoặc báo cho quản trị viên."
     ),

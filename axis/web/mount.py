@@ -8,6 +8,7 @@ from aiohttp import web
 from aiohttp_session import session_middleware
 
 from axis.config import Settings
+from axis.http.params import accepts
 from axis.web import accounts, agencies, documents, guard, history, imports, live, login, render, sessions, systems
 from axis.web.site import SITE, Site
 
@@ -40,10 +41,12 @@ def setup(app: web.Application, settings: Settings) -> web.Application:
     return ui
 
 
+@accepts()
 async def _to_ui(_: web.Request) -> web.Response:
     raise web.HTTPPermanentRedirect("/ui/")
 
 
+@accepts()
 async def _favicon(_: web.Request) -> web.FileResponse:
     return web.FileResponse(
         STATIC / "favicon.ico",

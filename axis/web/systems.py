@@ -18,6 +18,7 @@ from axis.broker.management import Management
 from axis.config import Settings
 from axis.errors import AxisError
 from axis.exchange import redelivery
+from axis.http.params import Choice, File, Flag, Integer, Text, Where, accepts
 from axis.registry import systems
 from axis.registry.model import Certificate
 from axis.store.db import Conn
@@ -30,6 +31,18 @@ from axis.web.site import axis_of
 routes = web.RouteTableDef()
 EXPIRY_WARNING = dt.timedelta(days=30)
 FAILED_SHOWN = 20
+ID, NAME, CONTACT, AGENCY_CODE, FINGERPRINT, LABEL, KEEP_HOURS, PACKAGE_ID = (
+    Text(name, where=Where.FORM, max_length=1000 if name in ("name", "contact") else 300)
+    for name in ("id", "name", "contact", "agency_code", "fingerprint", "label", "keep_hours", "package_id")
+)
+DELIVERY = Choice("delivery", ("http", "amqp", "both"), where=Where.FORM)
+ACTIVE, ALLOW_SHA1, ALLOW_UNSIGNED, REQUIRE_CLIENT_CERTIFICATE = (
+    Flag(name, where=Where.FORM) for name in ("active", "allow_sha1", "allow_unsigned", "require_client_certificate")
+)
+ALLOWED_ADDRESSES = Text("allowed_addresses", where=Where.FORM, max_length=10_000)
+PEM, FILE = Text("pem", where=Where.FORM, max_length=100_000), File("file")
+TOKEN_ID = Integer("token_id", -1, high=2**63 - 1, where=Where.FORM)
+CONFIRM = confirm.CONFIRM
 
 
 def system_url(system_id: str) -> str:
@@ -54,6 +67,7 @@ def _delivery(value: str) -> dict[str, bool]:
 
 
 @routes.get("/admin/systems")
+@accepts()
 async def system_list(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
     axis = axis_of(request)
@@ -75,6 +89,7 @@ async def system_list(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/systems")
+@accepts(ID, NAME, CONTACT, DELIVERY)
 async def create_system(request: web.Request) -> web.Response:
     system_id, name = await admin.form_text(request, "id"), await admin.form_text(request, "name")
     contact, delivery = await admin.form_text(request, "contact"), await admin.form_text(request, "delivery")
@@ -104,6 +119,7 @@ async def _system_context(conn: Conn, system_id: str, settings: Settings) -> dic
 
 
 @routes.get("/admin/systems/{id}")
+@accepts()
 async def system_page(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
     async with axis_of(request).pool.acquire() as conn:
@@ -112,18 +128,18 @@ async def system_page(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/systems/{id}/settings")
+@accepts(NAME, CONTACT, ACTIVE, ALLOW_SHA1, ALLOW_UNSIGNED, REQUIRE_CLIENT_CERTIFICATE, ALLOWED_ADDRESSES, DELIVERY)
 async def update_system(request: web.Request) -> web.Response:
     system_id = request.match_info["id"]
-    form = await request.post()
     settings = {
-        "name": await admin.form_text(request, "name"),
-        "contact": await admin.form_text(request, "contact"),
-        "status": "active" if form.get("active") == "1" else "disabled",
-        "allow_sha1": form.get("allow_sha1") == "1",
-        "allow_unsigned": form.get("allow_unsigned") == "1",
-        "require_client_certificate": form.get("require_client_certificate") == "1",
-        "allowed_addresses": await admin.form_text(request, "allowed_addresses"),
-        **_delivery(await admin.form_text(request, "delivery")),
+        "name": await NAME.posted(request),
+        "contact": await CONTACT.posted(request),
+        "status": "active" if await ACTIVE.posted(request) else "disabled",
+        "allow_sha1": await ALLOW_SHA1.posted(request),
+        "allow_unsigned": await ALLOW_UNSIGNED.posted(request),
+        "require_client_certificate": await REQUIRE_CLIENT_CERTIFICATE.posted(request),
+        "allowed_addresses": await ALLOWED_ADDRESSES.posted(request),
+        **_delivery(await DELIVERY.posted(request)),
     }
     return await admin.act(
         request,
@@ -134,6 +150,7 @@ async def update_system(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/systems/{id}/bindings")
+@accepts(AGENCY_CODE)
 async def bind(request: web.Request) -> web.Response:
     system_id, code = request.match_info["id"], (await admin.form_text(request, "agency_code")).split(" ")[0]
     return await admin.act(
@@ -145,6 +162,7 @@ async def bind(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/systems/{id}/bindings/remove")
+@accepts(AGENCY_CODE, CONFIRM)
 async def unbind(request: web.Request) -> web.Response:
     system_id, code = request.match_info["id"], await admin.form_text(request, "agency_code")
     if not await confirm.confirmed(request):
@@ -164,12 +182,12 @@ async def unbind(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/systems/{id}/certificates")
+@accepts(FILE, PEM)
 async def add_certificate(request: web.Request) -> web.Response:
     system_id = request.match_info["id"]
-    form = await request.post()
-    upload = form.get("file")
-    pem = upload.file.read() if isinstance(upload, web.FileField) else b""
-    pem = pem or str(form.get("pem", "")).encode("utf-8")
+    upload = await FILE.posted(request)
+    pem = upload.file.read() if upload is not None else b""
+    pem = pem or (await PEM.posted(request)).encode("utf-8")
     return await admin.act(
         request,
         lambda conn, actor: systems.add_certificate(conn, actor, system_id, pem),
@@ -179,6 +197,7 @@ async def add_certificate(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/systems/{id}/certificates/revoke")
+@accepts(FINGERPRINT, CONFIRM)
 async def revoke_certificate(request: web.Request) -> web.Response:
     system_id, fingerprint = request.match_info["id"], await admin.form_text(request, "fingerprint")
     if not await confirm.confirmed(request):
@@ -199,10 +218,10 @@ async def revoke_certificate(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/systems/{id}/tokens/revoke")
+@accepts(TOKEN_ID, CONFIRM)
 async def revoke_token(request: web.Request) -> web.Response:
     system_id = request.match_info["id"]
-    raw = await admin.form_text(request, "token_id")
-    token_id = int(raw) if raw.isdigit() else -1
+    token_id = await TOKEN_ID.posted(request)
     if not await confirm.confirmed(request):
         back = system_url(system_id)
         return await confirm.ask(
@@ -213,7 +232,7 @@ async def revoke_token(request: web.Request) -> web.Response:
     return await admin.act(
         request,
         lambda conn, actor: systems.revoke_token(conn, actor, system_id, token_id),
-        done=f"Đã thu hồi token #{raw}; hệ thống không dùng được nó nữa.",
+        done=f"Đã thu hồi token #{token_id}; hệ thống không dùng được nó nữa.",
         back=system_url(system_id),
     )
 
@@ -225,6 +244,7 @@ async def _with_secret(request: web.Request, secret: dict[str, Any]) -> web.Resp
 
 
 @routes.post("/admin/systems/{id}/tokens")
+@accepts(LABEL)
 async def issue_token(request: web.Request) -> web.Response:
     """The token is shown on this answer only (the page says so); reloading does not show it again."""
     user = await sessions.require_admin(request)
@@ -241,6 +261,7 @@ async def issue_token(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/systems/{id}/sdk-secret")
+@accepts(KEEP_HOURS)
 async def issue_sdk_secret(request: web.Request) -> web.Response:
     """As ``axis systems secret``: the secret for the national SDK's interface, shown on this answer
     only. The key that seals it must exist already (every axis process shares that file), so the
@@ -281,6 +302,7 @@ async def issue_sdk_secret(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/systems/{id}/amqp")
+@accepts()
 async def grant_amqp(request: web.Request) -> web.Response:
     """As ``axis systems grant-amqp``: AMQP delivery on, its queue, and its RabbitMQ user (new password)."""
     user = await sessions.require_admin(request)
@@ -310,6 +332,7 @@ async def grant_amqp(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/systems/{id}/requeue")
+@accepts(PACKAGE_ID)
 async def requeue_failed(request: web.Request) -> web.Response:
     """As ``axis systems requeue``: the failed deliveries (all, or the one ``package_id`` names) go
     back to the system's queue; the page then says how many."""

@@ -220,7 +220,7 @@ MATRIX: tuple[Row, ...] = (
         "/api/v1/admin/systems/{id}",
         admin(),
         path=lambda s: f"/api/v1/admin/systems/{MATRIX_SYSTEM}",
-        body=json_body(contact="vanthu@matrix.test"),
+        body=json_body(contact="vanthu@matrix.test", status="active"),
     ),
     Row(
         "POST",
@@ -391,6 +391,11 @@ def test_every_route_has_a_row(tmp_path: Path) -> None:
 
 @pytest.fixture
 async def scene(world: World, admin_token: str) -> Scene:
+    return await build_scene(world, admin_token)
+
+
+async def build_scene(world: World, admin_token: str) -> Scene:
+    """The world the rows' URLs and bodies refer to (also tests/security/test_parameters.py's)."""
     scene = Scene(world, {"Authorization": f"Bearer {admin_token}"})
     document = sent_now(world.document())
     accepted = await world.post(world.signed(document))

@@ -155,6 +155,8 @@ COMPUTED: dict[str, frozenset[str]] = {
     ),
     "vdxp.signature.malformed": frozenset({"header", "names", "listed", "signed", "parameter"}),
     "registry.import.encoding": frozenset({"problem", "line", "encoding"}),
+    # axis.http.params: a URL parameter is named by ``parameter``, a form field by ``field``
+    "http.bad_request": frozenset({"field", "parameter", "character", "max_length", "allowed", "low", "high"}),
 }
 
 

@@ -26,6 +26,7 @@ from aiohttp import web
 from axis.config import Settings
 from axis.errors import AxisError
 from axis.http.errors import REQUEST_ID, UNAVAILABLE
+from axis.http.params import accepts
 from axis.http.vdxp import mail, registry
 from axis.http.vdxp.call import COMPAT, Call, Compat, authenticate
 from axis.vdxp import answers
@@ -61,6 +62,7 @@ def install(app: web.Application, settings: Settings) -> None:
 
 
 @routes.route("*", "/vdxp/{operation}")
+@accepts()  # the SDK's parameters are its signed headers (call.authenticate); the path is checked
 async def endpoint(request: web.Request) -> web.StreamResponse:
     compat = request.app[COMPAT]
     name = request.match_info["operation"]
@@ -96,10 +98,9 @@ def refusal(request: web.Request, compat: Compat, operation: str, error: AxisErr
     headers = {"X-Axis-Error": error.code}
     if "retry_after" in error.details:
         headers["Retry-After"] = str(error.details["retry_after"])
-    if operation.lower() == "downloadedoc":
-        # The SDK saves any non-empty body as the document: only an empty one reads as a failure.
+    body, content_type = answers.refused(operation, error)
+    if not body:  # downloadEdoc: only an empty body reads as a failure to the SDK
         request_id = request.headers.get(REQUEST_ID, "")
         log.info("vdxp.download_refused", code=error.code, request_id=request_id)
         return web.Response(body=b"", status=error.http_status, headers=headers)
-    body = answers.fail(error, doc_id=operation.lower() == "sendedoc")
-    return answer(body, status, headers)
+    return web.Response(body=body, status=status, content_type=content_type, headers=headers)
