@@ -22,7 +22,7 @@ from axis.registry.codes import (
 )
 
 SEEDS = Path(__file__).resolve().parents[2] / "axis" / "registry" / "agency_codes"
-SHARED = Path("/work/shared/domain")
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "domain"
 TAYNINH = SHARED / "samples" / "tayninh_agency_codes_qcvn102.csv"
 
 

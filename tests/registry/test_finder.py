@@ -4,14 +4,12 @@ first — on the real Tây Ninh list, read from ../shared (skipped when absent).
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
+from tayninh import TAYNINH
 
 from axis.registry.finder import Finder
 from axis.registry.model import Agency, AgencyStatus, Snapshot
-
-TAYNINH = Path(__file__).resolve().parents[3] / "shared" / "domain" / "samples" / "tayninh_agency_codes_qcvn102.csv"
 
 
 def snapshot(*agencies: Agency) -> Snapshot:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tayninh import RENAMED_BY_TAYNINH, TAYNINH
 
 from axis.errors import AxisError
 from axis.registry.diff import Group, format_diff, groups
@@ -13,18 +14,7 @@ from axis.registry.importer import ChangeKind, ImportPlan, outside_refusal, plan
 from axis.registry.model import Agency, AgencyStatus
 
 SEEDS = Path(__file__).resolve().parents[2] / "axis" / "registry" / "agency_codes"
-TAYNINH = Path("/work/shared/domain/samples/tayninh_agency_codes_qcvn102.csv")
 RETIRED = AgencyStatus.RETIRED
-RENAMED_BY_TAYNINH = {
-    "000.00.00.H53": ("Ủy ban nhân dân tỉnh Tây Ninh", "UBND Tỉnh Tây Ninh"),
-    "000.00.00.G05": ("Bộ Kế hoạch và Đầu tư", "Bộ Kế hoạch Đầu tư"),
-    "000.00.00.G07": ("Bộ Lao động - Thương binh và Xã hội", "Bộ Lao động, Thương binh và Xã hội"),
-    "000.00.00.G16": ("Bộ Văn hóa, Thể thao và Du lịch", "Bộ Văn hóa-Thể thao-Du lịch"),
-    "000.00.00.G18": ("Bộ Y tế", "Bộ Y Tế"),
-    "000.00.00.G21": ("Ủy ban Dân tộc", "Ủy Ban Dân tộc TƯ"),
-    "000.00.00.G27": ("Đài Tiếng nói Việt Nam", "Đài tiếng nói Việt Nam"),
-    "000.00.00.G28": ("Đài Truyền hình Việt Nam", "Đài truyền hình Việt Nam"),
-}
 
 
 def registry(*agencies: Agency) -> dict[str, Agency]:

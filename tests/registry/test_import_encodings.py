@@ -12,15 +12,14 @@ import codecs
 import csv
 import io
 import unicodedata
-from pathlib import Path
 
 import pytest
 from excel import FORMS, windows_1258
+from tayninh import TAYNINH
 
 from axis.errors import AxisError
 from axis.registry.importer import Row, plan, read_csv
 
-TAYNINH = Path("/work/shared/domain/samples/tayninh_agency_codes_qcvn102.csv")
 NAMES = [
     ("000.00.00.H53", "Ủy ban nhân dân tỉnh Tây Ninh"),
     ("000.00.11.H53", "Sở Tài chính"),

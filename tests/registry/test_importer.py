@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from tayninh import TAYNINH
 
 from axis.errors import AxisError
 from axis.registry.codes import parent_of
@@ -22,7 +23,6 @@ from axis.registry.importer import (
 from axis.registry.model import Agency, AgencyStatus
 
 SEEDS = Path(__file__).resolve().parents[2] / "axis" / "registry" / "agency_codes"
-TAYNINH = Path("/work/shared/domain/samples/tayninh_agency_codes_qcvn102.csv")
 RETIRED = AgencyStatus.RETIRED
 
 NGHE_AN = Agency("000.00.00.H41", "UBND tỉnh Nghệ An")

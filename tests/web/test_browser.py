@@ -6,47 +6,20 @@ start, they fail and say why: a browser test that silently skips proves nothing.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from browsing import PASSWORD
-from playwright.async_api import Browser, Error, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from world import World, status_of
 
 from axis.edxml import model as m
 from axis.store import db
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-FLAGS = [
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium (./dev test installs it)")
-    args = FLAGS + (["--no-sandbox"] if os.geteuid() == 0 else [])  # chromium's sandbox refuses to run as root
-    async with async_playwright() as playwright:
-        try:
-            launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
-        except Error as exc:
-            pytest.fail(f"chromium ({CHROMIUM}) could not start: {exc}")
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def new_page(browser: Browser, world: World, viewport: dict[str, int] = DESKTOP) -> Page:

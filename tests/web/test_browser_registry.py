@@ -6,50 +6,22 @@ These tests also save the screenshots of those pages in docs/screenshots/.
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from excel import FORMS
-from playwright.async_api import Browser, Error, Page, async_playwright, expect
-from test_browser import CHROMIUM, FLAGS, SHOTS, log_in, new_page
+from playwright.async_api import Browser, Page, expect
+from tayninh import RENAMED_BY_TAYNINH, TAYNINH
+from test_browser import SHOTS, log_in, new_page
 from world import World
 
 from axis.registry import agencies, history, importer, imports
 from axis.store import db
 from axis.web.import_view import ENCODINGS
 
-TAYNINH = Path("/work/shared/domain/samples/tayninh_agency_codes_qcvn102.csv")
 NATIONAL = Path(__file__).resolve().parents[2] / "axis" / "registry" / "agency_codes" / "national.csv"
 TALL = {"width": 1280, "height": 1400}
-RENAMED_BY_TAYNINH = {
-    "000.00.00.H53": ("Ủy ban nhân dân tỉnh Tây Ninh", "UBND Tỉnh Tây Ninh"),
-    "000.00.00.G05": ("Bộ Kế hoạch và Đầu tư", "Bộ Kế hoạch Đầu tư"),
-    "000.00.00.G07": ("Bộ Lao động - Thương binh và Xã hội", "Bộ Lao động, Thương binh và Xã hội"),
-    "000.00.00.G16": ("Bộ Văn hóa, Thể thao và Du lịch", "Bộ Văn hóa-Thể thao-Du lịch"),
-    "000.00.00.G18": ("Bộ Y tế", "Bộ Y Tế"),
-    "000.00.00.G21": ("Ủy ban Dân tộc", "Ủy Ban Dân tộc TƯ"),
-    "000.00.00.G27": ("Đài Tiếng nói Việt Nam", "Đài tiếng nói Việt Nam"),
-    "000.00.00.G28": ("Đài Truyền hình Việt Nam", "Đài truyền hình Việt Nam"),
-}
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium (./dev test installs it)")
-    args = FLAGS + (["--no-sandbox"] if os.geteuid() == 0 else [])  # chromium's sandbox refuses to run as root
-    async with async_playwright() as playwright:
-        try:
-            launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
-        except Error as exc:
-            pytest.fail(f"chromium ({CHROMIUM}) could not start: {exc}")
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
