@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 from aiohttp import web
+from asyncpg.pool import PoolAcquireContext
 
 from axis import memory, pki
 from axis import web as web_ui
@@ -64,6 +65,11 @@ class Axis:
     rate_limiter: RateLimiter
     linker: Linker
 
+    def connection(self) -> PoolAcquireContext[asyncpg.Record]:
+        """A connection lent by the pool within ``AXIS_DB_ACQUIRE_TIMEOUT``: a database that cannot
+        lend one in time is the caller's 503 (with Retry-After), never a request that hangs."""
+        return self.pool.acquire(timeout=self.settings.db_acquire_timeout)
+
     @classmethod
     async def start(cls, settings: Settings) -> Axis:
         identity = _identity(settings)
@@ -75,7 +81,7 @@ class Axis:
             applied = await migrate(conn)
         if applied:
             log.info("db.migrated", migrations=applied)
-        registry = RegistryCache(pool, settings.database_url)
+        registry = RegistryCache(pool, settings.database_url, acquire_timeout=settings.db_acquire_timeout)
         await registry.start()
         broker = Broker(
             settings.amqp_url,
@@ -86,7 +92,13 @@ class Axis:
         for system in registry.snapshot.systems.values():
             if system.delivery_amqp:
                 await broker.ensure_system(system.id)
-        relay = OutboxRelay(pool, broker, interval=settings.relay_interval, batch=settings.relay_batch)
+        relay = OutboxRelay(
+            pool,
+            broker,
+            interval=settings.relay_interval,
+            batch=settings.relay_batch,
+            acquire_timeout=settings.db_acquire_timeout,
+        )
         executor = (
             ThreadPoolExecutor(settings.verify_workers, thread_name_prefix="axis-verify")
             if settings.verify_workers > 0
@@ -117,8 +129,10 @@ class Axis:
                 metrics.accepted.labels(answer.body["kind"], "amqp").inc()
             return answer
 
-        consumer = IntakeConsumer(broker, from_amqp, prefetch=settings.intake_prefetch)
-        dead_letters = DeadLetters(broker, pool)
+        consumer = IntakeConsumer(
+            broker, from_amqp, prefetch=settings.intake_prefetch, retry_limit=settings.intake_retry_limit
+        )
+        dead_letters = DeadLetters(broker, pool, acquire_timeout=settings.db_acquire_timeout)
         linker = Linker(pool)
         relay.start()
         linker.start()

@@ -139,6 +139,12 @@ class Settings:
         1, doc="threads verifying packages off the event loop (`0`: on the loop)", check=_at_least(0)
     )
     intake_prefetch: int = setting(8, doc="AMQP packages processed at once per process", check=_at_least(1))
+    intake_retry_limit: int = setting(
+        20,
+        doc="deliveries of an AMQP package the axis could not take (database or broker down) before it goes to "
+        "`axis.dead` and its sender is told",
+        check=_at_least(1),
+    )
     ack_deadline_hours: float = setting(24.0, doc="a delivery not acknowledged within this is marked overdue")
     max_intake_in_flight: int = setting(
         64, doc="intakes at once per process; beyond: `503` + `Retry-After`", check=_at_least(1)

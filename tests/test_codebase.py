@@ -47,3 +47,21 @@ def test_the_settings_table_in_the_operations_guide_is_the_declarations() -> Non
     generated from axis/config.py's declarations."""
     guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     assert settings_table() in guide, "regenerate: python -m axis.config, into docs/operations.md"
+
+
+def test_every_database_connection_is_lent_within_the_acquire_timeout() -> None:
+    """A database that cannot lend a connection is a 503, never a request that hangs: every
+    ``acquire`` names its timeout, and the HTTP and web handlers borrow through ``Axis.connection``."""
+    import re
+
+    missing, direct = [], []
+    for path in sorted((ROOT / "axis").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for number, line in enumerate(text.splitlines(), 1):
+            if re.search(r"\.acquire\((?![^)]*timeout)", line):
+                missing.append(f"{path.relative_to(ROOT)}:{number}")
+            if path.parts[-2] in ("http", "web", "vdxp") and ".pool.acquire(" in line:
+                direct.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not missing, f"acquire without the timeout: {missing}"
+    # The health probes answer within their own, shorter timeout (a probe must not wait 5 s).
+    assert all(place.startswith("axis/http/health.py:") for place in direct), direct

@@ -4,7 +4,12 @@ RabbitMQ validates the ``user_id`` property against the publisher's login, so it
 system (``axis-sys-<id>``) as surely as a Bearer token does over HTTP. A refused package is
 answered on the system's own queue with a ``refusal`` message carrying the error body (correlation
 id = the published message's id); a message without a usable ``user_id`` goes to ``axis.dead``; a
-transient failure (database or broker down) puts the message back for another try.
+transient failure (database or broker down) puts the message back for another try — up to
+``retry_limit`` deliveries (RabbitMQ counts them in ``x-delivery-count``), after which the message
+goes to ``axis.dead`` and its sender is told (``service.unavailable``, correlated to its message id,
+so it publishes again later: nothing was stored). A bug (any other exception) is not retried for
+ever either: it is logged with its traceback, the sender gets ``internal``, and the message is
+dead-lettered. The dead-letter consumer logs both with their message ids.
 """
 
 from __future__ import annotations
@@ -38,9 +43,19 @@ def system_of_user(user_id: str | None) -> str | None:
     return None
 
 
+def _deliveries(message: AbstractIncomingMessage) -> int:
+    """How many times RabbitMQ has delivered this message (quorum queues count redeliveries)."""
+    count = (message.headers or {}).get("x-delivery-count", 0)
+    return (int(count) if isinstance(count, int | str) and str(count).isdigit() else 0) + 1
+
+
 class IntakeConsumer:
-    def __init__(self, broker: Broker, handler: Handler, *, prefetch: int = 8) -> None:
+    def __init__(
+        self, broker: Broker, handler: Handler, *, prefetch: int = 8, retry_limit: int = 20, retry_delay: float = 1.0
+    ) -> None:
         self._broker = broker
+        self._retry_limit = retry_limit
+        self._retry_delay = retry_delay
         self._handler = handler
         self._prefetch = prefetch
         self._channel: AbstractChannel | None = None
@@ -87,11 +102,33 @@ class IntakeConsumer:
             log.info("intake.amqp.refused", system=system_id, code=refusal.code, message_id=message.message_id)
             await self._refuse(system_id, message, refusal)
         except _RETRY as exc:
-            log.warning("intake.amqp.retry", system=system_id, error=repr(exc))
-            await asyncio.sleep(1.0)
-            await message.nack(requeue=True)
+            attempts = _deliveries(message)
+            if attempts < self._retry_limit:
+                log.warning("intake.amqp.retry", system=system_id, error=repr(exc), deliveries=attempts)
+                await asyncio.sleep(self._retry_delay)
+                await message.nack(requeue=True)
+                return
+            log.error("intake.amqp.given_up", system=system_id, error=repr(exc), deliveries=attempts)
+            unavailable = AxisError(
+                "service.unavailable",
+                f"The axis could not take the package after {attempts} attempts; publish it again later.",
+                retry_after=60,
+            )
+            await self._give_up(system_id, message, unavailable)
+            return
+        except Exception:  # a bug: not redelivered for ever; the sender is told
+            log.exception("intake.amqp.failed", system=system_id, message_id=message.message_id)
+            await self._give_up(system_id, message, AxisError("internal", "An internal error occurred."))
             return
         await message.ack()
+
+    async def _give_up(self, system_id: str, message: AbstractIncomingMessage, error: AxisError) -> None:
+        """The sender is told, then the message is dead-lettered (never silently dropped)."""
+        try:
+            await self._refuse(system_id, message, error)
+        except _RETRY as exc:  # the broker is down too: the dead letter is still logged
+            log.warning("intake.amqp.refusal_unsent", system=system_id, error=repr(exc))
+        await message.reject(requeue=False)
 
     async def _refuse(self, system_id: str, message: AbstractIncomingMessage, refusal: AxisError) -> None:
         body = json.dumps(refusal.as_dict(), ensure_ascii=False).encode("utf-8")

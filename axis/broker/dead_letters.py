@@ -35,9 +35,10 @@ def reason_of(message: AbstractIncomingMessage) -> str:
 
 
 class DeadLetters:
-    def __init__(self, broker: Broker, pool: asyncpg.Pool) -> None:
+    def __init__(self, broker: Broker, pool: asyncpg.Pool, *, acquire_timeout: float = 5.0) -> None:
         self._broker = broker
         self._pool = pool
+        self._acquire_timeout = acquire_timeout
         self._channel: AbstractChannel | None = None
         self._tag: str | None = None
 
@@ -66,7 +67,7 @@ class DeadLetters:
             await message.ack()
             return
         try:
-            async with self._pool.acquire() as conn:
+            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
                 failed = await conn.fetchval(
                     """WITH f AS (
                            UPDATE deliveries SET state = 'failed', failed_reason = $3

@@ -91,7 +91,9 @@ class OutboxRelay:
         interval: float = 2.0,
         batch: int = 50,
         settle_delay: float = 0.05,
+        acquire_timeout: float = 5.0,
     ) -> None:
+        self._acquire_timeout = acquire_timeout
         self._pool = pool
         self._broker = broker
         self._interval = interval
@@ -123,7 +125,7 @@ class OutboxRelay:
                 # Already committed: never fail the caller's request now; the relay retries.
                 log.error("relay.publish_error", error=repr(result))
         if failed:  # retry soon rather than after the grace period
-            async with self._pool.acquire() as conn:
+            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
                 await conn.execute(
                     """UPDATE outbox o
                           SET attempts = attempts + 1, next_attempt_at = now() + interval '1 second'
@@ -147,7 +149,7 @@ class OutboxRelay:
         (its row is due at once) must not go with the first publication's row, or it would never
         be sent; and a row whose grace ran out before this settled is the loop's to publish
         again, which consumers absorb by message id."""
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
             await conn.execute(
                 """WITH gone AS (
                        DELETE FROM outbox o USING unnest($1::text[], $2::text[]) AS t (message_id, system)
@@ -186,7 +188,7 @@ class OutboxRelay:
     async def drain_due(self) -> int:
         """Publish what is due in the outbox (rows others hold are skipped)."""
         published = 0
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction():
             rows = await conn.fetch(
                 """SELECT id, message_id, kind, system_id, payload FROM outbox
                     WHERE next_attempt_at <= now()

@@ -339,7 +339,11 @@ class Exchange:
             return PackageBody(fetched.size, await self._archived(package_id, fetched))
         if fetched.chunks:
             pool, chunks = self._pool, fetched.chunks
-            return PackageBody(fetched.size, None, lambda: bodies.stream(pool, fetched.package_id, chunks))
+            return PackageBody(
+                fetched.size,
+                None,
+                lambda: bodies.stream(pool, fetched.package_id, chunks, acquire_timeout=self._acquire_timeout),
+            )
         return PackageBody(fetched.size, fetched.body)
 
     async def _archived(self, package_id: str, fetched: store.Fetched) -> bytes:

@@ -39,7 +39,7 @@ async def change(request: web.Request, operation: Callable[[Conn, str], Awaitabl
     until this process's cache has the result."""
     axis = axis_of(request)
     actor = f"admin:{admin_of(request, axis.registry.resolver)}"
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         async with conn.transaction():
             result = await operation(conn, actor)
         await axis.registry_changed(conn)
@@ -49,7 +49,7 @@ async def change(request: web.Request, operation: Callable[[Conn, str], Awaitabl
 async def read(request: web.Request, operation: Callable[[Conn], Awaitable[T]]) -> T:
     axis = axis_of(request)
     admin_of(request, axis.registry.resolver)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         return await operation(conn)
 
 
@@ -403,7 +403,7 @@ async def requeue_failed(request: web.Request) -> web.Response:
     system_id = request.match_info["id"]
     axis = axis_of(request)
     actor = f"admin:{admin_of(request, axis.registry.resolver)}"
-    async with axis.pool.acquire() as conn, conn.transaction():
+    async with axis.connection() as conn, conn.transaction():
         done = await redelivery.requeue(conn, actor, system_id, package_ids)
     axis.relay.nudge()  # AMQP systems: publish now rather than at the relay's next round
     return web.json_response(

@@ -38,7 +38,7 @@ async def search(request: web.Request) -> web.Response:
         found = axis_of(request).registry.finder.search(q, under=under, include_retired=not ACTIVE_ONLY.of(request))
         page = found[offset : offset + limit]
         return web.json_response({"agencies": [agency_json(a) for a in page], "limit": limit, "offset": offset})
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         found = await agencies.search(
             conn,
             under=under,
@@ -52,7 +52,7 @@ async def search(request: web.Request) -> web.Response:
 @routes.get("/api/v1/agencies/{code}")
 @accepts()
 async def show(request: web.Request) -> web.Response:
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         agency = await agencies.require(conn, request.match_info["code"])
         children = await agencies.children(conn, agency.code)
     body = agency_json(agency)

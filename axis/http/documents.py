@@ -29,7 +29,7 @@ async def search(request: web.Request) -> web.Response:
     ``&delivery=failed|waiting|done`` (some recipient failed, some still waits, all took it)."""
     axis, system = caller(request)
     limit, offset = LIMIT.of(request), OFFSET.of(request)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         found = await status.search(
             conn,
             system.id,
@@ -52,7 +52,7 @@ async def search(request: web.Request) -> web.Response:
 @accepts()
 async def document_status(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         timeline = await status.timeline(
             conn,
             request.match_info["document_id"],

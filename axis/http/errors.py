@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import asyncpg
 import structlog
 from aiohttp import web
 
 from axis.errors import AxisError
+from axis.store import db
 from axis.vdxp import answers
 
 log = structlog.get_logger("axis.http")
@@ -37,16 +37,9 @@ def error_response(error: AxisError, request_id: str) -> web.Response:
     return web.json_response(body, status=error.http_status, headers=headers)
 
 
-#: A dependency that is down or too slow is the caller's "try again later", not a bug.
-UNAVAILABLE = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,  # see axis.store.db.UNAVAILABLE
-    ConnectionError,
-    TimeoutError,
-)
+#: A dependency that is down or too slow is the caller's "try again later", not a bug: the store's
+#: one decision of it (axis.store.db.UNAVAILABLE).
+UNAVAILABLE = db.UNAVAILABLE
 
 
 _HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 400: "http.bad_request"}

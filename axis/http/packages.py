@@ -87,7 +87,7 @@ async def submit(request: web.Request) -> web.Response:
 async def waiting(request: web.Request) -> web.Response:
     axis, system = caller(request)
     limit, only = INBOX_LIMIT.of(request), TYPE.of(request) or None
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         items = await inbox.waiting(conn, system.id, limit=limit, only=only)
     return web.json_response(
         {
@@ -175,7 +175,7 @@ async def acknowledge_many(request: web.Request) -> web.Response:
     delivered = await axis.exchange.acknowledge_many(system, list(package_ids.values())) if package_ids else {}
     taken: set[uuid.UUID] = set()
     if receipt_ids:
-        async with axis.pool.acquire() as conn:
+        async with axis.connection() as conn:
             taken = await inbox.ack_receipts(conn, list(receipt_ids.values()), system.id)
     return web.json_response(
         {
@@ -219,7 +219,7 @@ def _unknown(key: str, text: str, code: str, message: str) -> dict[str, Any]:
 @accepts()
 async def acceptance_receipt(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         package = await store.visible_package(conn, request.match_info["id"], system.id)
         data = await inbox.acceptance_receipt(conn, package.id)
     return web.Response(body=data, content_type=XML, charset="utf-8")
@@ -229,7 +229,7 @@ async def acceptance_receipt(request: web.Request) -> web.Response:
 @accepts()
 async def list_receipts(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         package = await store.visible_package(conn, request.match_info["id"], system.id)
         if package.sender_system != system.id:
             raise AxisError("package.unknown", "Receipts are for the sender's system.")
@@ -254,7 +254,7 @@ async def list_receipts(request: web.Request) -> web.Response:
 @accepts()
 async def receipt(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         data = await inbox.receipt_body(conn, request.match_info["id"], system.id)
     return web.Response(body=data, content_type=XML, charset="utf-8")
 
@@ -263,7 +263,7 @@ async def receipt(request: web.Request) -> web.Response:
 @accepts()
 async def acknowledge_receipt(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         await inbox.ack_receipt(conn, request.match_info["id"], system.id)
     return web.Response(status=204)
 

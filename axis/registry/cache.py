@@ -27,8 +27,11 @@ log = structlog.get_logger("axis.registry.cache")
 
 
 class RegistryCache:
-    def __init__(self, pool: asyncpg.Pool, database_url: str, *, poll_seconds: float = 30.0) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, database_url: str, *, poll_seconds: float = 30.0, acquire_timeout: float = 5.0
+    ) -> None:
         self._pool = pool
+        self._acquire_timeout = acquire_timeout
         self._url = database_url
         self._poll_seconds = poll_seconds
         self._resolver = Resolver(Snapshot())
@@ -72,7 +75,7 @@ class RegistryCache:
             await self._listener.close()
 
     async def reload(self) -> Snapshot:
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
             snapshot = await snapshot_store.load(conn)
         if snapshot.version >= self.snapshot.version:
             self._resolver = Resolver(snapshot)
@@ -124,7 +127,7 @@ class RegistryCache:
                     log.info("registry.listener_reconnected")
                     self._schedule_reload()
                     continue
-                async with self._pool.acquire() as conn:
+                async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
                     version = await conn.fetchval("SELECT version FROM registry_version")
                 if version > self.snapshot.version:
                     self._schedule_reload()

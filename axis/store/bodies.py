@@ -45,11 +45,13 @@ async def parts(conn: Conn, package_id: uuid.UUID, chunks: int) -> AsyncIterator
         yield await _chunk(conn, package_id, seq)
 
 
-async def stream(pool: asyncpg.Pool, package_id: uuid.UUID, chunks: int) -> AsyncIterator[bytes]:
+async def stream(
+    pool: asyncpg.Pool, package_id: uuid.UUID, chunks: int, *, acquire_timeout: float = 5.0
+) -> AsyncIterator[bytes]:
     """The chunks in order, each read with a connection of its own: a slow download holds no
     connection between chunks."""
     for seq in range(chunks):
-        async with pool.acquire() as conn:
+        async with pool.acquire(timeout=acquire_timeout) as conn:
             part = await _chunk(conn, package_id, seq)
         yield part
 

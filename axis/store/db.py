@@ -31,13 +31,18 @@ async def _init_connection(conn: asyncpg.Connection[asyncpg.Record]) -> None:
         )
 
 
-#: What a database that is down, restarting or unreachable raises. asyncpg's InternalClientError is
-#: among them: a pooled connection that got the server's shutdown notice while idle fails its next
-#: query with it ("another operation is in progress") before asyncpg has seen the socket close.
+#: What a database that is down, restarting, unreachable or out of connections raises: the one
+#: decision of "unavailable" that every interface maps alike (HTTP 503 with Retry-After, AMQP
+#: requeue, the CLI's message). A SQL error (a bug, a constraint) is not among them: it is a 500
+#: over HTTP and is not retried over AMQP. asyncpg's InternalClientError is: a pooled connection that
+#: got the server's shutdown notice while idle fails its next query with it ("another operation is
+#: in progress") before asyncpg has seen the socket close.
 UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresError,
+    OSError,  # ConnectionError among them
+    TimeoutError,  # no connection lent within the acquire timeout
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin or crash shutdown, cannot connect now
+    asyncpg.TooManyConnectionsError,
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
 )

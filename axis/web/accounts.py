@@ -31,7 +31,7 @@ PASSWORD, AGAIN = (Text(name, where=Where.FORM, max_length=1024) for name in ("p
 async def _act(request: web.Request, operation: Callable[[Conn, str], Awaitable[Any]], done: str) -> web.Response:
     user = await sessions.require_admin(request)
     try:
-        async with axis_of(request).pool.acquire() as conn, conn.transaction():
+        async with axis_of(request).connection() as conn, conn.transaction():
             await operation(conn, user.actor)
     except AxisError as exc:
         await admin.flash(request, "error", refusal(exc))
@@ -71,7 +71,7 @@ async def _page(
 ) -> web.Response:
     """The users page; after a refused form, with what was typed (never the passwords) and what
     is wrong beside the field: ``errors`` for the new-user form, ``reset`` for one user's."""
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         found = await users.all_users(conn)
         known = await systems.all_systems(conn)
     context = {
@@ -102,7 +102,7 @@ async def create_user(request: web.Request) -> web.Response:
     username = typed["username"]
     try:
         password_hash = await _new_password(request, username)
-        async with axis_of(request).pool.acquire() as conn, conn.transaction():
+        async with axis_of(request).connection() as conn, conn.transaction():
             await users.add(
                 conn, me.actor, username, password_hash, role=role, system_id=system_id, full_name=typed["full_name"]
             )

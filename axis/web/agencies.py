@@ -52,7 +52,7 @@ async def agency_list(request: web.Request) -> web.Response:
     # "no". A first visit, with no query at all, shows retired agencies too.
     submitted = "q" in request.query
     include_retired = (RETIRED.of(request) or ("0" if submitted else "1")) == "1"
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         if q:  # best match first, words across an agency and its parents (axis.registry.finder)
             ranked = axis_of(request).registry.finder.search(q, include_retired=include_retired)
             found = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
@@ -87,7 +87,7 @@ def _served_by(request: web.Request, found: list[Agency]) -> dict[str, str]:
 async def agency_page(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
     code = request.match_info["code"]
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         agency = await agencies.require(conn, code)
         children = await agencies.children(conn, agency.code)
         counts = await store.child_counts(conn, [c.code for c in children])

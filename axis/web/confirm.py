@@ -34,7 +34,7 @@ async def ask(request: web.Request, build: Callable[[Conn], Awaitable[Preview]],
     (an unknown code, a successor chain that leads nowhere active …), that refusal, on `back`."""
     await sessions.require_admin(request)
     try:
-        async with axis_of(request).pool.acquire() as conn:
+        async with axis_of(request).connection() as conn:
             preview = await build(conn)
     except AxisError as exc:
         await admin.flash(request, "error", refusal(exc))

@@ -134,7 +134,7 @@ async def documents(request: web.Request) -> web.Response:
     query = Query.from_request(request)
     arguments, errors = query.read()
     axis = axis_of(request)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         found = []
         if not errors:
             offset = (query.page - 1) * PAGE_SIZE
@@ -166,7 +166,7 @@ async def documents_csv(request: web.Request) -> web.Response:
     arguments, errors = query.read()
     if errors:  # the search page says what is wrong, beside the field
         raise web.HTTPSeeOther(query.link(1))
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         found = await status.search(conn, system.id, limit=register.MAX_ROWS + 1, **arguments)
     names = {code: a.name for code, a in _agencies(request, found).items()}
     data = register.register_csv(found[: register.MAX_ROWS], names, cut=len(found) > register.MAX_ROWS)
@@ -227,7 +227,7 @@ async def timeline_context(
     ``shown`` is the package the page is about: its signature policy is said at the top of the
     page, so its deliveries are not marked again in every recipient's steps."""
     axis = axis_of(request)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         view = await status.timeline(
             conn, document_id, system.id, ack_deadline=dt.timedelta(hours=axis.settings.ack_deadline_hours)
         )
@@ -251,7 +251,7 @@ async def timeline_context(
 async def document(request: web.Request) -> web.Response:
     _, system = await sessions.require_clerk(request)
     package_id = request.match_info["package_id"]
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         stored = await store.visible_document(conn, package_id, system.id)
         body = await store.document_body(conn, stored)
     package = await _parsed(request, body)
@@ -290,7 +290,7 @@ def content_disposition(name: str) -> str:
 async def attachment(request: web.Request) -> web.StreamResponse:
     """An attachment as a download, never rendered by the browser (whatever type it claims)."""
     _, system = await sessions.require_clerk(request)
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         stored = await store.visible_document(conn, request.match_info["package_id"], system.id)
         body = await store.document_body(conn, stored)
     index = INDEX.of(request)

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.http import params
+from axis.http.errors import UNAVAILABLE
 from axis.web import forms, render, sessions
 from axis.web.messages import refusal
 
@@ -64,6 +65,14 @@ def secure(response: web.StreamResponse, *, private: bool = True) -> None:
         response.headers.setdefault("Cache-Control", "no-store")
 
 
+UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Dịch vụ tạm thời không sẵn sàng · Trục liên thông văn bản</title></head>
+<body><main><h1>Dịch vụ tạm thời không sẵn sàng</h1>
+<p>Trục chưa kết nối được cơ sở dữ liệu. Hãy thử lại sau ít giây.</p></main></body></html>
+"""
+
+
 async def error_page(
     request: web.Request, status: int, message: str, code: str, *, back: str | None = None
 ) -> web.Response:
@@ -82,6 +91,11 @@ async def pages_middleware(request: web.Request, handler: Handler) -> web.Stream
     except AxisError as exc:
         log.info("page.refused", code=exc.code, path=request.path, method=request.method)
         response = await error_page(request, exc.http_status, refusal(exc), exc.code)
+    except UNAVAILABLE as exc:  # rendered without the database: the page's layout would need it
+        log.warning("page.unavailable", path=request.path, error=repr(exc))
+        response = web.Response(
+            text=UNAVAILABLE_PAGE, content_type="text/html", status=503, headers={"Retry-After": "5"}
+        )
     except web.HTTPException as exc:
         if exc.status in (404, 405):
             response = await error_page(request, exc.status, "Trang này không tồn tại.", "http.not_found")

@@ -24,7 +24,7 @@ async def history_page(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
     filters = {parameter.name: parameter.of(request) for parameter in FILTERS}
     before = BEFORE.of(request) or None
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         entries = await history.entries(
             conn,
             subject_kind=filters["kind"] or None,

@@ -38,7 +38,7 @@ def digest(plan: ImportPlan) -> str:
 
 async def _plan(request: web.Request, body: bytes, filename: str) -> tuple[Rows, dict[str, Agency], ImportPlan]:
     rows = importer.read_csv(body, source=filename or "tệp tải lên")
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         existing = await imports.existing(conn)
     plan = await asyncio.to_thread(importer.plan, rows, existing)  # 111,000 rows: off the event loop
     return rows, existing, plan
@@ -80,7 +80,7 @@ async def dry_run(request: web.Request) -> web.Response:
     except AxisError as exc:
         await admin.flash(request, "error", refusal(exc))
         raise web.HTTPSeeOther("/ui/admin/import") from None
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         draft_id = await store.save_draft(conn, user.id, filename, body, partial, digest(planned[2]))
     return await _page(request, planned, draft_id, filename, partial)
 
@@ -90,7 +90,7 @@ async def dry_run(request: web.Request) -> web.Response:
 async def confirm(request: web.Request) -> web.Response:
     user = await sessions.require_admin(request)
     axis = axis_of(request)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         draft = await store.draft(conn, request.match_info["draft"], user.id)
     if draft is None:
         await admin.flash(request, "error", "Bản nháp nhập danh mục không còn; hãy tải tệp lên lại.")
@@ -98,7 +98,7 @@ async def confirm(request: web.Request) -> web.Response:
     planned = await _plan(request, draft.body, draft.filename)
     plan = planned[2]
     if digest(plan) != draft.plan_digest:
-        async with axis.pool.acquire() as conn:
+        async with axis.connection() as conn:
             await store.drop_draft(conn, draft.id)
             draft_id = await store.save_draft(conn, user.id, draft.filename, draft.body, draft.partial, digest(plan))
         stale = AxisError("web.import.stale", "Danh bạ đã thay đổi từ lúc chạy thử: hãy xem lại thay đổi và xác nhận.")
@@ -114,7 +114,7 @@ async def confirm(request: web.Request) -> web.Response:
         )
         return await _page(request, planned, draft.id, draft.filename, draft.partial, alert=unaccepted)
     applied = await admin.change(request, user, lambda conn, actor: imports.apply(conn, actor, plan))
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         await store.drop_draft(conn, draft.id)
     await admin.flash(request, "ok", f"Đã nhập {applied} thay đổi; {plan.unchanged} dòng không đổi.")
     raise web.HTTPSeeOther("/ui/admin/history?action=agency")

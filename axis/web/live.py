@@ -53,7 +53,7 @@ async def live(request: web.Request) -> web.StreamResponse:
         return await _ended(request, why)
     _, system = await sessions.require_clerk(request, touch=False)
     axis, site = axis_of(request), site_of(request)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         stored = await store.visible_document(conn, request.match_info["package_id"], system.id)
     session = await sessions.session_secret_digest(request)
     template = render.environment(request).get_template("_timeline.html")
@@ -65,7 +65,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     try:
         await response.write(f"retry: {RETRY_MILLISECONDS}\n\n".encode())
         while loop.time() < deadline and not site.stopping.is_set():
-            async with axis.pool.acquire() as conn:
+            async with axis.connection() as conn:
                 state = await users.session_state(conn, session, sessions.IDLE) if session else SessionState.ENDED
                 if state is not SessionState.ALIVE:
                     await response.write(event("ended", SESSION_ENDED[state], since))

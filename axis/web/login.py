@@ -105,19 +105,19 @@ async def change_password(request: web.Request) -> web.Response:
     current, new, again = (str(form.get(k, "")) for k in ("current", "new", "again"))
     axis, hasher = axis_of(request), site_of(request).hasher
     try:
-        async with axis.pool.acquire() as conn:
+        async with axis.connection() as conn:
             attempt = await users.begin_attempt(conn, user.username)
         if attempt is None or attempt.user.locked() or attempt.over_limit:
             raise AxisError("web.login.locked", "Tài khoản đang tạm khóa do nhập sai mật khẩu nhiều lần.")
         if not await hasher.verify(current, attempt.password_hash):
-            async with axis.pool.acquire() as conn:
+            async with axis.connection() as conn:
                 await users.attempt_failed(conn, attempt)  # guesses here count towards the lock-out too
             raise AxisError("web.login.failed", "Mật khẩu hiện tại không đúng.", field="current")
         if new != again:
             raise AxisError("web.password.weak", "Hai lần nhập mật khẩu mới không giống nhau.", field="again")
         passwords.check_strength(new, user.username)
         new_hash = await hasher.hash(new)
-        async with axis.pool.acquire() as conn, conn.transaction():
+        async with axis.connection() as conn, conn.transaction():
             await users.attempt_succeeded(conn, user)
             await users.set_password(conn, user.actor, user.username, new_hash)
     except AxisError as exc:

@@ -111,7 +111,7 @@ async def current_user(request: web.Request, *, touch: bool = True) -> User | No
     secret = session.get(_SECRET)
     user = None
     if isinstance(secret, str):
-        async with axis_of(request).pool.acquire() as conn:
+        async with axis_of(request).connection() as conn:
             user = await users.session_user(conn, _digest(secret), IDLE, touch=touch)
             state = SessionState.ALIVE if user else await users.session_state(conn, _digest(secret), IDLE)
         if user is None:  # ended elsewhere (log-out, disabled, expired): forget it, remember why
@@ -209,7 +209,7 @@ async def check_csrf(request: web.Request) -> None:
 async def log_in(request: web.Request, username: str, password: str) -> User:
     """Check the password (with lock-out) and start a new session: new secret, new CSRF token."""
     axis, hasher = axis_of(request), site_of(request).hasher
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         attempt = await users.begin_attempt(conn, username)
     if attempt is None:
         await hasher.verify(password, None)  # as slow as a real check: names do not leak by timing
@@ -218,10 +218,10 @@ async def log_in(request: web.Request, username: str, password: str) -> User:
     if user.locked():
         raise _locked(user.locked_until)
     if attempt.over_limit:  # concurrent guesses beyond the limit: no password check for them
-        async with axis.pool.acquire() as conn:
+        async with axis.connection() as conn:
             raise _locked(await users.attempt_failed(conn, attempt))
     if not await hasher.verify(password, attempt.password_hash):
-        async with axis.pool.acquire() as conn:
+        async with axis.connection() as conn:
             locked_until = await users.attempt_failed(conn, attempt)
         if locked_until is not None:
             raise _locked(locked_until)
@@ -230,7 +230,7 @@ async def log_in(request: web.Request, username: str, password: str) -> User:
         raise AxisError("web.login.disabled", "Tài khoản này đã bị vô hiệu hóa; hãy liên hệ quản trị viên.")
     new_hash = await hasher.hash(password) if needs_rehash(attempt.password_hash, hasher.cost) else None
     secret = secrets.token_urlsafe(32)
-    async with axis.pool.acquire() as conn, conn.transaction():
+    async with axis.connection() as conn, conn.transaction():
         await users.attempt_succeeded(conn, user, new_hash)
         await users.open_session(conn, _digest(secret), user, LIFETIME)
     before = await get_session(request)
@@ -255,7 +255,7 @@ def _locked(until: dt.datetime | None) -> AxisError:
 async def log_out(request: web.Request) -> None:
     digest = await session_secret_digest(request)
     if digest is not None:
-        async with axis_of(request).pool.acquire() as conn:
+        async with axis_of(request).connection() as conn:
             await users.end_session(conn, digest)
     (await get_session(request)).invalidate()
     request[_USER] = None

@@ -71,7 +71,7 @@ def _delivery(value: str) -> dict[str, bool]:
 async def system_list(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
     axis = axis_of(request)
-    async with axis.pool.acquire() as conn:
+    async with axis.connection() as conn:
         found = await systems.all_systems(conn)
         counts = await store.binding_counts(conn)
         backlogs = await redelivery.backlogs(conn)
@@ -122,7 +122,7 @@ async def _system_context(conn: Conn, system_id: str, settings: Settings) -> dic
 @accepts()
 async def system_page(request: web.Request) -> web.Response:
     await sessions.require_admin(request)
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         context = await _system_context(conn, request.match_info["id"], axis_of(request).settings)
     return await render.page(request, "system.html", context | {"secret": None})
 
@@ -238,7 +238,7 @@ async def revoke_token(request: web.Request) -> web.Response:
 
 
 async def _with_secret(request: web.Request, secret: dict[str, Any]) -> web.Response:
-    async with axis_of(request).pool.acquire() as conn:
+    async with axis_of(request).connection() as conn:
         context = await _system_context(conn, request.match_info["id"], axis_of(request).settings)
     return await render.page(request, "system.html", context | {"secret": secret})
 
@@ -341,7 +341,7 @@ async def requeue_failed(request: web.Request) -> web.Response:
     package_id = await admin.form_text(request, "package_id")
     axis = axis_of(request)
     try:
-        async with axis.pool.acquire() as conn, conn.transaction():
+        async with axis.connection() as conn, conn.transaction():
             done = await redelivery.requeue(conn, user.actor, system_id, [package_id] if package_id else None)
     except AxisError as exc:
         await admin.flash(request, "error", refusal(exc))

@@ -116,7 +116,7 @@ async def authenticate(request: web.Request, compat: Compat, operation: str) -> 
     axis.rate_limiter.check(system.id)
     age = None
     if replay.can_change(envelope):
-        async with axis.pool.acquire(timeout=axis.settings.db_acquire_timeout) as conn:
+        async with axis.connection() as conn:
             age = await store.sighting_age(conn, system.id, envelope.signature)
     if envelope.narrowed:
         log.info("vdxp.narrowed_headers", system=system.id, operation=operation)
@@ -126,7 +126,7 @@ async def authenticate(request: web.Request, compat: Compat, operation: str) -> 
 async def _secrets(axis: Axis, compat: Compat, system_id: str) -> list[bytes]:
     """The system's current SDK secrets, opened (the HMAC keys)."""
     box = compat.box()
-    async with axis.pool.acquire(timeout=axis.settings.db_acquire_timeout) as conn:
+    async with axis.connection() as conn:
         sealed = await store.current_secrets(conn, system_id)
     keys = [key for key in (box.open(system_id, s) for s in sealed) if key is not None]
     if len(keys) < len(sealed):  # rows sealed under another key file: a deployment mistake

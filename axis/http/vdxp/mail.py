@@ -62,7 +62,7 @@ async def send_edoc(call: Call) -> dict[str, Any]:
 
 async def received_list(call: Call) -> dict[str, Any]:
     kind = params.message_kind(call.param("messagetype"))
-    async with call.axis.pool.acquire(timeout=call.axis.settings.db_acquire_timeout) as conn:
+    async with call.axis.connection() as conn:
         rows = await store.received(conn, call.system.id, kind)
     return answers.ok(data=[answers.received_item(dict(r)) for r in rows])
 
@@ -72,7 +72,7 @@ async def sent_list(call: Call) -> dict[str, Any]:
     narrows the list to it; any other (the SDK's map keeps the last getEdoc's) is a leftover."""
     kind = params.message_kind(call.param("messagetype"))
     named = _uuid(call.param("docId"))
-    async with call.axis.pool.acquire(timeout=call.axis.settings.db_acquire_timeout) as conn:
+    async with call.axis.connection() as conn:
         rows = await store.sent(conn, call.system.id, kind, package_id=named) if named else []
         if not rows:
             rows = await store.sent(conn, call.system.id, kind)
@@ -87,7 +87,7 @@ def _uuid(text: str | None) -> uuid.UUID | None:
 
 
 async def _count(call: Call, kind: str) -> dict[str, Any]:
-    async with call.axis.pool.acquire(timeout=call.axis.settings.db_acquire_timeout) as conn:
+    async with call.axis.connection() as conn:
         return answers.ok(count=await store.count_received(conn, call.system.id, kind))
 
 
@@ -148,8 +148,7 @@ async def update_status(call: Call) -> dict[str, Any]:
     status = params.update_status(call.param("status"))
     pid = package_uuid(doc_id)
     call.may_change()
-    pool, timeout = call.axis.pool, call.axis.settings.db_acquire_timeout
-    async with pool.acquire(timeout=timeout) as conn:
+    async with call.axis.connection() as conn:
         delivery = await store.delivery(conn, pid, call.system.id)
     if delivery is None:
         raise AxisError("package.unknown", f"No package {doc_id} addressed to this system.", package_id=doc_id)
@@ -167,7 +166,7 @@ async def update_status(call: Call) -> dict[str, Any]:
             raise _conflict(doc_id, status, done["state"])
         return answers.ok()
     if status == "processing":
-        async with pool.acquire(timeout=timeout) as conn:
+        async with call.axis.connection() as conn:
             row = await store.mark_processing(conn, pid, call.system.id)
         if row is not None and row["state"] == "failed":
             raise _conflict(doc_id, status, "failed")
@@ -175,10 +174,10 @@ async def update_status(call: Call) -> dict[str, Any]:
     if state == "delivered":
         raise _conflict(doc_id, status, state)
     if state == "queued" and not fetched:
-        async with pool.acquire(timeout=timeout) as conn:
+        async with call.axis.connection() as conn:
             await store.note_failure_before_fetch(conn, pid, call.system.id, _FAIL_REASON)
         return answers.ok(ErrorDesc="Noted; the package was never fetched, so it stays listed: fetch it again.")
-    async with pool.acquire(timeout=timeout) as conn:
+    async with call.axis.connection() as conn:
         await store.mark_failed(conn, pid, call.system.id, _FAIL_REASON)
     return answers.ok()
 

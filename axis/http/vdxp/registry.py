@@ -75,7 +75,7 @@ async def synchronize_units(call: Call) -> web.Response:
 
     async def build() -> list[dict[str, Any]]:
         resolver = call.axis.registry.resolver
-        async with call.axis.pool.acquire(timeout=call.axis.settings.db_acquire_timeout) as conn:
+        async with call.axis.connection() as conn:
             rows = await conn.fetch(
                 """SELECT a.code, a.updated_at, coalesce(h.n, 0) AS version
                      FROM agencies a
@@ -127,7 +127,7 @@ async def delete_agency(call: Call) -> dict[str, Any]:
             agency_code=agency.code,
         )
     if not agency.retired:
-        async with call.axis.pool.acquire(timeout=call.axis.settings.db_acquire_timeout) as conn:
+        async with call.axis.connection() as conn:
             async with conn.transaction():
                 await agencies.retire(conn, f"vdxp:{call.system.id}", agency.code)
             await call.axis.registry_changed(conn)
