@@ -65,10 +65,12 @@ class Axis:
     rate_limiter: RateLimiter
     linker: Linker
 
-    def connection(self) -> PoolAcquireContext[asyncpg.Record]:
-        """A connection lent by the pool within ``AXIS_DB_ACQUIRE_TIMEOUT``: a database that cannot
-        lend one in time is the caller's 503 (with Retry-After), never a request that hangs."""
-        return self.pool.acquire(timeout=self.settings.db_acquire_timeout)
+    def connection(self, *, timeout: float | None = None) -> PoolAcquireContext[asyncpg.Record]:
+        """A connection lent by the pool within ``AXIS_DB_ACQUIRE_TIMEOUT`` (or a shorter
+        ``timeout``, for probes): a database that cannot lend one in time is the caller's 503 (with
+        Retry-After), never a request that hangs."""
+        limit = self.settings.db_acquire_timeout
+        return self.pool.acquire(timeout=limit if timeout is None else min(timeout, limit))
 
     @classmethod
     async def start(cls, settings: Settings) -> Axis:

@@ -51,11 +51,11 @@ import builders
 import cluster as cluster_module
 from cluster import Cluster, Sim
 
+from axis.accounts import passwords, users
 from axis.client import AxisClient, Mailbox
 from axis.edxml import build, sign
 from axis.edxml import model as m
 from axis.store import db
-from axis.web import passwords, users
 
 VERIFY_WORKERS = 1
 

@@ -10,8 +10,8 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from axis.web import passwords
-from axis.web.users import Role
+from axis.accounts import passwords
+from axis.accounts.users import Role
 
 PASSWORD = "mat-khau-thu-nghiem-1"
 #: Cheap hashes for the fixtures' users (the stored parameters are what verification uses); the

@@ -16,9 +16,9 @@ import world as world_module
 from browsing import CHEAP, PASSWORD, PEOPLE, Visitor
 
 from axis import pki
+from axis.accounts import passwords, users
 from axis.edxml.trust import TrustAnchors
 from axis.store import db as store_db
-from axis.web import passwords, users
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "domain" / "samples"
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from axis import __version__
 from axis.cli import admin, agencies, audit, db, demo, exchange, keys, package, retention, systems, users
 from axis.errors import AxisError
+from axis.store.db import UNAVAILABLE as DATABASE_UNAVAILABLE
 
 _COMMANDS = (db, agencies, systems, admin, users, audit, retention, keys, package, exchange, demo)
 
@@ -36,6 +37,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
         for key, value in exc.details.items():
             print(f"  {key}: {value}", file=sys.stderr)
+        return 1
+    except DATABASE_UNAVAILABLE as exc:  # PostgreSQL went away while the command ran
+        print(
+            f"error: service.unavailable: PostgreSQL could not be reached ({exc.__class__.__name__}: {exc}). "
+            "A change that had not committed was not made; run the command again when it is back.",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130

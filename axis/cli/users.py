@@ -12,11 +12,11 @@ import getpass
 import sys
 from typing import Any
 
+from axis.accounts import passwords, users
+from axis.accounts.users import Role, User
 from axis.cli import runtime
 from axis.errors import AxisError
 from axis.store.db import Conn
-from axis.web import passwords, users
-from axis.web.users import Role, User
 from axis.web.vietnamese import clock
 
 

@@ -28,8 +28,8 @@ async def readyz(request: web.Request) -> web.Response:
     axis = axis_of(request)
     checks: dict[str, str] = {}
     try:
-        async with axis.pool.acquire(timeout=2.0) as conn:
-            await conn.fetchval("SELECT 1", timeout=2.0)
+        async with axis.connection(timeout=2.0) as conn:
+            await db.ping(conn, timeout=2.0)
         checks["postgresql"] = "ok"
     except db.UNAVAILABLE as exc:
         checks["postgresql"] = f"down: {exc.__class__.__name__}"
@@ -46,7 +46,7 @@ async def metrics(request: web.Request) -> web.Response:
     leaves its gauges as they were (and /readyz says why)."""
     axis = axis_of(request)
     try:
-        async with axis.pool.acquire(timeout=2.0) as conn:
+        async with axis.connection(timeout=2.0) as conn:
             await axis.metrics.refresh_from_database(conn)
     except db.UNAVAILABLE as exc:
         log.warning("metrics.database_unavailable", error=repr(exc))

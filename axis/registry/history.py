@@ -102,3 +102,15 @@ async def entries(
         limit,
     )
     return [HistoryEntry(**dict(r)) for r in rows]
+
+
+async def agency_versions(conn: Conn) -> dict[str, tuple[dt.datetime, int]]:
+    """Agency code → when it last changed and how many changes its history holds (the SDK's
+    ``synchronizeUnits`` calls that count its ``version``)."""
+    rows = await conn.fetch(
+        """SELECT a.code, a.updated_at, coalesce(h.n, 0) AS version
+             FROM agencies a
+             LEFT JOIN (SELECT subject_id, count(*) AS n FROM registry_history
+                         WHERE subject_kind = 'agency' GROUP BY subject_id) h ON h.subject_id = a.code"""
+    )
+    return {r["code"]: (r["updated_at"], int(r["version"])) for r in rows}

@@ -81,6 +81,11 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asy
     return pool
 
 
+async def ping(conn: Conn, *, timeout: float) -> None:
+    """The round trip the readiness probe makes: PostgreSQL answers, within ``timeout``."""
+    await conn.fetchval("SELECT 1", timeout=timeout)
+
+
 def database_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/") or "postgres"
 

@@ -11,14 +11,15 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from axis.accounts import passwords, users
+from axis.accounts.users import Role
 from axis.errors import AxisError
 from axis.http.params import Choice, Text, Where, accepts
 from axis.registry import systems
 from axis.store.db import Conn
-from axis.web import admin, passwords, render, sessions, users
+from axis.web import admin, render, sessions
 from axis.web.messages import refusal
 from axis.web.site import axis_of, site_of
-from axis.web.users import Role
 
 routes = web.RouteTableDef()
 USERS = "/ui/admin/users"

@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp_session import get_session
 
+from axis.accounts.users import User
 from axis.errors import AxisError
 from axis.store.db import Conn
 from axis.web import sessions
 from axis.web.messages import refusal
 from axis.web.site import axis_of
-from axis.web.users import User
 
 T = TypeVar("T")
 _FLASH = "flash"

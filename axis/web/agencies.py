@@ -13,11 +13,11 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.http.params import Choice, Integer, Text, Where, accepts
-from axis.registry import agencies
+from axis.registry import agencies, browse
 from axis.registry.model import Agency
 from axis.registry.resolve import Resolver
 from axis.store.db import Conn
-from axis.web import admin, confirm, forms, previews, render, sessions, store
+from axis.web import admin, confirm, forms, previews, render, sessions
 from axis.web.messages import refusal
 from axis.web.site import axis_of
 
@@ -57,8 +57,8 @@ async def agency_list(request: web.Request) -> web.Response:
             ranked = axis_of(request).registry.finder.search(q, include_retired=include_retired)
             found = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
         else:
-            found = [a for a in await store.roots(conn) if include_retired or not a.retired]
-        counts = await store.child_counts(conn, [a.code for a in found])
+            found = [a for a in await browse.roots(conn) if include_retired or not a.retired]
+        counts = await browse.child_counts(conn, [a.code for a in found])
 
     def link(number: int) -> str:
         return "/ui/admin/agencies?" + urlencode({"q": q, "retired": "1" if include_retired else "0", "page": number})
@@ -90,8 +90,8 @@ async def agency_page(request: web.Request) -> web.Response:
     async with axis_of(request).connection() as conn:
         agency = await agencies.require(conn, code)
         children = await agencies.children(conn, agency.code)
-        counts = await store.child_counts(conn, [c.code for c in children])
-        bound = await store.bindings_of(conn)
+        counts = await browse.child_counts(conn, [c.code for c in children])
+        bound = await browse.bindings_of(conn)
         successor = await agencies.get(conn, agency.successor_code) if agency.successor_code else None
         ancestors = await _ancestors(conn, agency)
     context = {

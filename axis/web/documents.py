@@ -24,14 +24,14 @@ from axis import edxml
 from axis.edxml import model as m
 from axis.edxml import reader
 from axis.errors import AxisError
-from axis.exchange import status
+from axis.exchange import reading, status
 from axis.exchange.received import Received
 from axis.http.packages import send_parts
 from axis.http.params import Choice, Integer, Text, Where, accepts
 from axis.registry import codes
 from axis.registry.model import System
 from axis.store import bodies
-from axis.web import register, render, sessions, store, vietnamese, wording
+from axis.web import register, render, sessions, vietnamese, wording
 from axis.web.site import axis_of, site_of
 
 routes = web.RouteTableDef()
@@ -139,7 +139,7 @@ async def documents(request: web.Request) -> web.Response:
         if not errors:
             offset = (query.page - 1) * PAGE_SIZE
             found = await status.search(conn, system.id, limit=PAGE_SIZE + 1, offset=offset, **arguments)
-        counterparts = await store.counterparts(conn, system.id)
+        counterparts = await reading.counterparts(conn, system.id)
     context = {
         "system": system,
         "query": query.values,
@@ -231,8 +231,8 @@ async def timeline_context(
         view = await status.timeline(
             conn, document_id, system.id, ack_deadline=dt.timedelta(hours=axis.settings.ack_deadline_hours)
         )
-        mark = await store.watermark(conn, document_id)
-        failures = await store.failed_at(conn, document_id)
+        mark = await reading.watermark(conn, document_id)
+        failures = await reading.failed_at(conn, document_id)
     for recipient in view["recipients"]:
         for delivery in recipient["deliveries"]:
             delivery["failed_at"] = failures.get((delivery["package_id"], recipient["system"]))
@@ -252,8 +252,8 @@ async def document(request: web.Request) -> web.Response:
     _, system = await sessions.require_clerk(request)
     package_id = request.match_info["package_id"]
     async with axis_of(request).connection() as conn:
-        stored = await store.visible_document(conn, package_id, system.id)
-        body = await store.document_body(conn, stored)
+        stored = await reading.visible_document(conn, package_id, system.id)
+        body = await reading.document_body(conn, stored)
     package = await _parsed(request, body)
     context = await timeline_context(request, system, stored.document_id, shown=str(stored.package_id))
     sender = axis_of(request).registry.snapshot.systems.get(stored.sender_system)
@@ -291,8 +291,8 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     """An attachment as a download, never rendered by the browser (whatever type it claims)."""
     _, system = await sessions.require_clerk(request)
     async with axis_of(request).connection() as conn:
-        stored = await store.visible_document(conn, request.match_info["package_id"], system.id)
-        body = await store.document_body(conn, stored)
+        stored = await reading.visible_document(conn, request.match_info["package_id"], system.id)
+        body = await reading.document_body(conn, stored)
     index = INDEX.of(request)
     parse = _read(request, body)
 

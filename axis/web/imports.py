@@ -20,10 +20,10 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.http.params import File, Flag, Where, accepts
-from axis.registry import importer, imports
+from axis.registry import drafts, importer, imports
 from axis.registry.importer import ImportPlan, Rows
 from axis.registry.model import Agency
-from axis.web import admin, import_view, render, sessions, store
+from axis.web import admin, import_view, render, sessions
 from axis.web.messages import refusal
 from axis.web.site import axis_of
 
@@ -81,7 +81,7 @@ async def dry_run(request: web.Request) -> web.Response:
         await admin.flash(request, "error", refusal(exc))
         raise web.HTTPSeeOther("/ui/admin/import") from None
     async with axis_of(request).connection() as conn:
-        draft_id = await store.save_draft(conn, user.id, filename, body, partial, digest(planned[2]))
+        draft_id = await drafts.save_draft(conn, user.id, filename, body, partial, digest(planned[2]))
     return await _page(request, planned, draft_id, filename, partial)
 
 
@@ -91,7 +91,7 @@ async def confirm(request: web.Request) -> web.Response:
     user = await sessions.require_admin(request)
     axis = axis_of(request)
     async with axis.connection() as conn:
-        draft = await store.draft(conn, request.match_info["draft"], user.id)
+        draft = await drafts.draft(conn, request.match_info["draft"], user.id)
     if draft is None:
         await admin.flash(request, "error", "Bản nháp nhập danh mục không còn; hãy tải tệp lên lại.")
         raise web.HTTPSeeOther("/ui/admin/import")
@@ -99,8 +99,8 @@ async def confirm(request: web.Request) -> web.Response:
     plan = planned[2]
     if digest(plan) != draft.plan_digest:
         async with axis.connection() as conn:
-            await store.drop_draft(conn, draft.id)
-            draft_id = await store.save_draft(conn, user.id, draft.filename, draft.body, draft.partial, digest(plan))
+            await drafts.drop_draft(conn, draft.id)
+            draft_id = await drafts.save_draft(conn, user.id, draft.filename, draft.body, draft.partial, digest(plan))
         stale = AxisError("web.import.stale", "Danh bạ đã thay đổi từ lúc chạy thử: hãy xem lại thay đổi và xác nhận.")
         return await _page(request, planned, draft_id, draft.filename, draft.partial, alert=stale)
     if plan.bad and not draft.partial:
@@ -115,6 +115,6 @@ async def confirm(request: web.Request) -> web.Response:
         return await _page(request, planned, draft.id, draft.filename, draft.partial, alert=unaccepted)
     applied = await admin.change(request, user, lambda conn, actor: imports.apply(conn, actor, plan))
     async with axis.connection() as conn:
-        await store.drop_draft(conn, draft.id)
+        await drafts.drop_draft(conn, draft.id)
     await admin.flash(request, "ok", f"Đã nhập {applied} thay đổi; {plan.unchanged} dòng không đổi.")
     raise web.HTTPSeeOther("/ui/admin/history?action=agency")

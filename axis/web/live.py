@@ -19,10 +19,12 @@ import contextlib
 import structlog
 from aiohttp import web
 
+from axis.accounts import users
+from axis.accounts.users import SessionState
+from axis.exchange import reading
 from axis.http.params import Integer, accepts
-from axis.web import documents, guard, render, sessions, store, users
+from axis.web import documents, guard, render, sessions
 from axis.web.site import axis_of, site_of
-from axis.web.users import SessionState
 from axis.web.vietnamese import SESSION_ENDED
 
 log = structlog.get_logger("axis.web.live")
@@ -54,7 +56,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     _, system = await sessions.require_clerk(request, touch=False)
     axis, site = axis_of(request), site_of(request)
     async with axis.connection() as conn:
-        stored = await store.visible_document(conn, request.match_info["package_id"], system.id)
+        stored = await reading.visible_document(conn, request.match_info["package_id"], system.id)
     session = await sessions.session_secret_digest(request)
     template = render.environment(request).get_template("_timeline.html")
     since = _since(request)
@@ -71,7 +73,7 @@ async def live(request: web.Request) -> web.StreamResponse:
                     await response.write(event("ended", SESSION_ENDED[state], since))
                     log.info("live.session_ended", document_id=stored.document_id, why=str(state))
                     break
-                mark = await store.watermark(conn, stored.document_id)
+                mark = await reading.watermark(conn, stored.document_id)
             if mark > since:
                 context = await documents.timeline_context(
                     request, system, stored.document_id, shown=str(stored.package_id)

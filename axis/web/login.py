@@ -6,11 +6,12 @@ from collections.abc import Awaitable
 
 from aiohttp import web
 
+from axis.accounts import passwords, users
+from axis.accounts.users import User
 from axis.errors import AxisError
 from axis.http.params import Text, Where, accepts
-from axis.web import forms, passwords, render, sessions, users
+from axis.web import forms, render, sessions
 from axis.web.site import axis_of, site_of
-from axis.web.users import User
 from axis.web.vietnamese import SESSION_ENDED
 
 routes = web.RouteTableDef()

@@ -24,9 +24,9 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from axis.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from axis.errors import AxisError
 from axis.web import vietnamese
-from axis.web.passwords import MAX_LENGTH, MIN_LENGTH
 
 # --- refusals ------------------------------------------------------------------------------------------
 

@@ -28,12 +28,13 @@ from aiohttp_session import Session, get_session, new_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
+from axis.accounts import users
+from axis.accounts.passwords import needs_rehash
+from axis.accounts.users import Role, SessionState, User
 from axis.errors import AxisError
 from axis.registry.model import System
-from axis.web import forms, users
-from axis.web.passwords import needs_rehash
+from axis.web import forms
 from axis.web.site import axis_of, site_of
-from axis.web.users import Role, SessionState, User
 from axis.web.vietnamese import clock
 
 COOKIE = "axis_session"

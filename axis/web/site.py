@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from axis.accounts.passwords import Hasher
 from axis.config import Settings
 from axis.http.context import AXIS
-from axis.web.passwords import Hasher
 
 if TYPE_CHECKING:
     from axis.app import Axis

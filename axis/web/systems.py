@@ -14,17 +14,18 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from axis.accounts import users
 from axis.broker.management import Management
 from axis.config import Settings
 from axis.errors import AxisError
 from axis.exchange import redelivery
 from axis.http.params import Choice, File, Flag, Integer, Text, Where, accepts
-from axis.registry import systems
+from axis.registry import browse, systems
 from axis.registry.model import Certificate
 from axis.store.db import Conn
 from axis.vdxp import setup
 from axis.vdxp.secret import SecretBox
-from axis.web import admin, confirm, previews, render, sessions, store, users
+from axis.web import admin, confirm, previews, render, sessions
 from axis.web.messages import refusal
 from axis.web.site import axis_of
 
@@ -73,7 +74,7 @@ async def system_list(request: web.Request) -> web.Response:
     axis = axis_of(request)
     async with axis.connection() as conn:
         found = await systems.all_systems(conn)
-        counts = await store.binding_counts(conn)
+        counts = await browse.binding_counts(conn)
         backlogs = await redelivery.backlogs(conn)
     # A system whose oldest waiting delivery is older than the acknowledgement deadline has
     # probably stopped taking its documents: the list says so before any sender complains.

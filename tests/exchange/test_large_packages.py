@@ -16,8 +16,8 @@ from world import World
 
 from axis import retention
 from axis.broker.relay import _load
+from axis.exchange import reading
 from axis.store import bodies
-from axis.web import store as web_store
 
 MINISTRY = "000.00.00.G98"
 
@@ -54,8 +54,8 @@ async def test_a_large_package_is_stored_in_chunks_and_every_reader_gets_it_byte
         assert again is not None
         assert again.body == data
         # The clerk's page spools it to a file a chunk at a time, and parses it from there.
-        shown = await web_store.visible_document(conn, package_id, world["south"].system_id)
-        with await web_store.document_body(conn, shown) as body:
+        shown = await reading.visible_document(conn, package_id, world["south"].system_id)
+        with await reading.document_body(conn, shown) as body:
             assert body.spooled
             assert body.data() == data
 

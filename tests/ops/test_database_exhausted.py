@@ -17,9 +17,9 @@ from browsing import CHEAP, PASSWORD, Visitor
 from sdk_world import make_sdk
 from world import World
 
+from axis.accounts import passwords, users
+from axis.accounts.users import Role
 from axis.store import db
-from axis.web import passwords, users
-from axis.web.users import Role
 
 TIMEOUT = 0.5
 

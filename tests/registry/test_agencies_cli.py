@@ -66,3 +66,22 @@ def test_a_retired_successor_is_refused_on_the_command_line_naming_the_active_on
     assert "000.00.00.H99 → 000.00.00.H98" in err
     assert "name 000.00.00.H98 instead" in err
     assert asyncio.run(status_of(cli_db, "000.00.00.H97")) == ("active", None)
+
+
+def test_postgresql_going_away_mid_command_is_a_clear_error_not_a_traceback(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The operator's command loses its server half-way (a restart, a failover): one line naming
+    the code and what to do, exit status 1."""
+    real_require = agencies.require
+
+    async def server_goes_away(conn: db.Conn, code: str) -> object:
+        await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")  # a real disconnection
+        return await real_require(conn, code)
+
+    monkeypatch.setattr(agencies, "require", server_goes_away)
+    assert main(["agencies", "show", "000.00.00.H98"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: service.unavailable: PostgreSQL could not be reached"), err
+    assert "run the command again" in err
+    assert "Traceback" not in err

@@ -7,10 +7,10 @@ import io
 
 import pytest
 
+from axis.accounts import passwords, users
 from axis.cli import main
 from axis.registry import systems
 from axis.store import db
-from axis.web import passwords, users
 
 
 @pytest.fixture

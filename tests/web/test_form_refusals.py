@@ -12,8 +12,9 @@ import pytest
 from browsing import PASSWORD
 from world import World
 
+from axis.accounts import passwords, users
 from axis.store import db
-from axis.web import passwords, users, vietnamese
+from axis.web import vietnamese
 
 
 async def expire_sessions_of(world: World, username: str) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 from browsing import PASSWORD
 from world import World
 
+from axis.accounts import passwords, users
 from axis.store import db
-from axis.web import passwords, users
 
 
 async def stored_hash(world: World, username: str) -> str:

@@ -369,7 +369,7 @@ def test_history_times_are_vietnam_time_never_utc() -> None:
 def test_every_field_the_history_records_has_a_vietnamese_name() -> None:
     recorded = {f.name for model in (Agency, System, Certificate) for f in dataclasses.fields(model)}
     recorded |= {"agency_code", "token_id", "label", "secret_id", "secret_ids", "key_id", "previous_valid_until"}
-    recorded |= {"username", "full_name", "role", "system", "status"}  # axis.web.users._public
+    recorded |= {"username", "full_name", "role", "system", "status"}  # axis.accounts.users._public
     recorded |= {"requeued", "package_ids"}  # axis.exchange.redelivery
     assert sorted(recorded - set(wording.FIELDS)) == []
     for name in wording.FIELDS.values():

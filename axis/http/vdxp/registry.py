@@ -7,7 +7,6 @@ registry changes, so each is answered once per registry version and kept as byte
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,7 +15,7 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.http.vdxp.call import Call
-from axis.registry import agencies, codes
+from axis.registry import agencies, codes, history
 from axis.registry.model import Agency
 from axis.vdxp import answers
 
@@ -76,13 +75,7 @@ async def synchronize_units(call: Call) -> web.Response:
     async def build() -> list[dict[str, Any]]:
         resolver = call.axis.registry.resolver
         async with call.axis.connection() as conn:
-            rows = await conn.fetch(
-                """SELECT a.code, a.updated_at, coalesce(h.n, 0) AS version
-                     FROM agencies a
-                     LEFT JOIN (SELECT subject_id, count(*) AS n FROM registry_history
-                                 WHERE subject_kind = 'agency' GROUP BY subject_id) h ON h.subject_id = a.code"""
-            )
-        changes: dict[str, tuple[dt.datetime, int]] = {r["code"]: (r["updated_at"], int(r["version"])) for r in rows}
+            changes = await history.agency_versions(conn)
         units = []
         for agency in _all(call):
             modified, version = changes.get(agency.code, (None, 0))

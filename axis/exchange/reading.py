@@ -1,4 +1,4 @@
-"""The few queries the web pages need that the exchange and registry modules do not offer.
+"""Documents as a clerk reads them: one document, its bytes, when its timeline last moved.
 
 Documents are read with the same visibility rule as the API (``axis.exchange.store``): the
 sender's system or a recipient system, anything else does not exist. Reading a package here does
@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 from axis.errors import AxisError
 from axis.exchange.received import Received
-from axis.registry import agencies
-from axis.registry.model import Agency
 from axis.store import bodies
 from axis.store.db import Conn
 
@@ -111,78 +109,3 @@ async def counterparts(conn: Conn, system_id: str, limit: int = 500) -> list[tup
         limit,
     )
     return [(r["code"], r["name"]) for r in rows]
-
-
-async def roots(conn: Conn) -> list[Agency]:
-    """The top of the agency tree (agencies without a parent)."""
-    rows = await conn.fetch(
-        "SELECT code, name, parent_code, status, successor_code, code_qd20 FROM agencies"
-        " WHERE parent_code IS NULL ORDER BY code"
-    )
-    return [agencies.from_row(r) for r in rows]
-
-
-async def child_counts(conn: Conn, codes: list[str]) -> dict[str, int]:
-    rows = await conn.fetch(
-        "SELECT parent_code, count(*) AS n FROM agencies WHERE parent_code = ANY($1::text[]) GROUP BY parent_code",
-        codes,
-    )
-    return {r["parent_code"]: r["n"] for r in rows}
-
-
-async def bindings_of(conn: Conn) -> dict[str, str]:
-    """Agency code → the system bound to exactly that subtree."""
-    return {r["agency_code"]: r["system_id"] for r in await conn.fetch("SELECT agency_code, system_id FROM bindings")}
-
-
-async def binding_counts(conn: Conn) -> dict[str, int]:
-    """System id → how many agency subtrees it is bound to."""
-    rows = await conn.fetch("SELECT system_id, count(*) AS n FROM bindings GROUP BY system_id")
-    return {r["system_id"]: r["n"] for r in rows}
-
-
-# --- CSV imports awaiting confirmation ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Draft:
-    id: uuid.UUID
-    user_id: int
-    filename: str
-    body: bytes
-    partial: bool
-    plan_digest: str
-
-
-async def save_draft(conn: Conn, user_id: int, filename: str, body: bytes, partial: bool, digest: str) -> uuid.UUID:
-    await conn.execute("DELETE FROM web_import_drafts WHERE created_at < now() - interval '1 day'")
-    draft_id = uuid.uuid4()
-    await conn.execute(
-        """INSERT INTO web_import_drafts (id, user_id, filename, body, partial, plan_digest)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        draft_id,
-        user_id,
-        filename,
-        body,
-        partial,
-        digest,
-    )
-    return draft_id
-
-
-async def draft(conn: Conn, draft_id: str, user_id: int) -> Draft | None:
-    try:
-        key = uuid.UUID(draft_id)
-    except ValueError:
-        return None
-    row = await conn.fetchrow(
-        """SELECT id, user_id, filename, body, partial, plan_digest FROM web_import_drafts
-            WHERE id = $1 AND user_id = $2""",
-        key,
-        user_id,
-    )
-    return Draft(**dict(row)) if row else None
-
-
-async def drop_draft(conn: Conn, draft_id: uuid.UUID) -> None:
-    await conn.execute("DELETE FROM web_import_drafts WHERE id = $1", draft_id)
