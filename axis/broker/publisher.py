@@ -28,9 +28,10 @@ class BrokerUnavailable(Exception):
     """RabbitMQ did not confirm a publish (down, channel closed, nack, timeout)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Outgoing:
-    """One message for one system's queue."""
+    """One message for one system's queue. Keyword-only: its many strings (``sender`` the agency
+    code, ``sender_system`` the system) cannot be swapped silently."""
 
     system_id: str
     message_id: str

@@ -31,13 +31,13 @@ async def _load(
         if payload is None:
             return None
         return Outgoing(
-            system_id,
-            message_id,
-            "failure",
-            json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-            str(payload.get("document_id", "")),
-            str(payload.get("sender", "")),
-            system_id,
+            system_id=system_id,
+            message_id=message_id,
+            kind="failure",
+            body=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            document_id=str(payload.get("document_id", "")),
+            sender=str(payload.get("sender", "")),
+            sender_system=system_id,
             content_type="application/json",
             correlation_id=str(payload.get("package_id", "")),
         )
@@ -53,13 +53,13 @@ async def _load(
         if row["chunks"] and not broker.by_reference(row["size"], row["kind"]):  # else not needed
             body = await bodies.read(conn, row["id"], row["chunks"])
         return Outgoing(
-            system_id,
-            message_id,
-            row["kind"],
-            body,
-            row["document_id"],
-            row["sender_code"],
-            row["sender_system"],
+            system_id=system_id,
+            message_id=message_id,
+            kind=row["kind"],
+            body=body,
+            document_id=row["document_id"],
+            sender=row["sender_code"],
+            sender_system=row["sender_system"],
             digest=row["digest"],
             size=row["size"],
         )
@@ -71,13 +71,13 @@ async def _load(
     if row is None:
         return None
     return Outgoing(
-        system_id,
-        message_id,
-        "receipt",
-        row["body"],
-        row["document_id"],
-        row["sender_code"],
-        row["sender_system"],
+        system_id=system_id,
+        message_id=message_id,
+        kind="receipt",
+        body=row["body"],
+        document_id=row["document_id"],
+        sender=row["sender_code"],
+        sender_system=row["sender_system"],
         correlation_id=str(row["package_id"]),
     )
 

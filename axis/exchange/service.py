@@ -186,13 +186,13 @@ class Exchange:
         body = received.data() if inline and any(s in amqp for s in admission.systems) else b""
         outgoing = [
             Outgoing(
-                s,
-                pid,
-                kind,
-                body,
-                admission.document_id,
-                sender,
-                caller.id,
+                system_id=s,
+                message_id=pid,
+                kind=kind,
+                body=body,
+                document_id=admission.document_id,
+                sender=sender,
+                sender_system=caller.id,
                 digest=admission.digest,
                 size=received.size,
             )
@@ -202,13 +202,13 @@ class Exchange:
         if caller.id in amqp:
             outgoing.append(
                 Outgoing(
-                    caller.id,
-                    str(receipt_id),
-                    "receipt",
-                    receipt,
-                    admission.document_id,
-                    sender,
-                    caller.id,
+                    system_id=caller.id,
+                    message_id=str(receipt_id),
+                    kind="receipt",
+                    body=receipt,
+                    document_id=admission.document_id,
+                    sender=sender,
+                    sender_system=caller.id,
                     correlation_id=pid,
                 )
             )
@@ -401,13 +401,13 @@ class Exchange:
             )
             made.append(
                 Outgoing(
-                    delivery.sender_system,
-                    str(receipt.receipt_id),
-                    "receipt",
-                    receipt.body,
-                    delivery.document_id,
-                    delivery.sender_code,
-                    delivery.sender_system,
+                    system_id=delivery.sender_system,
+                    message_id=str(receipt.receipt_id),
+                    kind="receipt",
+                    body=receipt.body,
+                    document_id=delivery.document_id,
+                    sender=delivery.sender_code,
+                    sender_system=delivery.sender_system,
                     correlation_id=str(delivery.package_id),
                 )
             )
