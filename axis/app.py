@@ -39,8 +39,8 @@ from axis.http.limits import IntakeGate, RateLimiter
 from axis.log import configure as configure_logging
 from axis.metrics import Metrics
 from axis.registry.cache import RegistryCache
+from axis.registry.registrar import Registrar
 from axis.store import db
-from axis.store.db import Conn
 from axis.store.migrate import migrate
 
 log = structlog.get_logger("axis.app")
@@ -64,6 +64,7 @@ class Axis:
     intake_gate: IntakeGate
     rate_limiter: RateLimiter
     linker: Linker
+    registrar: Registrar
 
     def connection(self, *, timeout: float | None = None) -> PoolAcquireContext[asyncpg.Record]:
         """A connection lent by the pool within ``AXIS_DB_ACQUIRE_TIMEOUT`` (or a shorter
@@ -156,6 +157,7 @@ class Axis:
             IntakeGate(settings.max_intake_in_flight, settings.max_intake_bytes_in_flight),
             RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
             linker,
+            Registrar(lambda: pool.acquire(timeout=settings.db_acquire_timeout), registry),
         )
 
     async def stop_taking_work(self) -> None:
@@ -171,15 +173,6 @@ class Axis:
         await self.broker.close()
         await self.registry.close()
         await self.pool.close()
-
-    async def registry_changed(self, conn: Conn) -> None:
-        """After a committed registry change: wait (briefly) until this process's cache has it,
-        so an administrator who issues a token can use it on the next request."""
-        version: int = await conn.fetchval("SELECT version FROM registry_version")
-        try:
-            await self.registry.wait_for(version, timeout=5.0)
-        except TimeoutError:
-            log.warning("registry.cache_behind", version=version)
 
 
 def _identity(settings: Settings) -> pki.Identity:

@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from axis.errors import AxisError
+from axis.registry import history
 from axis.store.db import Conn
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -75,15 +76,8 @@ def _public(user: User | None) -> dict[str, Any] | None:
 
 
 async def _audit(conn: Conn, actor: str, action: str, username: str, before: User | None, after: User | None) -> None:
-    await conn.execute(
-        """INSERT INTO registry_history (actor, action, subject_kind, subject_id, before, after)
-           VALUES ($1, $2, 'user', $3, $4, $5)""",
-        actor,
-        action,
-        username,
-        _public(before),
-        _public(after),
-    )
+    # Users are not in the registry cache: their history row moves no version.
+    await history.record(conn, actor, action, "user", username, _public(before), _public(after), cached=False)
 
 
 def check_username(username: str) -> str:

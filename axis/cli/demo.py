@@ -31,7 +31,7 @@ from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
 from axis.http.context import AXIS
 from axis.log import configure as configure_logging
-from axis.registry import importer, imports, systems
+from axis.registry import history, importer, imports, systems
 from axis.registry.cache import RegistryCache
 from axis.store import db
 from axis.web.vietnamese import clock
@@ -159,7 +159,7 @@ async def _register(settings: Settings, agencies: dict[str, pki.Identity]) -> tu
                 _, tokens[system_id] = await systems.issue_token(conn, "demo", system_id)
             mode = "AMQP" if amqp else "HTTP pull"
             say(f"system {system_id:<12} serves {code} and below, receives over {mode}")
-        version: int = await conn.fetchval("SELECT version FROM registry_version")
+        version = await history.version(conn)
     finally:
         await conn.close()
     return tokens, version

@@ -35,15 +35,9 @@ ACTION, ACTOR, BEFORE = Text("action"), Text("actor"), Integer("before", 0, high
 
 
 async def change(request: web.Request, operation: Callable[[Conn, str], Awaitable[T]]) -> T:
-    """Authenticate the administrator, run ``operation(conn, actor)`` in a transaction, and wait
-    until this process's cache has the result."""
+    """Authenticate the administrator; the registrar runs ``operation`` as ``admin:<token name>``."""
     axis = axis_of(request)
-    actor = f"admin:{admin_of(request, axis.registry.resolver)}"
-    async with axis.connection() as conn:
-        async with conn.transaction():
-            result = await operation(conn, actor)
-        await axis.registry_changed(conn)
-    return result
+    return await axis.registrar.change(f"admin:{admin_of(request, axis.registry.resolver)}", operation)
 
 
 async def read(request: web.Request, operation: Callable[[Conn], Awaitable[T]]) -> T:

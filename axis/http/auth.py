@@ -11,7 +11,7 @@ compared directly (a CSRF token, a password hash), use ``hmac.compare_digest``.
 
 Tokens are revocable at once: a revocation commits with a bump of the registry version and a
 ``NOTIFY``, every axis process reloads its snapshot on it, and the administrator's own process
-answers only once its snapshot has the change (``Axis.registry_changed``).
+answers only once its snapshot has the change (``axis.registry.registrar``).
 """
 
 from __future__ import annotations

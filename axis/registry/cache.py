@@ -128,7 +128,7 @@ class RegistryCache:
                     self._schedule_reload()
                     continue
                 async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-                    version = await conn.fetchval("SELECT version FROM registry_version")
+                    version = await history.version(conn)
                 if version > self.snapshot.version:
                     self._schedule_reload()
             except db.UNAVAILABLE as exc:

@@ -52,7 +52,11 @@ async def record(
     subject_id: str,
     before: Any = None,
     after: Any = None,
+    *,
+    cached: bool = True,
 ) -> None:
+    """The history row of a change, in the change's transaction; a change to what the registry
+    cache holds (``cached``) also moves the version on, so every process reloads."""
     await conn.execute(
         """INSERT INTO registry_history (actor, action, subject_kind, subject_id, before, after)
            VALUES ($1, $2, $3, $4, $5, $6)""",
@@ -63,7 +67,14 @@ async def record(
         as_json(before),
         as_json(after),
     )
-    await bump(conn)
+    if cached:
+        await bump(conn)
+
+
+async def version(conn: Conn) -> int:
+    """The registry version now (what a cache must hold to have every committed change)."""
+    current: int = await conn.fetchval("SELECT version FROM registry_version")
+    return current
 
 
 async def bump(conn: Conn) -> int:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from axis.registry import agencies, systems
+from axis.registry import agencies, history, systems
 from axis.registry.model import Snapshot
 from axis.store.db import Conn
 
 
 async def load(conn: Conn) -> Snapshot:
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        version = await conn.fetchval("SELECT version FROM registry_version")
+        version = await history.version(conn)
         agency_rows = await conn.fetch(
             "SELECT code, name, parent_code, status, successor_code, code_qd20 FROM agencies"
         )

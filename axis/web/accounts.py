@@ -32,8 +32,7 @@ PASSWORD, AGAIN = (Text(name, where=Where.FORM, max_length=1024) for name in ("p
 async def _act(request: web.Request, operation: Callable[[Conn, str], Awaitable[Any]], done: str) -> web.Response:
     user = await sessions.require_admin(request)
     try:
-        async with axis_of(request).connection() as conn, conn.transaction():
-            await operation(conn, user.actor)
+        await axis_of(request).registrar.change(user.actor, operation)
     except AxisError as exc:
         await admin.flash(request, "error", refusal(exc))
     else:
@@ -103,10 +102,12 @@ async def create_user(request: web.Request) -> web.Response:
     username = typed["username"]
     try:
         password_hash = await _new_password(request, username)
-        async with axis_of(request).connection() as conn, conn.transaction():
-            await users.add(
-                conn, me.actor, username, password_hash, role=role, system_id=system_id, full_name=typed["full_name"]
-            )
+        await axis_of(request).registrar.change(
+            me.actor,
+            lambda conn, actor: users.add(
+                conn, actor, username, password_hash, role=role, system_id=system_id, full_name=typed["full_name"]
+            ),
+        )
     except AxisError as exc:
         errors = {_field(exc): refusal(exc)}
         return await _page(request, me, typed=typed, errors=errors, status=exc.http_status)

@@ -38,13 +38,8 @@ async def take_flashes(request: web.Request) -> list[list[str]]:
 
 
 async def change(request: web.Request, user: User, operation: Callable[[Conn, str], Awaitable[T]]) -> T:
-    """``operation(conn, actor)`` in a transaction; returns once this process's cache has it."""
-    axis = axis_of(request)
-    async with axis.connection() as conn:
-        async with conn.transaction():
-            result = await operation(conn, user.actor)
-        await axis.registry_changed(conn)
-    return result
+    """``operation(conn, actor)`` as ``web:<username>``, through the registrar like the admin API."""
+    return await axis_of(request).registrar.change(user.actor, operation)
 
 
 async def act(

@@ -37,7 +37,7 @@ from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
 from axis.exchange import redelivery
 from axis.receipts import ReceiptError, ReceiptKind
-from axis.registry import systems
+from axis.registry import history, systems
 from axis.store import db
 
 NORTH, SOUTH, DEPT, MINISTRY = "000.00.00.H98", "000.00.00.H99", "000.00.11.H99", "000.00.00.G98"
@@ -677,7 +677,7 @@ async def test_a_sender_sees_a_failed_delivery_sent_again_in_its_timeline(
         await systems.update(conn, "test", "nam", status="active")
         async with conn.transaction():
             await redelivery.requeue(conn, "admin:ops", "nam")
-        await world.axis.registry_changed(conn)
+        await world.axis.registrar.caught_up(await history.version(conn))
     finally:
         await conn.close()
     [waiting] = await south.inbox(only="package")

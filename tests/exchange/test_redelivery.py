@@ -24,7 +24,7 @@ async def admin_headers(world: World) -> dict[str, str]:
     conn = await db.connect(world.settings.database_url)
     try:
         _, token = await systems.issue_admin_token(conn, "test", "ops")
-        await world.axis.registry_changed(conn)
+        await world.axis.registrar.caught_up(await history.version(conn))
     finally:
         await conn.close()
     return {"Authorization": f"Bearer {token}"}
@@ -48,7 +48,7 @@ async def set_status(world: World, system_id: str, status: str) -> None:
     conn = await db.connect(world.settings.database_url)
     try:
         await systems.update(conn, "test", system_id, status=status)
-        await world.axis.registry_changed(conn)  # the axis routes by the change from now on
+        await world.axis.registrar.caught_up(await history.version(conn))  # the axis routes by the change from now on
     finally:
         await conn.close()
 

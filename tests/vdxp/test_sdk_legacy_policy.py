@@ -10,7 +10,7 @@ from typing import Any
 
 from sdk_world import LIST_EDOC, Sdk, edoc_header
 
-from axis.registry import systems
+from axis.registry import history, systems
 from axis.store import db
 
 #: The package of capture 01: built by EdXML102-0.0.3 (H98 to H99), its dummy signature included.
@@ -23,7 +23,7 @@ async def allow_unsigned(sdk: Sdk, system_id: str) -> None:
     try:
         async with conn.transaction():
             await systems.update(conn, "admin", system_id, allow_unsigned=True)
-        await sdk.world.axis.registry_changed(conn)
+        await sdk.world.axis.registrar.caught_up(await history.version(conn))
     finally:
         await conn.close()
 

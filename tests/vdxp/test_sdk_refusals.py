@@ -9,7 +9,7 @@ import json
 import pytest
 from sdk_world import LIST_EDOC, Sdk, assert_refused, edoc_header, get_header, read_raw
 
-from axis.registry import systems
+from axis.registry import history, systems
 from axis.store import db
 
 NORTH, SOUTH = "000.00.00.H98", "000.00.00.H99"
@@ -138,7 +138,7 @@ async def test_a_system_with_an_address_allow_list_is_answered_only_from_those_a
     try:
         async with conn.transaction():
             await systems.update(conn, "test", "nam", allowed_addresses="203.0.113.0/24")
-        await sdk.world.axis.registry_changed(conn)
+        await sdk.world.axis.registrar.caught_up(await history.version(conn))
     finally:
         await conn.close()
     raw = edit(sdk.service("south").count_receive_edoc({}), "X-Forwarded-Proto", "https", add=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sdk_world import Sdk
 
-from axis.registry import agencies
+from axis.registry import agencies, history
 from axis.store import db
 
 
@@ -18,7 +18,7 @@ async def change_registry(sdk: Sdk) -> None:
             await agencies.set_code_qd20(conn, "test", "000.00.00.H99", "H99")
             await agencies.add(conn, "test", "000.00.40.H99", "UBND Huyện Thử Nghiệm Tây")
             await agencies.retire(conn, "test", "000.00.40.H99", "000.00.00.H99")
-        await sdk.world.axis.registry_changed(conn)
+        await sdk.world.axis.registrar.caught_up(await history.version(conn))
     finally:
         await conn.close()
 
@@ -71,7 +71,7 @@ async def test_a_system_retires_an_agency_below_its_own_when_allowed(sdk_agency_
     try:
         async with conn.transaction():
             await agencies.add(conn, "test", "000.00.12.H99", "Sở Thử Nghiệm Mới")
-        await sdk.world.axis.registry_changed(conn)
+        await sdk.world.axis.registrar.caught_up(await history.version(conn))
     finally:
         await conn.close()
     south = sdk.service("south")

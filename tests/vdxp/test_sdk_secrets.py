@@ -10,7 +10,7 @@ import pytest
 from sdk_world import Sdk
 
 from axis.cli import main
-from axis.registry import systems
+from axis.registry import history, systems
 
 ANY = ("countReceiveEdoc", {})
 
@@ -73,7 +73,7 @@ async def test_the_admin_api_issues_a_secret_with_the_same_advice(sdk: Sdk) -> N
     async with world.axis.pool.acquire() as conn:
         async with conn.transaction():
             _, token = await systems.issue_admin_token(conn, "test", "ops")
-        await world.axis.registry_changed(conn)
+        await world.axis.registrar.caught_up(await history.version(conn))
     response = await world.client.post(
         "/api/v1/admin/systems/nam/sdk-secret", headers={"Authorization": f"Bearer {token}"}, json={}
     )

@@ -35,7 +35,7 @@ async def in_registry(world: World, operation: Any) -> None:
     try:
         async with conn.transaction():
             await operation(conn)
-        await world.axis.registry_changed(conn)
+        await world.axis.registrar.caught_up(await history.version(conn))
     finally:
         await conn.close()
 

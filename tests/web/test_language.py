@@ -15,7 +15,7 @@ from world import World, status_of
 
 from axis.edxml import build
 from axis.edxml import model as m
-from axis.registry import agencies, systems
+from axis.registry import agencies, history, systems
 from axis.store import db
 
 #: Words that only an English sentence has (on word boundaries, any case).
@@ -57,7 +57,7 @@ async def lived_in(world: World) -> dict[str, str]:
             await agencies.add(conn, "test", "000.00.12.H99", "Phòng Cũ")
             await agencies.retire(conn, "test", "000.00.12.H99", "000.00.00.H99")
             await systems.update(conn, "test", "bac", allow_unsigned=True)
-        await world.axis.registry_changed(conn)
+        await world.axis.registrar.caught_up(await history.version(conn))
     finally:
         await conn.close()
     document = world.document("north", to=("000.00.12.H99", "000.00.11.H99"), subject="Về việc thử nghiệm")

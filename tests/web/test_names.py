@@ -7,7 +7,7 @@ from typing import Any
 
 from world import World
 
-from axis.registry import agencies
+from axis.registry import agencies, history
 from axis.registry.model import Agency, AgencyStatus
 from axis.store import db
 from axis.web.wording import agency_label
@@ -34,7 +34,7 @@ async def test_a_redirected_document_names_the_agencies_it_went_through(world: W
         async with conn.transaction():
             await agencies.add(conn, "test", "000.00.12.H99", "Phòng Cũ")
             await agencies.retire(conn, "test", "000.00.12.H99", "000.00.00.H99")
-        await world.axis.registry_changed(conn)
+        await world.axis.registrar.caught_up(await history.version(conn))
     finally:
         await conn.close()
     sent = await world.post(world.signed(world.document("north", to=("000.00.12.H99",))))

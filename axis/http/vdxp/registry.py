@@ -120,8 +120,7 @@ async def delete_agency(call: Call) -> dict[str, Any]:
             agency_code=agency.code,
         )
     if not agency.retired:
-        async with call.axis.connection() as conn:
-            async with conn.transaction():
-                await agencies.retire(conn, f"vdxp:{call.system.id}", agency.code)
-            await call.axis.registry_changed(conn)
+        await call.axis.registrar.change(
+            f"vdxp:{call.system.id}", lambda conn, actor: agencies.retire(conn, actor, agency.code)
+        )
     return answers.ok()
