@@ -23,6 +23,15 @@ log = structlog.get_logger("axis.broker")
 #: Message kinds whose body is a package (the others, receipts and refusals, are small).
 PACKAGE_KINDS = frozenset({"document", "status"})
 
+#: The largest package published in the message body rather than by reference (16 MiB).
+INLINE_MAX = 16 * 1024 * 1024
+
+
+def goes_by_reference(size: int, kind: str, inline_max: int) -> bool:
+    """Whether a message of this size and kind goes by reference rather than in the body: one rule
+    for every publisher, the real one and the in-memory one the relay's tests use."""
+    return size > inline_max and kind in PACKAGE_KINDS
+
 
 class BrokerUnavailable(Exception):
     """RabbitMQ did not confirm a publish (down, channel closed, nack, timeout)."""
@@ -47,7 +56,9 @@ class Outgoing:
 
 
 class Broker:
-    def __init__(self, url: str, *, confirm_timeout: float = 30.0, inline_max: int = 16 * 1024 * 1024) -> None:
+    """RabbitMQ through one robust connection; a ``Publisher`` (``axis.broker.publishing``) for the relay."""
+
+    def __init__(self, url: str, *, confirm_timeout: float = 30.0, inline_max: int = INLINE_MAX) -> None:
         self._url = url
         self._timeout = confirm_timeout
         self._inline_max = inline_max
@@ -117,9 +128,10 @@ class Broker:
 
     def by_reference(self, size: int, kind: str) -> bool:
         """Whether a message of this size and kind goes by reference rather than in the body."""
-        return size > self._inline_max and kind in PACKAGE_KINDS
+        return goes_by_reference(size, kind, self._inline_max)
 
     async def publish(self, message: Outgoing) -> None:
+        """Return once RabbitMQ confirmed the message; ``BrokerUnavailable`` on any failure."""
         try:
             await self.ensure_system(message.system_id)
             assert self._deliveries is not None
