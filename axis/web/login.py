@@ -6,7 +6,7 @@ from collections.abc import Awaitable
 
 from aiohttp import web
 
-from axis.accounts import passwords, users
+from axis.accounts import signin
 from axis.accounts.users import User
 from axis.errors import AxisError
 from axis.http.params import Text, Where, accepts
@@ -106,21 +106,7 @@ async def change_password(request: web.Request) -> web.Response:
     current, new, again = (str(form.get(k, "")) for k in ("current", "new", "again"))
     axis, hasher = axis_of(request), site_of(request).hasher
     try:
-        async with axis.connection() as conn:
-            attempt = await users.begin_attempt(conn, user.username)
-        if attempt is None or attempt.user.locked() or attempt.over_limit:
-            raise AxisError("web.login.locked", "Tài khoản đang tạm khóa do nhập sai mật khẩu nhiều lần.")
-        if not await hasher.verify(current, attempt.password_hash):
-            async with axis.connection() as conn:
-                await users.attempt_failed(conn, attempt)  # guesses here count towards the lock-out too
-            raise AxisError("web.login.failed", "Mật khẩu hiện tại không đúng.", field="current")
-        if new != again:
-            raise AxisError("web.password.weak", "Hai lần nhập mật khẩu mới không giống nhau.", field="again")
-        passwords.check_strength(new, user.username)
-        new_hash = await hasher.hash(new)
-        async with axis.connection() as conn, conn.transaction():
-            await users.attempt_succeeded(conn, user)
-            await users.set_password(conn, user.actor, user.username, new_hash)
+        await signin.change_password(axis.connection, hasher, user, current=current, new=new, again=again)
     except AxisError as exc:
         field = exc.details.get("field") or ("new" if exc.code == "web.password.weak" else "")
         return await _account_page(request, user, errors={field: exc.message}, status=exc.http_status)

@@ -28,8 +28,7 @@ from aiohttp_session import Session, get_session, new_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
-from axis.accounts import users
-from axis.accounts.passwords import needs_rehash
+from axis.accounts import signin, users
 from axis.accounts.users import Role, SessionState, User
 from axis.errors import AxisError
 from axis.registry.model import System
@@ -210,30 +209,12 @@ async def check_csrf(request: web.Request) -> None:
 async def log_in(request: web.Request, username: str, password: str) -> User:
     """Check the password (with lock-out) and start a new session: new secret, new CSRF token."""
     axis, hasher = axis_of(request), site_of(request).hasher
-    async with axis.connection() as conn:
-        attempt = await users.begin_attempt(conn, username)
-    if attempt is None:
-        await hasher.verify(password, None)  # as slow as a real check: names do not leak by timing
-        raise AxisError("web.login.failed", "Sai tên đăng nhập hoặc mật khẩu.")
-    user = attempt.user
-    if user.locked():
-        raise _locked(user.locked_until)
-    if attempt.over_limit:  # concurrent guesses beyond the limit: no password check for them
-        async with axis.connection() as conn:
-            raise _locked(await users.attempt_failed(conn, attempt))
-    if not await hasher.verify(password, attempt.password_hash):
-        async with axis.connection() as conn:
-            locked_until = await users.attempt_failed(conn, attempt)
-        if locked_until is not None:
-            raise _locked(locked_until)
-        raise AxisError("web.login.failed", "Sai tên đăng nhập hoặc mật khẩu.")
-    if not user.active:
-        raise AxisError("web.login.disabled", "Tài khoản này đã bị vô hiệu hóa; hãy liên hệ quản trị viên.")
-    new_hash = await hasher.hash(password) if needs_rehash(attempt.password_hash, hasher.cost) else None
+    try:
+        user, new_hash = await signin.check(axis.connection, hasher, username, password)
+    except signin.Locked as exc:
+        raise _locked(exc.until) from None
     secret = secrets.token_urlsafe(32)
-    async with axis.connection() as conn, conn.transaction():
-        await users.attempt_succeeded(conn, user, new_hash)
-        await users.open_session(conn, _digest(secret), user, LIFETIME)
+    await signin.open_session(axis.connection, user, new_hash, _digest(secret), LIFETIME)
     before = await get_session(request)
     session = await new_session(request)  # a fresh cookie: nothing from before log-in carries over,
     forms.carry(before, session, user.id)  # but what this user typed when their session ended
