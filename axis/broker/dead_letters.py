@@ -3,10 +3,13 @@
 A system's consumer that rejects a message, or lets it be redelivered past the queue's delivery
 limit, sends it to the dead-letter exchange. The package is still in PostgreSQL and still in the
 HTTP inbox; what changes is that the sender sees the failure (and why) instead of a delivery that
-silently never completes. Receipts, refusals and failure notices that die are only logged.
+silently never completes (``axis.exchange.deliveries.fail``). Receipts, refusals and failure
+notices that die are only logged, as is a package message whose id is no package id.
 """
 
 from __future__ import annotations
+
+import uuid
 
 import asyncpg
 import structlog
@@ -14,6 +17,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from axis.broker import topology
 from axis.broker.publisher import Broker
+from axis.exchange import deliveries
 from axis.store import db
 
 log = structlog.get_logger("axis.dead_letters")
@@ -60,7 +64,8 @@ class DeadLetters:
         kind = str(headers.get("kind") or message.type or "")
         system_id = str(headers.get("recipient_system") or "")
         reason = reason_of(message)
-        if kind not in ("document", "status") or not system_id or not message.message_id:
+        package_id = _package_id(message.message_id)
+        if kind not in ("document", "status") or not system_id or package_id is None:
             log.warning(
                 "dead_letter.dropped", kind=kind, system=system_id, reason=reason, message_id=message.message_id
             )
@@ -68,22 +73,19 @@ class DeadLetters:
             return
         try:
             async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-                failed = await conn.fetchval(
-                    """WITH f AS (
-                           UPDATE deliveries SET state = 'failed', failed_reason = $3
-                            WHERE package_id = $1::uuid AND system_id = $2 AND state = 'queued'
-                        RETURNING package_id)
-                       INSERT INTO events (document_id, package_id, kind, system_id, detail)
-                       SELECT p.document_id, p.id, 'failed', $2, jsonb_build_object('reason', $3::text)
-                         FROM f JOIN packages p ON p.id = f.package_id
-                       RETURNING package_id""",
-                    message.message_id,
-                    system_id,
-                    reason,
-                )
+                failed = await deliveries.fail(conn, system_id, package_id=package_id, reason=reason)
         except db.UNAVAILABLE as exc:
             log.warning("dead_letter.retry", error=repr(exc))
             await message.nack(requeue=True)
             return
-        log.warning("delivery.failed", package_id=message.message_id, system=system_id, reason=reason, marked=failed)
+        log.warning(
+            "delivery.failed", package_id=message.message_id, system=system_id, reason=reason, marked=bool(failed)
+        )
         await message.ack()
+
+
+def _package_id(message_id: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(message_id or "")
+    except ValueError:
+        return None

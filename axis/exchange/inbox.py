@@ -25,6 +25,8 @@ class InboxItem:
 
 async def waiting(conn: Conn, system_id: str, *, limit: int = 100, only: str | None = None) -> list[InboxItem]:
     """Oldest first: packages and receipts not yet acknowledged (``only`` one of the two types)."""
+    # 'queued' is DeliveryState.QUEUED written as a literal: only then does the partial index
+    # deliveries_waiting serve a generic plan (see axis.exchange.deliveries).
     rows = await conn.fetch(
         """(SELECT 'package' AS type, p.id, p.kind, p.document_id, p.sender_code, p.sender_system,
                    d.created_at AS at, p.id AS package_id

@@ -1,6 +1,6 @@
 """Documents as a clerk reads them: one document, its bytes, when its timeline last moved.
 
-Documents are read with the same visibility rule as the API (``axis.exchange.store``): the
+Documents are read with the same visibility rule as the API (``axis.exchange.visibility``): the
 sender's system or a recipient system, anything else does not exist. Reading a package here does
 not count as the recipient system fetching it (``fetched_at`` is the system's, not a clerk's).
 """
@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from axis.errors import AxisError
+from axis.exchange import visibility
 from axis.exchange.received import Received
 from axis.store import bodies
 from axis.store.db import Conn
@@ -28,6 +29,10 @@ class StoredDocument:
     signature_policy: str  # the rule it was accepted under (axis.edxml.trust.AppliedPolicy)
 
 
+# The package $1 as the system $2 may see it; counterparts: the packages the system $1 may see.
+_SEEN, _MINE = visibility.rule("$2", "p").package, visibility.rule("$1", "p").package
+
+
 def _unknown(package_id: str) -> AxisError:
     return AxisError("document.unknown", "Không có văn bản này trong hệ thống của bạn.", package_id=package_id)
 
@@ -39,10 +44,8 @@ async def visible_document(conn: Conn, package_id: str, system_id: str) -> Store
     except ValueError:
         raise _unknown(package_id) from None
     row = await conn.fetchrow(
-        """SELECT id, document_id, sender_system, received_at, size, chunks, signature_policy FROM packages p
-            WHERE id = $1 AND kind = 'document'
-              AND (sender_system = $2 OR EXISTS (
-                   SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $2))""",
+        f"""SELECT id, document_id, sender_system, received_at, size, chunks, signature_policy FROM packages p
+             WHERE p.id = $1 AND p.kind = 'document' AND {_SEEN}""",
         pid,
         system_id,
     )
@@ -96,10 +99,8 @@ async def failed_at(conn: Conn, document_id: str) -> dict[tuple[str, str], dt.da
 async def counterparts(conn: Conn, system_id: str, limit: int = 500) -> list[tuple[str, str]]:
     """Agencies the system exchanged documents with (senders and recipients), for the search form."""
     rows = await conn.fetch(
-        """WITH mine AS (
-               SELECT p.id, p.sender_code FROM packages p
-                WHERE p.kind = 'document' AND (p.sender_system = $1 OR EXISTS (
-                      SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $1))),
+        f"""WITH mine AS (
+               SELECT p.id, p.sender_code FROM packages p WHERE p.kind = 'document' AND {_MINE}),
            codes AS (
                SELECT sender_code AS code FROM mine
                UNION SELECT r.agency_code FROM package_recipients r JOIN mine ON mine.id = r.package_id)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from axis.errors import AxisError
+from axis.exchange import deliveries
+from axis.exchange.deliveries import DeliveryState
 from axis.exchange.store import package_uuid
 from axis.registry import systems
 from axis.store.db import Conn
@@ -121,10 +123,12 @@ async def requeue(
     each have a failed delivery to the system that retention has not archived; otherwise nothing is
     requeued. Without names, archived packages are left failed (there are no bytes to send).
     Returns what was requeued, with the reason each had failed, and how many are left to requeue.
-    The caller holds the transaction.
+    The caller holds the transaction. The move back to the queue, its events and the outbox rows
+    are ``axis.exchange.deliveries.requeue``'s; choosing which deliveries go is this function's.
     """
-    # The system's row is held until commit: disabling it meanwhile waits, and its trigger then
-    # fails what this requeued, rather than missing rows it could not yet see as queued.
+    # The system's row is held until commit: disabling it meanwhile waits, and then fails what
+    # this requeued (``axis.registry.systems.update``), rather than missing rows it could not yet
+    # see as queued.
     system = await systems.require(conn, system_id, for_share=True)
     if not system.active:
         raise AxisError(
@@ -147,29 +151,16 @@ async def requeue(
                  WHERE d.system_id = $1 AND d.state = 'failed' AND p.archived_at IS NULL
                    AND ($2::uuid[] IS NULL OR d.package_id = ANY ($2))
                  ORDER BY d.created_at, d.package_id
-                 LIMIT CASE WHEN $2::uuid[] IS NULL THEN $5::bigint END
-                   FOR UPDATE OF d FOR SHARE OF p),
-            back AS (
-                UPDATE deliveries d SET state = 'queued', failed_reason = NULL, published_at = NULL,
-                                        requeued_at = now()
-                  FROM chosen c WHERE d.package_id = c.package_id AND d.system_id = c.system_id),
-            e AS (
-                INSERT INTO events (document_id, package_id, kind, system_id, detail)
-                SELECT c.document_id, c.package_id, 'requeued', c.system_id,
-                       jsonb_build_object('by', $3::text, 'previous_reason', c.reason)
-                  FROM chosen c),
-            o AS (
-                INSERT INTO outbox (message_id, kind, system_id)
-                SELECT c.package_id::text, 'package', c.system_id FROM chosen c WHERE $4)
+                 LIMIT CASE WHEN $2::uuid[] IS NULL THEN $3::bigint END
+                   FOR UPDATE OF d FOR SHARE OF p)
             SELECT * FROM chosen ORDER BY failed_at NULLS FIRST, package_id""",
         system_id,
         named,
-        actor,
-        system.delivery_amqp,
         limit or BATCH,
     )
     requeued = [_failed(r) for r in rows]
     if requeued:
+        await deliveries.requeue(conn, system_id, [r.package_id for r in requeued], by=actor)
         await _record(conn, actor, system_id, requeued)
     remaining: int = await conn.fetchval(
         """SELECT count(*) FROM deliveries d JOIN packages p ON p.id = d.package_id
@@ -188,14 +179,14 @@ async def _check_named(conn: Conn, system_id: str, named: list[uuid.UUID]) -> No
         system_id,
         named,
     )
-    archived = [str(r["id"]) for r in rows if r["state"] == "failed" and r["archived"]]
+    archived = [str(r["id"]) for r in rows if r["state"] == DeliveryState.FAILED and r["archived"]]
     if archived:
         raise AxisError(
             "package.archived",
             "Retention archived these packages: there are no bytes left to send again.",
             package_ids=archived,
         )
-    not_failed = {str(r["id"]): r["state"] or "none" for r in rows if r["state"] != "failed"}
+    not_failed = {str(r["id"]): r["state"] or "none" for r in rows if r["state"] != DeliveryState.FAILED}
     if not_failed:
         raise AxisError(
             "delivery.not_failed",

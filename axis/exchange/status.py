@@ -1,7 +1,8 @@
 """SQL for where documents stand: per-recipient timelines and the search over sent and received.
 
 A system sees a document it sent in full, and of a document it received only the rows of the
-agencies it serves; a document it has nothing to do with does not exist (404, never 403).
+agencies it serves; a document it has nothing to do with does not exist (404, never 403). The
+rule is ``axis.exchange.visibility``'s.
 
 Every package shown carries the ``signature_policy`` it was accepted under, and the timeline lists
 in ``legacy_packages`` those of its packages (the document, its revocation, updates, replacement,
@@ -16,8 +17,13 @@ from typing import Any
 from axis.edxml.model import VN_TZ
 from axis.edxml.trust import AppliedPolicy
 from axis.errors import AxisError
+from axis.exchange import visibility
+from axis.exchange.deliveries import DeliveryState
 from axis.registry import folding
 from axis.store.db import Conn, contains
+
+# The rows of package p, with its recipients pr, that the system $2 (timeline) or $1 (search) may see.
+_TIMELINE, _SEARCH = visibility.rule("$2", "p"), visibility.rule("$1", "p")
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -40,7 +46,7 @@ async def timeline(
     author and time, and what is overdue; plus the document's own state (revoked, replaced)."""
     now = now or dt.datetime.now(dt.UTC)
     rows = await conn.fetch(
-        """SELECT p.id AS package_id, p.business_type, p.sender_code, p.sender_system, p.subject,
+        f"""SELECT p.id AS package_id, p.business_type, p.sender_code, p.sender_system, p.subject,
                   p.received_at, p.signature_policy, p.status_code, pr.requested_code, pr.agency_code,
                   coalesce(a.name, '') AS agency_name, pr.system_id, pr.redirects, d.state, d.created_at,
                   d.published_at, d.fetched_at, d.delivered_at, d.failed_reason, d.requeued_at
@@ -49,7 +55,7 @@ async def timeline(
              JOIN deliveries d ON d.package_id = p.id AND d.system_id = pr.system_id
              LEFT JOIN agencies a ON a.code = pr.agency_code
             WHERE p.document_id = $1 AND p.kind = 'document'
-              AND (p.sender_system = $2 OR pr.system_id = $2)
+              AND {_TIMELINE.recipient}
             ORDER BY p.received_at, pr.requested_code""",
         document_id,
         system_id,
@@ -134,7 +140,7 @@ async def timeline(
         entry["deliveries"].append(delivery)
         # A delivery sent again has the whole deadline again, from the time it was requeued.
         waiting_since = r["requeued_at"] or r["created_at"]
-        if r["state"] == "queued" and waiting_since + ack_deadline < now:
+        if r["state"] == DeliveryState.QUEUED and waiting_since + ack_deadline < now:
             hours = ack_deadline.total_seconds() / 3600
             entry["overdue"].append(f"package {r['package_id']} not acknowledged within {hours:g} h")
     for e in events:
@@ -200,9 +206,9 @@ DELIVERY_FILTERS = ("failed", "waiting", "done")
 
 # A package's recipient agencies that the caller may see (all when it sent the package, else the
 # agencies it serves), each with its delivery: the rows ``search`` counts and filters on.
-_VISIBLE_DELIVERIES = """package_recipients pr
+_VISIBLE_DELIVERIES = f"""package_recipients pr
     JOIN deliveries d ON d.package_id = pr.package_id AND d.system_id = pr.system_id
-   WHERE pr.package_id = p.id AND (p.sender_system = $1 OR pr.system_id = $1)"""
+   WHERE pr.package_id = p.id AND {_SEARCH.recipient}"""
 
 
 async def search(
@@ -231,10 +237,7 @@ async def search(
         args.append(value)
         return f"${len(args)}"
 
-    received = "EXISTS (SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $1)"
-    conditions.append(
-        {"sent": "p.sender_system = $1", "received": received}.get(direction, f"(p.sender_system = $1 OR {received})")
-    )
+    conditions.append({"sent": _SEARCH.sent, "received": _SEARCH.received}.get(direction, _SEARCH.package))
     if document_id:
         conditions.append(f"p.document_id = {arg(document_id)}")
     if number:
@@ -254,11 +257,13 @@ async def search(
             f" WHERE r.package_id = p.id AND (r.agency_code = {code} OR r.requested_code = {code})))"
         )
     if delivery == "failed":
-        conditions.append(f"EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state = 'failed')")
+        conditions.append(f"EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state = {arg(DeliveryState.FAILED)})")
     elif delivery == "waiting":
-        conditions.append(f"EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state = 'queued')")
+        conditions.append(f"EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state = {arg(DeliveryState.QUEUED)})")
     elif delivery == "done":
-        conditions.append(f"NOT EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state <> 'delivered')")
+        conditions.append(
+            f"NOT EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state <> {arg(DeliveryState.DELIVERED)})"
+        )
     elif delivery is not None:
         raise AxisError("http.bad_request", f"delivery is one of {', '.join(DELIVERY_FILTERS)}.")
     rows = await conn.fetch(

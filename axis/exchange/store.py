@@ -17,8 +17,12 @@ import asyncpg
 
 from axis.edxml import model as m
 from axis.errors import AxisError
+from axis.exchange import deliveries, visibility
 from axis.exchange.admission import Admission
+from axis.exchange.deliveries import DeliveryReceipt as DeliveryReceipt  # where the exchange's callers find it
+from axis.exchange.deliveries import DeliveryState
 from axis.exchange.received import Received
+from axis.exchange.results import Routed
 from axis.registry import folding
 from axis.store import bodies
 from axis.store.db import Conn
@@ -80,7 +84,7 @@ async def accept(
         outbox.append((str(receipt_id), "receipt", admission.caller.id))
     # One statement, one round trip: every row depends on the package row being new.
     inserted = await conn.fetchval(
-        """WITH p AS (
+        f"""WITH p AS (
                INSERT INTO packages (id, kind, dedupe_key, document_id, sender_code, sender_system,
                                      business_type, status_code, code_number, code_notation, subject,
                                      subject_folded, promulgation_date, due_date, digest, size, body,
@@ -92,11 +96,10 @@ async def accept(
            r AS (
                INSERT INTO package_recipients (package_id, requested_code, agency_code, system_id, redirects)
                SELECT p.id, t.requested, t.agency, t.system,
-                      coalesce(string_to_array(NULLIF(t.redirects, ''), ','), '{}')
+                      coalesce(string_to_array(NULLIF(t.redirects, ''), ','), '{{}}')
                  FROM p, unnest($23::text[], $24::text[], $25::text[], $26::text[])
                       AS t (requested, agency, system, redirects)),
-           d AS (
-               INSERT INTO deliveries (package_id, system_id) SELECT p.id, unnest($27::text[]) FROM p),
+           d AS ({deliveries.start("p", "$27")}),
            e AS (
                INSERT INTO events (document_id, package_id, kind, system_id, agency_code, detail)
                SELECT $4, p.id, 'accepted', $6, NULL, $28::jsonb FROM p
@@ -185,13 +188,15 @@ async def add_event(
 # --- reading --------------------------------------------------------------------------------------------
 
 
+# The package $1 as the system $2 may see it (``axis.exchange.visibility``).
+_SEEN = visibility.rule("$2", "p").package
+
+
 async def visible_package(conn: Conn, package_id: str, system_id: str) -> StoredPackage:
     """A package its sender or one of its recipient systems may see; anything else does not exist."""
     pid = package_uuid(package_id)
     row = await conn.fetchrow(
-        f"""SELECT {_PACKAGE_COLUMNS} FROM packages p
-             WHERE id = $1 AND (sender_system = $2
-                   OR EXISTS (SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $2))""",
+        f"SELECT {_PACKAGE_COLUMNS} FROM packages p WHERE p.id = $1 AND {_SEEN}",
         pid,
         system_id,
     )
@@ -215,10 +220,9 @@ async def fetch_body(conn: Conn, package_id: str, system_id: str) -> Fetched:
     One statement: visibility, bytes, ``fetched_at`` and its event."""
     pid = package_uuid(package_id)
     row = await conn.fetchrow(
-        """WITH p AS (
+        f"""WITH p AS (
                SELECT id, body, document_id, digest, size, chunks, archive_path FROM packages p
-                WHERE id = $1 AND (sender_system = $2 OR EXISTS (
-                      SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.system_id = $2))),
+                WHERE p.id = $1 AND {_SEEN}),
            f AS (
                UPDATE deliveries d SET fetched_at = now() FROM p
                 WHERE d.package_id = p.id AND d.system_id = $2 AND d.fetched_at IS NULL
@@ -241,7 +245,7 @@ class Delivery:
 
     package_id: uuid.UUID
     system_id: str
-    state: str
+    state: DeliveryState
     delivered_at: dt.datetime | None
     newly_delivered: bool
     kind: str
@@ -251,18 +255,6 @@ class Delivery:
     sender_system: str
     served: tuple[tuple[str, str, tuple[str, ...]], ...]  # (requested, agency, redirects) of this system
     signature_policy: str  # the rule the package was accepted under (axis.edxml.trust.AppliedPolicy)
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryReceipt:
-    """The signed receipt that goes with marking one delivery done."""
-
-    package_id: uuid.UUID
-    receipt_id: uuid.UUID
-    body: bytes
-    document_id: str
-    for_system: str
-    to_amqp: bool
 
 
 async def deliveries_of(
@@ -294,7 +286,7 @@ async def deliveries_of(
         found[row["id"]] = Delivery(
             package_id=row["id"],
             system_id=system_id,
-            state=row["state"],
+            state=DeliveryState(row["state"]),
             delivered_at=row["delivered_at"],
             newly_delivered=False,
             kind=row["kind"],
@@ -313,43 +305,9 @@ async def mark_delivered(
 ) -> set[uuid.UUID]:
     """Mark the deliveries done that are still queued, each with its receipt, events and (for an
     AMQP sender) outbox row, in one statement; the packages actually marked now. A delivery done
-    meanwhile by another request keeps its first receipt: this one is dropped."""
-    rows = await conn.fetch(
-        """WITH t AS (
-               SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bytea[], $4::text[], $5::text[], $6::bool[])
-                   WITH ORDINALITY AS t (package_id, receipt_id, body, document_id, for_system, to_amqp, ord)),
-           d AS (
-               UPDATE deliveries x SET state = 'delivered', delivered_at = $7
-                 FROM t WHERE x.package_id = t.package_id AND x.system_id = $8 AND x.state = 'queued'
-               RETURNING x.package_id),
-           done AS (SELECT t.* FROM t JOIN d USING (package_id)),
-           r AS (
-               INSERT INTO receipts (id, package_id, kind, for_system, about_system, body)
-               SELECT receipt_id, package_id, 'delivery', for_system, $8, body FROM done),
-           e AS (
-               INSERT INTO events (document_id, package_id, kind, system_id, detail)
-               SELECT document_id, package_id, kind, $8, detail FROM (
-                   SELECT document_id, package_id, 'delivered' AS kind, jsonb_build_object('how', $9::text) AS detail,
-                          ord, 0 AS step FROM done
-                   UNION ALL
-                   SELECT document_id, package_id, 'receipt',
-                          jsonb_build_object('kind', 'delivery', 'id', receipt_id::text), ord, 1 FROM done
-               ) AS both_ ORDER BY ord, step),
-           o AS (
-               INSERT INTO outbox (message_id, kind, system_id, next_attempt_at)
-               SELECT receipt_id::text, 'receipt', for_system, now() + interval '10 seconds' FROM done WHERE to_amqp)
-           SELECT package_id FROM d""",
-        [r.package_id for r in receipts],
-        [r.receipt_id for r in receipts],
-        [r.body for r in receipts],
-        [r.document_id for r in receipts],
-        [r.for_system for r in receipts],
-        [r.to_amqp for r in receipts],
-        at,
-        system_id,
-        how,
-    )
-    return {row["package_id"] for row in rows}
+    meanwhile by another request keeps its first receipt: this one is dropped. The transition is
+    ``axis.exchange.deliveries.deliver``."""
+    return await deliveries.deliver(conn, system_id, at=at, how=how, receipts=receipts)
 
 
 def package_uuid(text: str) -> uuid.UUID:
@@ -363,9 +321,10 @@ async def queued_document_packages(conn: Conn, document_id: str, system_id: str)
     """Document packages of ``document_id`` still waiting at ``system_id`` (a status 01 acks them)."""
     rows = await conn.fetch(
         """SELECT d.package_id FROM deliveries d JOIN packages p ON p.id = d.package_id
-            WHERE p.document_id = $1 AND p.kind = 'document' AND d.system_id = $2 AND d.state = 'queued'""",
+            WHERE p.document_id = $1 AND p.kind = 'document' AND d.system_id = $2 AND d.state = $3""",
         document_id,
         system_id,
+        DeliveryState.QUEUED,
     )
     return [r["package_id"] for r in rows]
 
@@ -416,4 +375,38 @@ async def record_document(conn: Conn, admission: Admission, links: Sequence[tupl
             for relation, target in links
             for r in admission.recipients
         ],
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Held:
+    """How a package was accepted: what a repeated submission of it is answered with."""
+
+    recipients: tuple[Routed, ...]
+    signature_policy: str
+    quirks: tuple[str, ...]
+
+
+async def accepted_as(conn: Conn, package_id: uuid.UUID) -> Held:
+    row = await conn.fetchrow("SELECT signature_policy, quirks FROM packages WHERE id = $1", package_id)
+    assert row is not None  # the caller found it by its dedupe key; packages are never deleted
+    rows = await conn.fetch(
+        """SELECT pr.requested_code, pr.agency_code, coalesce(a.name, '') AS name, pr.system_id, pr.redirects
+             FROM package_recipients pr LEFT JOIN agencies a ON a.code = pr.agency_code
+            WHERE pr.package_id = $1 ORDER BY pr.requested_code""",
+        package_id,
+    )
+    return Held(
+        recipients=tuple(
+            Routed(
+                requested=r["requested_code"],
+                agency=r["agency_code"],
+                name=r["name"],
+                system=r["system_id"],
+                redirects=tuple(r["redirects"]),
+            )
+            for r in rows
+        ),
+        signature_policy=row["signature_policy"],
+        quirks=tuple(q["code"] for q in row["quirks"]),
     )

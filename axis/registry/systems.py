@@ -1,6 +1,7 @@
 """SQL for connected systems: settings, bindings, tokens, signing certificates, admin tokens.
 
-Like ``agencies``, each change records its history; callers hold the transaction.
+Like ``agencies``, each change records its history; callers hold the transaction. Disabling a
+system also fails what waits for it (``update``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cryptography import x509
 
 from axis.edxml.trust import Signer
 from axis.errors import AxisError
+from axis.exchange import deliveries
 from axis.registry import codes, history, tokens
 from axis.registry.agencies import require as require_agency
 from axis.registry.model import Certificate, System, SystemStatus
@@ -166,11 +168,29 @@ def addresses(given: Any, system_id: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+#: Why a disabled system's deliveries failed: the sender's status view and failure notice say it.
+DISABLED_REASON = "the recipient system was disabled"
+
+
 async def update(conn: Conn, actor: str, system_id: str, **settings: Any) -> System:
+    """Change a system's settings. Disabling it also fails every delivery still queued for it,
+    with ``DISABLED_REASON`` (a disabled system will not take them, and a sender must not wait on
+    them in silence), in the same transaction: a savepoint when the caller holds one.
+    ``axis.exchange.redelivery`` sends them again once the system is enabled."""
     before = await require(conn, system_id)
     after = _with(before, settings)
     if after == before:
         return before
+    disabling = after.status is SystemStatus.DISABLED and before.status is not SystemStatus.DISABLED
+    async with conn.transaction():
+        await _write(conn, after)
+        if disabling:
+            await deliveries.fail(conn, system_id, reason=DISABLED_REASON)
+        await history.record(conn, actor, "system.update", "system", system_id, before, after)
+    return after
+
+
+async def _write(conn: Conn, after: System) -> None:
     await conn.execute(
         """UPDATE systems SET name = $2, contact = $3, delivery_http = $4, delivery_amqp = $5,
                   allow_sha1 = $6, allow_unsigned = $7, status = $8, require_client_certificate = $9,
@@ -187,8 +207,6 @@ async def update(conn: Conn, actor: str, system_id: str, **settings: Any) -> Sys
         after.require_client_certificate,
         list(after.allowed_addresses),
     )
-    await history.record(conn, actor, "system.update", "system", system_id, before, after)
-    return after
 
 
 # --- bindings -----------------------------------------------------------------------------------------

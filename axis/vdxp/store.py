@@ -4,7 +4,8 @@ header sets, the received and sent lists with their transport states, and update
 
 Kept here rather than in ``axis.exchange``: they read the exchange's tables in the shapes the
 SDK asks for, and the two writes (``processing``, ``fail``) touch a delivery's ``fetched_at`` and
-``failed`` state exactly as a first download and a dead letter do, with their events.
+``failed`` state exactly as a first download and a dead letter do, with their events (the
+failure is ``axis.exchange.deliveries.fail``, the one way a delivery fails).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 
 import asyncpg
 
+from axis.exchange import deliveries
+from axis.exchange.deliveries import DeliveryState
 from axis.store.db import Conn
 
 #: The most packages one list answer carries (received: oldest first; sent: newest first).
@@ -131,7 +134,7 @@ async def mark_processing(conn: Conn, package_id: uuid.UUID, system_id: str) -> 
                SELECT state, fetched_at FROM deliveries WHERE package_id = $1 AND system_id = $2),
            f AS (
                UPDATE deliveries SET fetched_at = now()
-                WHERE package_id = $1 AND system_id = $2 AND state = 'queued' AND fetched_at IS NULL
+                WHERE package_id = $1 AND system_id = $2 AND state = $3 AND fetched_at IS NULL
             RETURNING fetched_at),
            e AS (
                INSERT INTO events (document_id, package_id, kind, system_id, detail)
@@ -140,6 +143,7 @@ async def mark_processing(conn: Conn, package_id: uuid.UUID, system_id: str) -> 
            SELECT d.state, coalesce((SELECT fetched_at FROM f), d.fetched_at) AS fetched_at FROM d""",
         package_id,
         system_id,
+        DeliveryState.QUEUED,
     )
     return dict(row) if row else None
 
@@ -149,24 +153,10 @@ async def mark_failed(conn: Conn, package_id: uuid.UUID, system_id: str, reason:
     queued delivery becomes ``failed`` with the reason and a ``failed`` event, as a dead-lettered
     one does, and the sender's status view shows it. Returns the delivery's state afterwards
     (None when the package is not addressed to the system)."""
-    state: str | None = await conn.fetchval(
-        """WITH d AS (
-               SELECT state FROM deliveries WHERE package_id = $1 AND system_id = $2),
-           f AS (
-               UPDATE deliveries SET state = 'failed', failed_reason = $3
-                WHERE package_id = $1 AND system_id = $2 AND state = 'queued'
-            RETURNING package_id),
-           e AS (
-               INSERT INTO events (document_id, package_id, kind, system_id, detail)
-               SELECT p.document_id, p.id, 'failed', $2,
-                      jsonb_build_object('reason', $3::text, 'how', 'vdxp updateStatus fail')
-                 FROM f JOIN packages p ON p.id = f.package_id)
-           SELECT CASE WHEN EXISTS (SELECT 1 FROM f) THEN 'failed' ELSE d.state END FROM d""",
-        package_id,
-        system_id,
-        reason,
-    )
-    return state
+    if await deliveries.fail(conn, system_id, package_id=package_id, reason=reason, how="vdxp updateStatus fail"):
+        return DeliveryState.FAILED
+    row = await delivery(conn, package_id, system_id)  # it was not queued: as it stands
+    return DeliveryState(row["state"]) if row else None
 
 
 async def note_failure_before_fetch(conn: Conn, package_id: uuid.UUID, system_id: str, reason: str) -> None:
