@@ -9,6 +9,7 @@ outbox until confirmed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -118,6 +119,7 @@ class Axis:
             acquire_timeout=settings.db_acquire_timeout,
             archive_dir=settings.archive_dir,
             timestamps=Window.of(settings.max_clock_skew_seconds, settings.max_package_age_days),
+            ack_deadline=dt.timedelta(hours=settings.ack_deadline_hours),
         )
 
         metrics = Metrics()
@@ -127,10 +129,10 @@ class Axis:
                 system = registry.snapshot.systems.get(system_id)
                 if system is None:
                     raise AxisError("registry.system.unknown", f"No system {system_id!r}.", system=system_id)
-                answer = await exchange.submit(system, data, via="amqp")
-            if answer.status == 202:
-                metrics.accepted.labels(answer.body["kind"], "amqp").inc()
-            return answer
+                accepted = await exchange.submit(system, data, via="amqp")
+            if not accepted.repeated:
+                metrics.accepted.labels(accepted.kind.value, "amqp").inc()
+            return accepted
 
         consumer = IntakeConsumer(
             broker, from_amqp, prefetch=settings.intake_prefetch, retry_limit=settings.intake_retry_limit

@@ -56,7 +56,8 @@ _SQL = re.compile(r"\b(SELECT\b.*\bFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\
 
 def gateway_breaches(source: str, *, interface: bool) -> list[str]:
     """What breaks the database gateway in one module: an ``acquire`` without a timeout anywhere;
-    in an interface module (``axis/http/``, ``axis/web/``) also asyncpg, SQL text or any ``acquire``."""
+    in an interface module (``axis/http/``, ``axis/web/``) also asyncpg, SQL text, any ``acquire``,
+    or a transaction (a change is its service's: the exchange, the registrar, accounts)."""
     found = []
     for node in ast.walk(ast.parse(source)):
         line = getattr(node, "lineno", 0)
@@ -67,6 +68,8 @@ def gateway_breaches(source: str, *, interface: bool) -> list[str]:
                 found.append(f"{line}: acquire without timeout")
         if not interface:
             continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "transaction":
+            found.append(f"{line}: transaction (the change belongs in its service)")
         if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "asyncpg" for a in node.names):
             found.append(f"{line}: imports asyncpg")
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "asyncpg":
@@ -81,13 +84,14 @@ def test_the_gateway_check_catches_each_breach() -> None:
     handler = (
         "import asyncpg\n"
         "async def h(axis):\n"
-        "    async with axis.pool.acquire() as conn:\n"
+        "    async with axis.pool.acquire() as conn, conn.transaction():\n"
         "        await conn.fetch('SELECT code FROM agencies')\n"
         "        await conn.execute(f'UPDATE agencies SET name = {1}')\n"
     )
     assert [b.split(": ")[1] for b in gateway_breaches(handler, interface=True)] == [
         "imports asyncpg",
         "acquire (borrow through Axis.connection)",
+        "transaction (the change belongs in its service)",
         "SQL text",
         "SQL text",
     ]

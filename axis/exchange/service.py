@@ -21,19 +21,22 @@ from typing import Any, TypeVar
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolAcquireContext
 
 from axis import pki, receipts, retention
 from axis.broker.publisher import Outgoing
-from axis.broker.relay import OutboxRelay
+from axis.broker.publishing import Relaying
 from axis.edxml import codec
 from axis.edxml import model as m
 from axis.edxml.trust import AppliedPolicy, TrustAnchors
 from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
-from axis.exchange import context, flows, freshness, store
+from axis.exchange import context, flows, freshness, inbox, redelivery, reports, status, store
 from axis.exchange.admission import Admission, admit, authorize, dedupe_key
+from axis.exchange.deliveries import DeliveryState
 from axis.exchange.freshness import Window
 from axis.exchange.received import Received
+from axis.exchange.results import Accepted, Routed
 from axis.registry.cache import RegistryCache
 from axis.registry.model import System
 from axis.store import bodies, db
@@ -41,15 +44,6 @@ from axis.store.db import Conn
 
 log = structlog.get_logger("axis.exchange")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What intake says: 202 for a new package, 200 for a repeated submission of the same bytes."""
-
-    status: int
-    body: dict[str, Any]
-    package_id: uuid.UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +63,13 @@ class PackageBody:
                 yield part
 
 
-def delivery_answer(delivery: store.Delivery) -> dict[str, Any]:
-    """A delivery's state as the API shows it after an acknowledgement."""
-    return {
-        "package_id": str(delivery.package_id),
-        "state": delivery.state,
-        "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
-    }
+def _conflict(package_id: str, asked: reports.Report, state: str) -> AxisError:
+    return AxisError(
+        "vdxp.update.conflict",
+        f"{package_id} is already {state}; updateStatus {asked} cannot change that.",
+        package_id=package_id,
+        state=state,
+    )
 
 
 class Exchange:
@@ -84,7 +78,7 @@ class Exchange:
         *,
         pool: asyncpg.Pool,
         registry: RegistryCache,
-        relay: OutboxRelay | None,
+        relay: Relaying | None,
         trust: TrustAnchors,
         identity: pki.Identity,
         limits: Limits,
@@ -92,6 +86,7 @@ class Exchange:
         acquire_timeout: float = 5.0,
         archive_dir: Path | None = None,
         timestamps: Window | None = None,
+        ack_deadline: dt.timedelta = dt.timedelta(hours=24),
     ) -> None:
         self._pool = pool
         self._registry = registry
@@ -103,6 +98,10 @@ class Exchange:
         self._archive_dir = archive_dir
         self._timestamps = timestamps or Window()  # AXIS_MAX_CLOCK_SKEW_SECONDS, AXIS_MAX_PACKAGE_AGE_DAYS
         self._acquire_timeout = acquire_timeout  # a database too slow to lend a connection: 503, not a queue
+        self._ack_deadline = ack_deadline  # AXIS_ACK_DEADLINE_HOURS: a delivery waiting longer is overdue
+
+    def _connection(self) -> PoolAcquireContext[asyncpg.Record]:
+        return self._pool.acquire(timeout=self._acquire_timeout)
 
     async def _off_loop(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self._executor is None:  # AXIS_VERIFY_WORKERS=0: on the loop (fewer threads fighting for the GIL)
@@ -116,7 +115,7 @@ class Exchange:
 
     # --- submit -------------------------------------------------------------------------------------
 
-    async def submit(self, caller: System, data: bytes | Received, *, via: str) -> Answer:
+    async def submit(self, caller: System, data: bytes | Received, *, via: str) -> Accepted:
         """Verify, admit, store and publish one package from ``caller`` (its bytes in memory, or
         spooled as they arrived; the caller closes a ``Received``)."""
         received = data if isinstance(data, Received) else Received.of(data)
@@ -137,7 +136,7 @@ class Exchange:
         # large package's chunks follow its row in the same transaction.
         concerned = flows.concerned(package)
         one_statement = not concerned and not bodies.chunk_count(received.size)
-        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+        async with self._connection() as conn:
             if concerned:
                 repeated = await self._repeated(conn, caller, package, received.digest)
                 if repeated is not None:
@@ -213,7 +212,7 @@ class Exchange:
                 )
             )
         await self._publish([*outgoing, *receipts_made])
-        return Answer(202, self._answer(admission), admission.package_id)
+        return self._accepted(admission)
 
     async def _effects(self, conn: Conn, admission: Admission, plan: flows.Plan) -> list[Outgoing]:
         """What an accepted package does to documents: their record, links, statuses, acks."""
@@ -223,7 +222,8 @@ class Exchange:
         await store.record_document(conn, admission, plan.links)
         return []
 
-    async def _repeated(self, conn: Conn, caller: System, package: m.Package, digest: str) -> Answer | None:
+    async def _repeated(self, conn: Conn, caller: System, package: m.Package, digest: str) -> Accepted | None:
+        """The same bytes from the same system, accepted before: described as they were then."""
         existing = await store.by_dedupe_key(conn, dedupe_key(package, digest))
         if existing is None:
             return None
@@ -235,51 +235,36 @@ class Exchange:
                 document_id=package.document_id,
                 package_id=str(existing.id) if existing.sender_system == caller.id else None,
             )
-        rows = await conn.fetch(
-            """SELECT pr.requested_code, pr.agency_code, coalesce(a.name, '') AS name, pr.system_id,
-                      pr.redirects
-                 FROM package_recipients pr LEFT JOIN agencies a ON a.code = pr.agency_code
-                WHERE pr.package_id = $1 ORDER BY pr.requested_code""",
-            existing.id,
+        held = await store.accepted_as(conn, existing.id)
+        return Accepted(
+            package_id=existing.id,
+            document_id=existing.document_id,
+            kind=m.Kind(existing.kind),
+            recipients=held.recipients,
+            signature_policy=held.signature_policy,
+            quirks=held.quirks,
+            repeated=True,
         )
-        body = {
-            "package_id": str(existing.id),
-            "document_id": existing.document_id,
-            "kind": existing.kind,
-            "recipients": [
-                {
-                    "requested": r["requested_code"],
-                    "agency": r["agency_code"],
-                    "name": r["name"],
-                    "system": r["system_id"],
-                    "redirects": list(r["redirects"]),
-                }
-                for r in rows
-            ],
-            "receipt_url": f"/api/v1/packages/{existing.id}/receipt",
-            "repeated": True,
-        }
-        return Answer(200, body, existing.id)
 
-    def _answer(self, admission: Admission) -> dict[str, Any]:
-        return {
-            "package_id": str(admission.package_id),
-            "document_id": admission.document_id,
-            "kind": admission.kind.value,
-            "recipients": [
-                {
-                    "requested": r.requested_code,
-                    "agency": r.agency_code,
-                    "name": r.agency_name,
-                    "system": r.system_id,
-                    "redirects": list(r.redirects),
-                }
+    @staticmethod
+    def _accepted(admission: Admission) -> Accepted:
+        return Accepted(
+            package_id=admission.package_id,
+            document_id=admission.document_id,
+            kind=admission.kind,
+            recipients=tuple(
+                Routed(
+                    requested=r.requested_code,
+                    agency=r.agency_code,
+                    name=r.agency_name,
+                    system=r.system_id,
+                    redirects=tuple(r.redirects),
+                )
                 for r in admission.recipients
-            ],
-            "receipt_url": f"/api/v1/packages/{admission.package_id}/receipt",
-            "signature_policy": admission.verified.policy,
-            "quirks": [q.code for q in admission.verified.quirks],
-        }
+            ),
+            signature_policy=admission.verified.policy,
+            quirks=tuple(q.code for q in admission.verified.quirks),
+        )
 
     def _acceptance_receipt(self, admission: Admission, at: dt.datetime) -> bytes:
         receipt = receipts.Receipt(
@@ -333,7 +318,7 @@ class Exchange:
 
     async def body(self, caller: System, package_id: str) -> PackageBody:
         """The package bytes as the sender signed them: whole when small, chunk by chunk when large."""
-        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+        async with self._connection() as conn:
             fetched = await store.fetch_body(conn, package_id, caller.id)
         if fetched.archive_path is not None:
             return PackageBody(fetched.size, await self._archived(package_id, fetched))
@@ -357,20 +342,20 @@ class Exchange:
             )
         return await asyncio.to_thread(retention.read_archive, path, fetched.digest)
 
-    async def acknowledge(self, caller: System, package_id: str) -> dict[str, Any]:
+    async def acknowledge(self, caller: System, package_id: str) -> store.Delivery:
         """The recipient system has the package: the delivery is done and the sender gets a receipt."""
         pid = store.package_uuid(package_id)
         delivery = (await self.acknowledge_many(caller, [pid])).get(pid)
         if delivery is None:
             raise AxisError("package.unknown", f"No package {package_id} addressed to this system.")
-        return delivery_answer(delivery)
+        return delivery
 
     async def acknowledge_many(
         self, caller: System, package_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, store.Delivery]:
         """Acknowledge several packages at once (one read, one write, one batch of signatures):
         the deliveries found, by package; a package not addressed to ``caller`` is absent."""
-        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+        async with self._connection() as conn:
             deliveries, made = await self._deliver(conn, package_ids, caller.id, how="http ack")
         await self._publish(made)
         return deliveries
@@ -386,7 +371,7 @@ class Exchange:
         that request's receipt.
         """
         at, found = await store.deliveries_of(conn, list(dict.fromkeys(package_ids)), system_id)
-        queued = [d for d in found.values() if d.state == "queued"]
+        queued = [d for d in found.values() if d.state == DeliveryState.QUEUED]
         if not queued:
             return found, []
         signed = await self._off_loop(self._delivery_receipts, queued, at)
@@ -397,7 +382,7 @@ class Exchange:
                 continue
             delivery = found[receipt.package_id]
             found[receipt.package_id] = dataclasses.replace(
-                delivery, state="delivered", delivered_at=at, newly_delivered=True
+                delivery, state=DeliveryState.DELIVERED, delivered_at=at, newly_delivered=True
             )
             made.append(
                 Outgoing(
@@ -447,6 +432,108 @@ class Exchange:
             delivered_to=delivery.system_id,
             signature_policy=AppliedPolicy(delivery.signature_policy),
         )
+
+    async def report(
+        self, caller: System, package_id: str, report: reports.Report, *, reason: str, via: str
+    ) -> reports.Reported:
+        """A recipient system reports on its delivery of a package (``axis.exchange.reports``):
+        ``done`` acknowledges it (once fetched), ``processing`` records the fetch, ``fail`` fails
+        it with ``reason`` — or, before any fetch, is only noted. ``via`` names the interface in
+        the delivery's events."""
+        pid = store.package_uuid(package_id)
+        async with self._connection() as conn:
+            delivery = await reports.delivery(conn, pid, caller.id)
+        if delivery is None:
+            raise AxisError(
+                "package.unknown", f"No package {package_id} addressed to this system.", package_id=package_id
+            )
+        state, fetched = DeliveryState(delivery["state"]), delivery["fetched_at"] is not None
+        if report is reports.Report.DONE:
+            if state == DeliveryState.QUEUED and not fetched:
+                raise AxisError(
+                    "vdxp.update.unfetched",
+                    f"{package_id} was never fetched by this system: get it (getEdoc) before updateStatus done. "
+                    "It stays listed.",
+                    package_id=package_id,
+                )
+            done = await self.acknowledge(caller, package_id)
+            if done.state != DeliveryState.DELIVERED:
+                raise _conflict(package_id, report, done.state)
+            return reports.Reported(state=DeliveryState.DELIVERED)
+        if report is reports.Report.PROCESSING:
+            async with self._connection() as conn:
+                row = await reports.mark_processing(conn, pid, caller.id, how=f"{via} processing")
+            if row is not None and row["state"] == DeliveryState.FAILED:
+                raise _conflict(package_id, report, DeliveryState.FAILED)
+            return reports.Reported(state=state)
+        if state == DeliveryState.DELIVERED:
+            raise _conflict(package_id, report, state)
+        if state == DeliveryState.QUEUED and not fetched:
+            async with self._connection() as conn:
+                await reports.note_failure_before_fetch(
+                    conn, pid, caller.id, reason, how=f"{via} fail before any fetch"
+                )
+            return reports.Reported(state=state, noted_only=True)
+        async with self._connection() as conn:
+            await reports.mark_failed(conn, pid, caller.id, reason, how=f"{via} fail")
+        return reports.Reported(state=DeliveryState.FAILED)
+
+    # --- what waits, receipts, documents: reads that carry the rule of who may see what ------------------
+
+    async def inbox(self, caller: System, *, limit: int, only: str | None = None) -> list[inbox.InboxItem]:
+        """What waits for ``caller``: packages addressed to agencies it serves, receipts for its own."""
+        async with self._connection() as conn:
+            return await inbox.waiting(conn, caller.id, limit=limit, only=only)
+
+    async def acceptance_receipt(self, caller: System, package_id: str) -> bytes:
+        """The signed acceptance receipt of a package the caller may see."""
+        async with self._connection() as conn:
+            package = await store.visible_package(conn, package_id, caller.id)
+            return await inbox.acceptance_receipt(conn, package.id)
+
+    async def receipts(self, caller: System, package_id: str) -> list[tuple[uuid.UUID, str, str | None, dt.datetime]]:
+        """The receipts of a package, for its sender's system only."""
+        async with self._connection() as conn:
+            package = await store.visible_package(conn, package_id, caller.id)
+            if package.sender_system != caller.id:
+                raise AxisError("package.unknown", "Receipts are for the sender's system.")
+            return await inbox.receipts_of(conn, package.id)
+
+    async def receipt(self, caller: System, receipt_id: str) -> bytes:
+        async with self._connection() as conn:
+            return await inbox.receipt_body(conn, receipt_id, caller.id)
+
+    async def acknowledge_receipt(self, caller: System, receipt_id: str) -> None:
+        async with self._connection() as conn:
+            await inbox.ack_receipt(conn, receipt_id, caller.id)
+
+    async def acknowledge_receipts(self, caller: System, receipt_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Several receipts at once: those found for ``caller``."""
+        async with self._connection() as conn:
+            return await inbox.ack_receipts(conn, receipt_ids, caller.id)
+
+    async def documents(self, caller: System, **filters: Any) -> list[dict[str, Any]]:
+        """The documents ``caller`` sent or received, by ``status.search``'s filters."""
+        async with self._connection() as conn:
+            return await status.search(conn, caller.id, **filters)
+
+    async def timeline(self, caller: System, document_id: str) -> dict[str, Any]:
+        """Where a document the caller may see stands, per recipient agency."""
+        async with self._connection() as conn:
+            return await status.timeline(conn, document_id, caller.id, ack_deadline=self._ack_deadline)
+
+    # --- requeue ------------------------------------------------------------------------------------
+
+    async def requeue(
+        self, actor: str, system_id: str, package_ids: Sequence[str] | None = None
+    ) -> redelivery.Requeued:
+        """An administrator sends a system's failed deliveries again (``redelivery.requeue`` says
+        which); an AMQP system's are published now rather than at the relay's next round."""
+        async with self._connection() as conn, conn.transaction():
+            done = await redelivery.requeue(conn, actor, system_id, package_ids)
+        if self._relay is not None and done.deliveries:
+            self._relay.nudge()
+        return done
 
     async def _publish(self, messages: list[Outgoing]) -> None:
         """Publish what was just committed, from memory; the outbox covers any failure."""

@@ -397,9 +397,7 @@ async def requeue_failed(request: web.Request) -> web.Response:
     system_id = request.match_info["id"]
     axis = axis_of(request)
     actor = f"admin:{admin_of(request, axis.registry.resolver)}"
-    async with axis.connection() as conn, conn.transaction():
-        done = await redelivery.requeue(conn, actor, system_id, package_ids)
-    axis.relay.nudge()  # AMQP systems: publish now rather than at the relay's next round
+    done = await axis.exchange.requeue(actor, system_id, package_ids)
     return web.json_response(
         {"system": system_id, "requeued": [failed_json(f) for f in done.deliveries], "remaining": done.remaining}
     )

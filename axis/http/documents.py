@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from aiohttp import web
 
 from axis.exchange import status
@@ -29,22 +27,20 @@ async def search(request: web.Request) -> web.Response:
     ``&delivery=failed|waiting|done`` (some recipient failed, some still waits, all took it)."""
     axis, system = caller(request)
     limit, offset = LIMIT.of(request), OFFSET.of(request)
-    async with axis.connection() as conn:
-        found = await status.search(
-            conn,
-            system.id,
-            direction=DIRECTION.of(request),
-            document_id=DOCUMENT_ID.of(request) or None,
-            number=NUMBER.of(request) or None,
-            notation=NOTATION.of(request) or None,
-            words=WORDS.of(request) or None,
-            since=SINCE.of(request),
-            until=UNTIL.of(request),
-            counterpart=COUNTERPART.of(request) or None,
-            delivery=DELIVERY.of(request) or None,
-            limit=limit,
-            offset=offset,
-        )
+    found = await axis.exchange.documents(
+        system,
+        direction=DIRECTION.of(request),
+        document_id=DOCUMENT_ID.of(request) or None,
+        number=NUMBER.of(request) or None,
+        notation=NOTATION.of(request) or None,
+        words=WORDS.of(request) or None,
+        since=SINCE.of(request),
+        until=UNTIL.of(request),
+        counterpart=COUNTERPART.of(request) or None,
+        delivery=DELIVERY.of(request) or None,
+        limit=limit,
+        offset=offset,
+    )
     return web.json_response({"documents": found, "limit": limit, "offset": offset})
 
 
@@ -52,11 +48,5 @@ async def search(request: web.Request) -> web.Response:
 @accepts()
 async def document_status(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    async with axis.connection() as conn:
-        timeline = await status.timeline(
-            conn,
-            request.match_info["document_id"],
-            system.id,
-            ack_deadline=dt.timedelta(hours=axis.settings.ack_deadline_hours),
-        )
+    timeline = await axis.exchange.timeline(system, request.match_info["document_id"])
     return web.json_response(timeline)

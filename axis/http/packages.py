@@ -11,9 +11,10 @@ import structlog
 from aiohttp import web
 
 from axis.errors import AxisError
-from axis.exchange import inbox, store
+from axis.exchange import store
 from axis.exchange.received import Received
-from axis.exchange.service import PackageBody, delivery_answer
+from axis.exchange.results import Accepted
+from axis.exchange.service import PackageBody
 from axis.http.auth import caller
 from axis.http.body import field, json_object
 from axis.http.context import axis_of
@@ -75,11 +76,45 @@ async def submit(request: web.Request) -> web.Response:
         limit = axis.settings.max_package_bytes
         async with axis.intake_gate.enter(min(request.content_length or limit, limit)):
             with await read_received(request, limit) as received:
-                answer = await axis.exchange.submit(system, received, via="http")
-    if answer.status == 202:
-        axis.metrics.accepted.labels(answer.body["kind"], "http").inc()
-    location = {"Location": f"/api/v1/packages/{answer.package_id}"}
-    return web.json_response(answer.body, status=answer.status, headers=location)
+                accepted = await axis.exchange.submit(system, received, via="http")
+    if not accepted.repeated:
+        axis.metrics.accepted.labels(accepted.kind.value, "http").inc()
+    location = {"Location": f"/api/v1/packages/{accepted.package_id}"}
+    return web.json_response(accepted_json(accepted), status=200 if accepted.repeated else 202, headers=location)
+
+
+def accepted_json(accepted: Accepted) -> dict[str, Any]:
+    """The intake answer; a repeated submission gets the same, with ``"repeated": true``."""
+    answer: dict[str, Any] = {
+        "package_id": str(accepted.package_id),
+        "document_id": accepted.document_id,
+        "kind": accepted.kind.value,
+        "recipients": [
+            {
+                "requested": r.requested,
+                "agency": r.agency,
+                "name": r.name,
+                "system": r.system,
+                "redirects": list(r.redirects),
+            }
+            for r in accepted.recipients
+        ],
+        "receipt_url": f"/api/v1/packages/{accepted.package_id}/receipt",
+        "signature_policy": accepted.signature_policy,
+        "quirks": list(accepted.quirks),
+    }
+    if accepted.repeated:
+        answer["repeated"] = True
+    return answer
+
+
+def delivery_json(delivery: store.Delivery) -> dict[str, Any]:
+    """A delivery's state as the API shows it after an acknowledgement."""
+    return {
+        "package_id": str(delivery.package_id),
+        "state": delivery.state,
+        "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
+    }
 
 
 @routes.get("/api/v1/inbox")
@@ -87,8 +122,7 @@ async def submit(request: web.Request) -> web.Response:
 async def waiting(request: web.Request) -> web.Response:
     axis, system = caller(request)
     limit, only = INBOX_LIMIT.of(request), TYPE.of(request) or None
-    async with axis.connection() as conn:
-        items = await inbox.waiting(conn, system.id, limit=limit, only=only)
+    items = await axis.exchange.inbox(system, limit=limit, only=only)
     return web.json_response(
         {
             "items": [
@@ -151,7 +185,7 @@ async def send_parts(
 @accepts()
 async def acknowledge(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    return web.json_response(await axis.exchange.acknowledge(system, request.match_info["id"]))
+    return web.json_response(delivery_json(await axis.exchange.acknowledge(system, request.match_info["id"])))
 
 
 #: Ids one batch acknowledgement may name (packages and receipts together).
@@ -175,12 +209,11 @@ async def acknowledge_many(request: web.Request) -> web.Response:
     delivered = await axis.exchange.acknowledge_many(system, list(package_ids.values())) if package_ids else {}
     taken: set[uuid.UUID] = set()
     if receipt_ids:
-        async with axis.connection() as conn:
-            taken = await inbox.ack_receipts(conn, list(receipt_ids.values()), system.id)
+        taken = await axis.exchange.acknowledge_receipts(system, list(receipt_ids.values()))
     return web.json_response(
         {
             "packages": [
-                delivery_answer(delivered[pid])
+                delivery_json(delivered[pid])
                 if (pid := package_ids.get(text)) in delivered
                 else _unknown("package_id", text, "package.unknown", f"No package {text} addressed to this system.")
                 for text in packages
@@ -219,9 +252,7 @@ def _unknown(key: str, text: str, code: str, message: str) -> dict[str, Any]:
 @accepts()
 async def acceptance_receipt(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    async with axis.connection() as conn:
-        package = await store.visible_package(conn, request.match_info["id"], system.id)
-        data = await inbox.acceptance_receipt(conn, package.id)
+    data = await axis.exchange.acceptance_receipt(system, request.match_info["id"])
     return web.Response(body=data, content_type=XML, charset="utf-8")
 
 
@@ -229,11 +260,7 @@ async def acceptance_receipt(request: web.Request) -> web.Response:
 @accepts()
 async def list_receipts(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    async with axis.connection() as conn:
-        package = await store.visible_package(conn, request.match_info["id"], system.id)
-        if package.sender_system != system.id:
-            raise AxisError("package.unknown", "Receipts are for the sender's system.")
-        found = await inbox.receipts_of(conn, package.id)
+    found = await axis.exchange.receipts(system, request.match_info["id"])
     return web.json_response(
         {
             "receipts": [
@@ -254,8 +281,7 @@ async def list_receipts(request: web.Request) -> web.Response:
 @accepts()
 async def receipt(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    async with axis.connection() as conn:
-        data = await inbox.receipt_body(conn, request.match_info["id"], system.id)
+    data = await axis.exchange.receipt(system, request.match_info["id"])
     return web.Response(body=data, content_type=XML, charset="utf-8")
 
 
@@ -263,8 +289,7 @@ async def receipt(request: web.Request) -> web.Response:
 @accepts()
 async def acknowledge_receipt(request: web.Request) -> web.Response:
     axis, system = caller(request)
-    async with axis.connection() as conn:
-        await inbox.ack_receipt(conn, request.match_info["id"], system.id)
+    await axis.exchange.acknowledge_receipt(system, request.match_info["id"])
     return web.Response(status=204)
 
 

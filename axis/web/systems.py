@@ -342,12 +342,10 @@ async def requeue_failed(request: web.Request) -> web.Response:
     package_id = await admin.form_text(request, "package_id")
     axis = axis_of(request)
     try:
-        async with axis.connection() as conn, conn.transaction():
-            done = await redelivery.requeue(conn, user.actor, system_id, [package_id] if package_id else None)
+        done = await axis.exchange.requeue(user.actor, system_id, [package_id] if package_id else None)
     except AxisError as exc:
         await admin.flash(request, "error", refusal(exc))
     else:
-        axis.relay.nudge()
         said = f"Đã gửi lại {len(done.deliveries)} văn bản cho hệ thống {system_id}."
         if done.remaining and not package_id:
             said += f" Còn {done.remaining} văn bản thất bại: bấm gửi lại lần nữa."

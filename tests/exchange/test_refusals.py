@@ -146,6 +146,7 @@ async def test_resubmitting_the_same_bytes_is_idempotent(world: World) -> None:
     again = await world.post(data, expect=200)
     assert again["package_id"] == first["package_id"]
     assert again["repeated"] is True
+    assert again == {**first, "repeated": True}  # the same answer, signature policy and quirks included
     assert await world.count("packages") == 1
     assert await world.count("deliveries") == 1
 

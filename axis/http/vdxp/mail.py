@@ -18,6 +18,7 @@ import structlog
 from aiohttp import web
 
 from axis.errors import AxisError
+from axis.exchange.reports import Report
 from axis.exchange.store import package_uuid
 from axis.http.packages import read_limited, send_parts
 from axis.http.vdxp.call import Call
@@ -52,8 +53,8 @@ async def send_edoc(call: Call) -> dict[str, Any]:
                 if exc.code == "signature.missing" and not call.system.allow_unsigned:
                     raise AxisError(exc.code, exc.message + _UNSIGNED_HINT.format(system=call.system.id)) from exc
                 raise
-    kind = submitted.body["kind"]
-    if submitted.status == 202:
+    kind = submitted.kind.value
+    if not submitted.repeated:
         axis.metrics.accepted.labels(kind, "vdxp").inc()
     if declared is not None and declared != kind:
         log.info("vdxp.messagetype.differs", declared=declared, kind=kind, package_id=str(submitted.package_id))
@@ -145,47 +146,11 @@ async def update_status(call: Call) -> dict[str, Any]:
     processing: taken, still listed; fail: the delivery fails with a reason the sender sees — or,
     from a system that never fetched the package, is noted and the package stays listed."""
     doc_id = call.required("docId")
-    status = params.update_status(call.param("status"))
-    pid = package_uuid(doc_id)
+    report = Report(params.update_status(call.param("status")))
     call.may_change()
-    async with call.axis.connection() as conn:
-        delivery = await store.delivery(conn, pid, call.system.id)
-    if delivery is None:
-        raise AxisError("package.unknown", f"No package {doc_id} addressed to this system.", package_id=doc_id)
-    state, fetched = delivery["state"], delivery["fetched_at"] is not None
-    if status == "done":
-        if state == "queued" and not fetched:
-            raise AxisError(
-                "vdxp.update.unfetched",
-                f"{doc_id} was never fetched by this system: get it (getEdoc) before updateStatus done. "
-                "It stays listed.",
-                package_id=doc_id,
-            )
-        done = await call.axis.exchange.acknowledge(call.system, doc_id)
-        if done["state"] != "delivered":
-            raise _conflict(doc_id, status, done["state"])
-        return answers.ok()
-    if status == "processing":
-        async with call.axis.connection() as conn:
-            row = await store.mark_processing(conn, pid, call.system.id)
-        if row is not None and row["state"] == "failed":
-            raise _conflict(doc_id, status, "failed")
-        return answers.ok()
-    if state == "delivered":
-        raise _conflict(doc_id, status, state)
-    if state == "queued" and not fetched:
-        async with call.axis.connection() as conn:
-            await store.note_failure_before_fetch(conn, pid, call.system.id, _FAIL_REASON)
-        return answers.ok(ErrorDesc="Noted; the package was never fetched, so it stays listed: fetch it again.")
-    async with call.axis.connection() as conn:
-        await store.mark_failed(conn, pid, call.system.id, _FAIL_REASON)
-    return answers.ok()
-
-
-def _conflict(doc_id: str, asked: str, state: str) -> AxisError:
-    return AxisError(
-        "vdxp.update.conflict",
-        f"{doc_id} is already {state}; updateStatus {asked} cannot change that.",
-        package_id=doc_id,
-        state=state,
+    reported = await call.axis.exchange.report(
+        call.system, doc_id, report, reason=_FAIL_REASON, via="vdxp updateStatus"
     )
+    if reported.noted_only:
+        return answers.ok(ErrorDesc="Noted; the package was never fetched, so it stays listed: fetch it again.")
+    return answers.ok()
