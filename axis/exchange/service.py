@@ -28,10 +28,10 @@ from axis.broker.publisher import Outgoing
 from axis.broker.publishing import Relaying
 from axis.edxml import codec
 from axis.edxml import model as m
-from axis.edxml.trust import AppliedPolicy, TrustAnchors
+from axis.edxml.trust import TrustAnchors
 from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
-from axis.exchange import context, flows, freshness, inbox, redelivery, reports, status, store
+from axis.exchange import context, flows, freshness, inbox, redelivery, reports, statements, status, store
 from axis.exchange.admission import Admission, admit, authorize, dedupe_key
 from axis.exchange.deliveries import DeliveryState
 from axis.exchange.freshness import Window
@@ -267,22 +267,7 @@ class Exchange:
         )
 
     def _acceptance_receipt(self, admission: Admission, at: dt.datetime) -> bytes:
-        receipt = receipts.Receipt(
-            kind=receipts.ReceiptKind.ACCEPTANCE,
-            package_id=str(admission.package_id),
-            document_id=admission.document_id,
-            package_kind=admission.kind.value,
-            digest_sha256=admission.digest,
-            sender_code=admission.package.sender.organ_id,
-            sender_system=admission.caller.id,
-            recipients=tuple(
-                receipts.ReceiptRecipient(r.requested_code, r.agency_code, r.system_id, r.redirects)
-                for r in admission.recipients
-            ),
-            at=at,
-            signature_policy=AppliedPolicy(admission.verified.policy),
-        )
-        return receipts.sign(receipt, self._identity.key, self._identity.cert_chain)
+        return receipts.sign(statements.acceptance(admission, at), self._identity.key, self._identity.cert_chain)
 
     async def _status_effects(
         self, conn: Conn, admission: Admission, status: m.StatusPackage, plan: flows.Plan
@@ -406,32 +391,13 @@ class Exchange:
             store.DeliveryReceipt(
                 package_id=delivery.package_id,
                 receipt_id=uuid.uuid4(),
-                body=receipts.sign(self._delivery_receipt(delivery, at), self._identity.key, self._identity.cert_chain),
+                body=receipts.sign(statements.delivery(delivery, at), self._identity.key, self._identity.cert_chain),
                 document_id=delivery.document_id,
                 for_system=delivery.sender_system,
                 to_amqp=self._amqp(delivery.sender_system),
             )
             for delivery in queued
         ]
-
-    @staticmethod
-    def _delivery_receipt(delivery: store.Delivery, at: dt.datetime) -> receipts.Receipt:
-        return receipts.Receipt(
-            kind=receipts.ReceiptKind.DELIVERY,
-            package_id=str(delivery.package_id),
-            document_id=delivery.document_id,
-            package_kind=delivery.kind,
-            digest_sha256=delivery.digest,
-            sender_code=delivery.sender_code,
-            sender_system=delivery.sender_system,
-            recipients=tuple(
-                receipts.ReceiptRecipient(requested, agency, delivery.system_id, redirects)
-                for requested, agency, redirects in delivery.served
-            ),
-            at=at,
-            delivered_to=delivery.system_id,
-            signature_policy=AppliedPolicy(delivery.signature_policy),
-        )
 
     async def report(
         self, caller: System, package_id: str, report: reports.Report, *, reason: str, via: str

@@ -134,11 +134,11 @@ async def documents(request: web.Request) -> web.Response:
     query = Query.from_request(request)
     arguments, errors = query.read()
     axis = axis_of(request)
+    found = []
+    if not errors:
+        offset = (query.page - 1) * PAGE_SIZE
+        found = await axis.exchange.documents(system, limit=PAGE_SIZE + 1, offset=offset, **arguments)
     async with axis.connection() as conn:
-        found = []
-        if not errors:
-            offset = (query.page - 1) * PAGE_SIZE
-            found = await status.search(conn, system.id, limit=PAGE_SIZE + 1, offset=offset, **arguments)
         counterparts = await reading.counterparts(conn, system.id)
     context = {
         "system": system,
@@ -166,8 +166,7 @@ async def documents_csv(request: web.Request) -> web.Response:
     arguments, errors = query.read()
     if errors:  # the search page says what is wrong, beside the field
         raise web.HTTPSeeOther(query.link(1))
-    async with axis_of(request).connection() as conn:
-        found = await status.search(conn, system.id, limit=register.MAX_ROWS + 1, **arguments)
+    found = await axis_of(request).exchange.documents(system, limit=register.MAX_ROWS + 1, **arguments)
     names = {code: a.name for code, a in _agencies(request, found).items()}
     data = register.register_csv(found[: register.MAX_ROWS], names, cut=len(found) > register.MAX_ROWS)
     today = dt.datetime.now(m.VN_TZ).date()
@@ -227,11 +226,10 @@ async def timeline_context(
     ``shown`` is the package the page is about: its signature policy is said at the top of the
     page, so its deliveries are not marked again in every recipient's steps."""
     axis = axis_of(request)
-    async with axis.connection() as conn:
-        view = await status.timeline(
-            conn, document_id, system.id, ack_deadline=dt.timedelta(hours=axis.settings.ack_deadline_hours)
-        )
+    async with axis.connection() as conn:  # the watermark first: a change meanwhile shows again, never hides
         mark = await reading.watermark(conn, document_id)
+    view = await axis.exchange.timeline(system, document_id)
+    async with axis.connection() as conn:
         failures = await reading.failed_at(conn, document_id)
     for recipient in view["recipients"]:
         for delivery in recipient["deliveries"]:

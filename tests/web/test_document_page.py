@@ -14,6 +14,7 @@ from world import World, status_of, wait_until
 from axis.broker import dead_letters
 from axis.edxml import model as m
 from axis.http.vdxp import mail
+from axis.registry import systems
 from axis.store import db
 from axis.web import reasons, vietnamese
 
@@ -82,7 +83,7 @@ async def test_the_sender_sees_when_and_why_a_delivery_failed(world: World, peop
 def test_every_failure_reason_the_axis_stores_reads_in_vietnamese() -> None:
     stored = [
         *dead_letters._REASONS.values(),  # what dead-lettered messages say
-        "the recipient system was disabled",  # 003_flows.sql's trigger
+        systems.DISABLED_REASON,  # a system disabled (axis.registry.systems.update)
         mail._FAIL_REASON,  # the SDK's updateStatus fail
     ]
     for reason in stored:

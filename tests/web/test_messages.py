@@ -18,6 +18,7 @@ import pytest
 
 from axis.broker import dead_letters
 from axis.errors import CATALOGUE, AxisError
+from axis.registry import systems
 from axis.registry.model import Agency, Certificate, System
 from axis.web import messages, wording
 from axis.web.messages import MESSAGES, VARIANTS, message
@@ -422,7 +423,7 @@ def test_a_stored_reason_is_shown_in_vietnamese(stored: str, shown: str) -> None
 
 
 def test_the_reasons_the_axis_writes_are_all_translated() -> None:
-    written = {*dead_letters._REASONS.values(), "the recipient system was disabled", "dead-lettered"}
+    written = {*dead_letters._REASONS.values(), systems.DISABLED_REASON, "dead-lettered"}
     for text in written:
         assert reason(text) != text
         _reads_as_vietnamese(reason(text))
