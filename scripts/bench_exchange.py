@@ -211,9 +211,7 @@ async def amqp_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, 
                 for package_id in ids:
                     tally.ack(package_id)
 
-        if batch:
-            tasks.add(asyncio.create_task(flush()))
-        try:
+        async def consume() -> None:
             async with contextlib.aclosing(mailbox.deliveries()) as deliveries:
                 async for delivery in deliveries:
                     if delivery.kind == "document":
@@ -227,6 +225,15 @@ async def amqp_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, 
                             task.add_done_callback(tasks.discard)
                     if tally.done.is_set():
                         return
+
+        try:
+            # A failed acknowledgement ends the run with its error (it once left the run waiting
+            # for acks that would never come, until the ten-minute timeout).
+            async with asyncio.TaskGroup() as group:
+                flusher = group.create_task(flush()) if batch else None
+                await consume()
+                if flusher is not None:
+                    flusher.cancel()
         finally:
             for task in tasks:
                 task.cancel()
@@ -275,7 +282,12 @@ async def load(
     start, cpu_before = time.perf_counter(), cpu_seconds(axis_pids)
     await asyncio.gather(*(sender(env, sim, per_sender[sim.system_id], tally, concurrency) for sim in env.sims))
     if not intake_only:
-        await asyncio.wait_for(tally.done.wait(), timeout=600)
+        all_acked = asyncio.create_task(tally.done.wait())
+        finished, _ = await asyncio.wait([all_acked, *receivers], timeout=600, return_when=asyncio.FIRST_COMPLETED)
+        if not finished:
+            raise TimeoutError(f"only {len(tally.acked_at)} of {tally.total} deliveries acknowledged in 600 s")
+        for task in finished - {all_acked}:
+            task.result()  # a receiver that stopped early says why
     elapsed = time.perf_counter() - start
     cpu_after = cpu_seconds(axis_pids)
     cpu = {part: cpu_after[part] - cpu_before[part] for part in cpu_before}

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import enum
 import json
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ import asyncpg
 
 from axis.broker.publisher import PACKAGE_KINDS, Outgoing
 from axis.broker.publishing import Publisher
+from axis.exchange import deliveries
 from axis.store import bodies
 from axis.store.db import Conn
 
@@ -171,7 +173,9 @@ class PostgresOutbox:
                     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
                 limit,
             )
-            yield _PostgresClaim(conn, [_row(r) for r in rows])
+            claim = _PostgresClaim(conn, [_row(r) for r in rows])
+            yield claim
+            await claim.close()
 
     async def retry_soon(self, messages: Sequence[Outgoing]) -> None:
         async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
@@ -191,11 +195,11 @@ class PostgresOutbox:
                        DELETE FROM outbox o USING unnest($1::text[], $2::text[]) AS t (message_id, system)
                         WHERE o.message_id = t.message_id AND o.system_id = t.system
                           AND o.next_attempt_at > now()
-                    RETURNING o.message_id, o.kind, o.system_id)
-                   UPDATE deliveries d SET published_at = coalesce(d.published_at, now())
-                     FROM gone
-                    WHERE gone.kind = 'package' AND d.package_id = gone.message_id::uuid
-                      AND d.system_id = gone.system_id""",
+                    RETURNING o.message_id, o.kind, o.system_id),
+                   sent AS (
+                       SELECT message_id::uuid AS package_id, system_id FROM gone WHERE kind = 'package'),
+                   """
+                + deliveries.mark_published("sent"),
                 [m.message_id for m in messages],
                 [m.system_id for m in messages],
             )
@@ -215,6 +219,7 @@ class _PostgresClaim:
     def __init__(self, conn: Conn, rows: list[OutboxRow]) -> None:
         self._conn = conn
         self.rows = rows
+        self._sent: list[tuple[uuid.UUID, str]] = []
 
     async def load(self, row: OutboxRow, publisher: Publisher) -> Outgoing | None:
         return await load_message(self._conn, row.kind, row.message_id, row.system_id, publisher, row.payload)
@@ -222,11 +227,18 @@ class _PostgresClaim:
     async def published(self, row: OutboxRow) -> None:
         await self._conn.execute("DELETE FROM outbox WHERE id = $1", row.id)
         if row.kind == OutboxKind.PACKAGE:
+            self._sent.append((uuid.UUID(row.message_id), row.system_id))
+
+    async def close(self) -> None:
+        """Note the deliveries published, all at once at the end of the round: a row lock taken
+        as each was published would be held, out of order, while the next ones wait for their
+        confirms."""
+        if self._sent:
             await self._conn.execute(
-                """UPDATE deliveries SET published_at = coalesce(published_at, now())
-                    WHERE package_id = $1::uuid AND system_id = $2""",
-                row.message_id,
-                row.system_id,
+                "WITH sent AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS t (package_id, system_id)), "
+                + deliveries.mark_published("sent"),
+                [package for package, _ in self._sent],
+                [system for _, system in self._sent],
             )
 
     async def discard(self, row: OutboxRow) -> None:

@@ -22,6 +22,12 @@ What stays a trigger: ``deliveries_failed_tell_sender`` (``010_failure_notices.s
 sender's failure notice whenever a delivery becomes failed. It reacts to the state and changes
 none, and as a trigger a new way to fail cannot forget it.
 
+Statements that change several deliveries first lock them in one order, by package and then
+system (``ORDER BY … FOR UPDATE``; ``mark_published`` for the relay's ``published_at``): two such
+statements over the same rows (a recipient's batch acknowledgement, the relay marking what it
+published) then wait for each other instead of deadlocking, as they did under load when each
+locked its rows in whatever order its plan met them.
+
 The states are written into the SQL as literals taken from the enum, never as parameters: the
 partial indexes ``deliveries_waiting`` and ``deliveries_failed`` (``WHERE state = 'queued'`` /
 ``'failed'``) serve a prepared statement's generic plan only when the state is a literal.
@@ -73,6 +79,19 @@ def start(package: str, systems: str) -> str:
     )
 
 
+def mark_published(sent: str) -> str:
+    """The end of a statement that notes when RabbitMQ confirmed these deliveries' messages
+    (``published_at``, kept from the first time): ``sent`` names a CTE of ``(package_id,
+    system_id)`` written before it. Not a move of state, but it locks the rows like one, in the
+    same order (the relay's rounds ran into recipients' batch acknowledgements)."""
+    return f"""mine AS (
+       SELECT d.package_id, d.system_id
+         FROM deliveries d JOIN {sent} s ON d.package_id = s.package_id AND d.system_id = s.system_id
+        ORDER BY d.package_id, d.system_id FOR UPDATE OF d)
+   UPDATE deliveries d SET published_at = coalesce(d.published_at, now())
+     FROM mine WHERE d.package_id = mine.package_id AND d.system_id = mine.system_id"""
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryReceipt:
     """The signed receipt that goes with marking one delivery done."""
@@ -88,9 +107,13 @@ class DeliveryReceipt:
 _DELIVER = f"""WITH t AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bytea[], $4::text[], $5::text[], $6::bool[])
            WITH ORDINALITY AS t (package_id, receipt_id, body, document_id, for_system, to_amqp, ord)),
+   mine AS (
+       SELECT x.package_id FROM deliveries x JOIN t USING (package_id)
+        WHERE x.system_id = $8 AND x.state = {_QUEUED}
+        ORDER BY x.package_id FOR UPDATE OF x),
    d AS (
        UPDATE deliveries x SET state = {_DELIVERED}, delivered_at = $7
-         FROM t WHERE x.package_id = t.package_id AND x.system_id = $8 AND x.state = {_QUEUED}
+         FROM mine WHERE x.package_id = mine.package_id AND x.system_id = $8
        RETURNING x.package_id),
    done AS (SELECT t.* FROM t JOIN d USING (package_id)),
    r AS (
@@ -135,10 +158,14 @@ async def deliver(
 
 
 def _fail(which: str) -> str:
-    return f"""WITH f AS (
-           UPDATE deliveries SET state = {_FAILED}, failed_reason = $2
+    return f"""WITH mine AS (
+           SELECT package_id FROM deliveries
             WHERE system_id = $1 AND state = {_QUEUED}{which}
-        RETURNING package_id)
+            ORDER BY package_id FOR UPDATE),
+       f AS (
+           UPDATE deliveries d SET state = {_FAILED}, failed_reason = $2
+             FROM mine WHERE d.package_id = mine.package_id AND d.system_id = $1
+        RETURNING d.package_id)
        INSERT INTO events (document_id, package_id, kind, system_id, detail)
        SELECT p.document_id, p.id, 'failed', $1, $3::jsonb FROM f JOIN packages p ON p.id = f.package_id
        RETURNING package_id"""
@@ -168,7 +195,7 @@ _REQUEUE = f"""WITH old AS (
          FROM unnest($2::uuid[]) WITH ORDINALITY AS t (package_id, ord)
          JOIN deliveries d ON d.package_id = t.package_id AND d.system_id = $1 AND d.state = {_FAILED}
          JOIN packages p ON p.id = d.package_id
-          FOR UPDATE OF d),
+        ORDER BY d.package_id FOR UPDATE OF d),
    back AS (
        UPDATE deliveries d SET state = {_QUEUED}, failed_reason = NULL, published_at = NULL, requeued_at = now()
          FROM old WHERE d.package_id = old.package_id AND d.system_id = $1),

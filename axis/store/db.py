@@ -36,7 +36,10 @@ async def _init_connection(conn: asyncpg.Connection[asyncpg.Record]) -> None:
 #: requeue, the CLI's message). A SQL error (a bug, a constraint) is not among them: it is a 500
 #: over HTTP and is not retried over AMQP. asyncpg's InternalClientError is: a pooled connection that
 #: got the server's shutdown notice while idle fails its next query with it ("another operation is
-#: in progress") before asyncpg has seen the socket close.
+#: in progress") before asyncpg has seen the socket close. So is a transaction PostgreSQL rolled
+#: back to break a deadlock (class 40): the same request a moment later succeeds. Statements that
+#: lock several deliveries lock them in one order (``axis.exchange.deliveries``) so that this stays
+#: rare, but a 500 for it would tell a client its request was wrong when it only needs repeating.
 UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,  # ConnectionError among them
     TimeoutError,  # no connection lent within the acquire timeout
@@ -45,6 +48,7 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
+    asyncpg.exceptions.TransactionRollbackError,  # a deadlock or serialization failure: try again
 )
 
 

@@ -6,6 +6,8 @@ is told. Whatever became of its delivery, a recipient still sees the package; a 
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -143,6 +145,84 @@ async def test_a_recipient_sees_a_package_whatever_became_of_its_delivery_and_a_
     assert await found(south, direction="sent") == []
     assert await found(north, delivery="waiting") == []
     assert await found(bo) == []
+
+
+async def test_a_batch_acknowledgement_and_the_relay_noting_what_it_published_wait_for_each_other(
+    world: World, conn: asyncpg.Connection
+) -> None:
+    """Under load a recipient's batch acknowledgement and the relay's note of what RabbitMQ
+    confirmed met over the same deliveries, each locking them in the order its plan found them,
+    and PostgreSQL broke the deadlock by failing the acknowledgement (a 500). Made to happen here
+    for sure: two other transactions hold the two rows while the statements ask for them in
+    opposite orders, with plans that take the rows as given; the holders let go one after the
+    other. Each statement locks by package, whatever its order or plan, so neither deadlocks."""
+    south = world["south"].system_id
+    posted = [
+        (await world.post(world.signed(world.document(to=(SOUTH,), number=str(30 + n)))))["package_id"]
+        for n in range(2)
+    ]
+    low, high = sorted(uuid.UUID(p) for p in posted)
+    documents = {
+        r["id"]: r["document_id"]
+        for r in await conn.fetch("SELECT id, document_id FROM packages WHERE id = ANY($1)", [low, high])
+    }
+    opened = [await db.connect(world.settings.database_url) for _ in range(4)]
+    hold_low, hold_high, acking, publishing = opened
+    try:
+        holds = [hold_low.transaction(), hold_high.transaction()]
+        for hold, holder, row in zip(holds, (hold_low, hold_high), (low, high), strict=True):
+            await hold.start()
+            await holder.execute(
+                "SELECT 1 FROM deliveries WHERE package_id = $1 AND system_id = $2 FOR UPDATE", row, south
+            )
+
+        for statement in (acking, publishing):  # plans that meet the rows in the order given, as under load
+            await statement.execute("SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_seqscan = off")
+        receipts = [
+            deliveries.DeliveryReceipt(
+                package_id=row,
+                receipt_id=uuid.uuid4(),
+                body=b"<receipt/>",
+                document_id=documents[row],
+                for_system=world["north"].system_id,
+                to_amqp=False,
+            )
+            for row in (high, low)
+        ]
+        ack = asyncio.create_task(
+            deliveries.deliver(acking, south, at=dt.datetime.now(dt.UTC), how="http ack", receipts=receipts)
+        )
+        publish = asyncio.create_task(
+            publishing.execute(
+                "WITH sent AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS t (package_id, system_id)), "
+                + deliveries.mark_published("sent"),
+                [low, high],
+                [south, south],
+            )
+        )
+        waiting = [acking.get_server_pid(), publishing.get_server_pid()]
+        for _ in range(100):  # both statements are waiting for a row lock
+            blocked = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1) AND wait_event_type = 'Lock'", waiting
+            )
+            if blocked == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert blocked == 2
+        await holds[1].rollback()  # the acknowledgement would take the high row and wait for the low one
+        await asyncio.sleep(0.2)
+        await holds[0].rollback()
+
+        assert await asyncio.wait_for(ack, timeout=10) == {low, high}
+        await asyncio.wait_for(publish, timeout=10)
+    finally:
+        for connection in opened:
+            await connection.close()
+    for row in (low, high):
+        assert await state_of(conn, str(row), south) == DeliveryState.DELIVERED
+        assert await conn.fetchval(
+            "SELECT published_at IS NOT NULL FROM deliveries WHERE package_id = $1 AND system_id = $2", row, south
+        )
 
 
 def test_the_visibility_rule_takes_placeholders_and_aliases_never_values() -> None:

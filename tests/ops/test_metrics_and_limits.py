@@ -126,3 +126,21 @@ async def test_a_pooled_connection_broken_by_a_server_shutdown_is_unavailable_no
     inbox = await world.client.get("/api/v1/inbox", headers=world["south"].headers)
     assert inbox.status == 503
     assert (await inbox.json())["error"]["code"] == "service.unavailable"
+
+
+async def test_a_request_postgresql_rolled_back_to_break_a_deadlock_is_told_to_try_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction PostgreSQL chose to roll back (a deadlock, a serialization failure) succeeds
+    when repeated: the client hears "try again" (503 with Retry-After), never a 500 that says its
+    request was wrong. The deliveries' statements no longer deadlock each other
+    (``tests/exchange/test_deliveries.py``), so the fault is simulated here."""
+
+    async def rolled_back(*_: object, **__: object) -> None:
+        raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
+
+    monkeypatch.setattr(asyncpg.Connection, "fetch", rolled_back)
+    inbox = await world.client.get("/api/v1/inbox", headers=world["south"].headers)
+    assert inbox.status == 503
+    assert inbox.headers["Retry-After"]
+    assert (await inbox.json())["error"]["code"] == "service.unavailable"
