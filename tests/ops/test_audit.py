@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import subprocess
@@ -49,3 +50,36 @@ async def test_a_deleted_row_breaks_the_chain(world: World) -> None:
         report = await audit.verify(conn, "events")
     assert report.broken_at == middle
     assert "missing" in report.reason
+
+
+HISTORY_ROWS = """INSERT INTO registry_history (actor, action, subject_kind, subject_id)
+                  SELECT $1, 'agency.rename', 'agency', code FROM unnest($2::text[]) AS t (code)"""
+
+
+async def test_the_history_chain_holds_through_big_statements_savepoints_and_writers_that_wait(
+    world: World,
+) -> None:
+    """An import writes its whole history in one statement; the chain's head is then written once
+    for the statement, not once per row (which made a national import take minutes). Whatever
+    the shape of the work, the chain stays one unbroken line in commit order, and its head is
+    its last row."""
+
+    async with world.axis.pool.acquire() as first, world.axis.pool.acquire() as second:
+        before = await first.fetchval("SELECT count(*) FROM registry_history")
+        async with first.transaction():
+            await first.execute(HISTORY_ROWS, "import", [f"000.00.{n:02}.H99" for n in range(1, 51)])
+            await first.execute(HISTORY_ROWS, "admin", ["000.00.00.G98"])
+            abandoned = first.transaction()  # a savepoint: its rows and its head go back
+            await abandoned.start()
+            await first.execute(HISTORY_ROWS, "admin", ["000.00.00.G01", "000.00.00.G02"])
+            await abandoned.rollback()
+            await first.execute(HISTORY_ROWS, "admin", ["000.00.00.G03"])
+            waiting = asyncio.create_task(second.execute(HISTORY_ROWS, "other", ["000.00.00.G04"]))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # another writer waits for this transaction's end
+        await waiting
+        report = await audit.verify(first, "registry_history")
+        assert report.intact, report
+        assert await first.fetchval("SELECT count(*) FROM registry_history") == before + 53
+        last = await first.fetchrow("SELECT actor, subject_id FROM registry_history ORDER BY chain_seq DESC LIMIT 1")
+        assert (last["actor"], last["subject_id"]) == ("other", "000.00.00.G04")
