@@ -11,6 +11,7 @@ systems, a RabbitMQ user of its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import uuid
@@ -154,6 +155,18 @@ async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.
             if result:
                 return
             await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def every_connection_held(world: World) -> AsyncIterator[None]:
+    """Every connection of the axis's pool lent out: the database can lend none until this ends."""
+    pool = world.axis.pool
+    held = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        yield
+    finally:
+        for conn in held:
+            await pool.release(conn)
 
 
 async def axis_settings(database_url: str, tmp_path: Path, **overrides: Any) -> tuple[Settings, pki.Identity, str]:

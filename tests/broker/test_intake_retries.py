@@ -4,7 +4,6 @@ message) instead of the axis redelivering it for ever; nothing half-stored is le
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import aio_pika
 import pytest
 import world as world_module
-from world import World
+from world import World, every_connection_held
 
 
 @pytest.fixture
@@ -20,17 +19,6 @@ async def starved(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     overrides = {"db_pool_size": 2, "db_acquire_timeout": 0.3, "intake_retry_limit": 3}
     async for built in world_module.make_world(database_url, tmp_path, **overrides):
         yield built
-
-
-@contextlib.asynccontextmanager
-async def every_connection_held(world: World) -> AsyncIterator[None]:
-    pool = world.axis.pool
-    held = [await pool.acquire() for _ in range(pool.get_max_size())]
-    try:
-        yield
-    finally:
-        for conn in held:
-            await pool.release(conn)
 
 
 async def next_message(world: World, name: str) -> aio_pika.abc.AbstractIncomingMessage:

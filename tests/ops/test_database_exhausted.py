@@ -5,7 +5,6 @@ readiness probe — and none hangs."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 import world as world_module
 from browsing import CHEAP, PASSWORD, Visitor
 from sdk_world import make_sdk
-from world import World
+from world import World, every_connection_held
 
 from axis.accounts import passwords, users
 from axis.accounts.users import Role
@@ -29,17 +28,6 @@ async def small(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     overrides = {"db_pool_size": 2, "db_acquire_timeout": TIMEOUT}
     async for built in world_module.make_world(database_url, tmp_path, **overrides):
         yield built
-
-
-@contextlib.asynccontextmanager
-async def every_connection_held(world: World) -> AsyncIterator[None]:
-    pool = world.axis.pool
-    held = [await pool.acquire() for _ in range(pool.get_max_size())]
-    try:
-        yield
-    finally:
-        for conn in held:
-            await pool.release(conn)
 
 
 async def test_every_family_of_requests_answers_503_in_time_when_no_connection_is_free(small: World) -> None:
