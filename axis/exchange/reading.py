@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from axis.errors import AxisError
 from axis.exchange import visibility
@@ -27,6 +28,15 @@ class StoredDocument:
     size: int
     chunks: int  # 0: the bytes are in the package row (see ``axis.store.bodies``)
     signature_policy: str  # the rule it was accepted under (axis.edxml.trust.AppliedPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """A document's timeline as a page shows and follows it (``Exchange.followed``)."""
+
+    watermark: int  # the newest event read before the view: a later one means "render again"
+    view: dict[str, Any]  # axis.exchange.status.timeline
+    failed_at: dict[tuple[str, str], dt.datetime]  # (package id, system id) → when it failed
 
 
 # The package $1 as the system $2 may see it; counterparts: the packages the system $1 may see.

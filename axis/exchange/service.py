@@ -31,7 +31,7 @@ from axis.edxml import model as m
 from axis.edxml.trust import TrustAnchors
 from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
-from axis.exchange import context, flows, freshness, inbox, redelivery, reports, statements, status, store
+from axis.exchange import context, flows, freshness, inbox, reading, redelivery, reports, statements, status, store
 from axis.exchange.admission import Admission, admit, authorize, dedupe_key
 from axis.exchange.deliveries import DeliveryState
 from axis.exchange.freshness import Window
@@ -41,6 +41,7 @@ from axis.registry.cache import RegistryCache
 from axis.registry.model import System
 from axis.store import bodies, db
 from axis.store.db import Conn
+from axis.vdxp import store as vdxp_store
 
 log = structlog.get_logger("axis.exchange")
 T = TypeVar("T")
@@ -487,6 +488,58 @@ class Exchange:
         """Where a document the caller may see stands, per recipient agency."""
         async with self._connection() as conn:
             return await status.timeline(conn, document_id, caller.id, ack_deadline=self._ack_deadline)
+
+    # --- what a clerk reads (the pages) ------------------------------------------------------------
+
+    async def document(self, caller: System, package_id: str) -> reading.StoredDocument:
+        """A document package ``caller`` sent or received; any other does not exist
+        (``document.unknown``). A clerk reading it is not the system fetching it."""
+        async with self._connection() as conn:
+            return await reading.visible_document(conn, package_id, caller.id)
+
+    async def open_document(self, caller: System, package_id: str) -> tuple[reading.StoredDocument, Received]:
+        """The same document and its bytes as received: spooled to a file when large (close them)."""
+        async with self._connection() as conn:
+            stored = await reading.visible_document(conn, package_id, caller.id)
+            return stored, await reading.document_body(conn, stored)
+
+    async def followed(self, caller: System, document_id: str) -> reading.Followed:
+        """A document's timeline as the live page follows it: the watermark read first (a change
+        meanwhile shows again rather than hides), the view, when each failed delivery failed."""
+        async with self._connection() as conn:
+            mark = await reading.watermark(conn, document_id)
+            view = await status.timeline(conn, document_id, caller.id, ack_deadline=self._ack_deadline)
+            return reading.Followed(watermark=mark, view=view, failed_at=await reading.failed_at(conn, document_id))
+
+    async def watermark(self, document: reading.StoredDocument) -> int:
+        """The newest event of a document already read through ``document``: has it moved?"""
+        async with self._connection() as conn:
+            return await reading.watermark(conn, document.document_id)
+
+    async def counterparts(self, caller: System) -> list[tuple[str, str]]:
+        """The agencies ``caller`` exchanged documents with (code, name), for the search form."""
+        async with self._connection() as conn:
+            return await reading.counterparts(conn, caller.id)
+
+    # --- the SDK's lists (/vdxp) --------------------------------------------------------------------
+
+    async def waiting(self, caller: System, kind: str | None) -> list[dict[str, Any]]:
+        """What waits for ``caller`` (neither acknowledged nor failed), oldest first, with the
+        agencies of ``caller`` each is addressed to: the SDK's received list."""
+        async with self._connection() as conn:
+            return [dict(row) for row in await vdxp_store.received(conn, caller.id, kind)]
+
+    async def count_waiting(self, caller: System, kind: str) -> int:
+        async with self._connection() as conn:
+            return await vdxp_store.count_received(conn, caller.id, kind)
+
+    async def sent(
+        self, caller: System, kind: str | None, *, package_id: uuid.UUID | None = None
+    ) -> list[dict[str, Any]]:
+        """What ``caller`` sent, newest first (or the one named), each with its recipients'
+        deliveries and the latest business status each recipient agency answered."""
+        async with self._connection() as conn:
+            return [dict(row) for row in await vdxp_store.sent(conn, caller.id, kind, package_id=package_id)]
 
     # --- requeue ------------------------------------------------------------------------------------
 

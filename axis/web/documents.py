@@ -24,7 +24,7 @@ from axis import edxml
 from axis.edxml import model as m
 from axis.edxml import reader
 from axis.errors import AxisError
-from axis.exchange import reading, status
+from axis.exchange import status
 from axis.exchange.received import Received
 from axis.http.packages import send_parts
 from axis.http.params import Choice, Integer, Text, Where, accepts
@@ -138,8 +138,7 @@ async def documents(request: web.Request) -> web.Response:
     if not errors:
         offset = (query.page - 1) * PAGE_SIZE
         found = await axis.exchange.documents(system, limit=PAGE_SIZE + 1, offset=offset, **arguments)
-    async with axis.connection() as conn:
-        counterparts = await reading.counterparts(conn, system.id)
+    counterparts = await axis.exchange.counterparts(system)
     context = {
         "system": system,
         "query": query.values,
@@ -226,18 +225,15 @@ async def timeline_context(
     ``shown`` is the package the page is about: its signature policy is said at the top of the
     page, so its deliveries are not marked again in every recipient's steps."""
     axis = axis_of(request)
-    async with axis.connection() as conn:  # the watermark first: a change meanwhile shows again, never hides
-        mark = await reading.watermark(conn, document_id)
-    view = await axis.exchange.timeline(system, document_id)
-    async with axis.connection() as conn:
-        failures = await reading.failed_at(conn, document_id)
+    followed = await axis.exchange.followed(system, document_id)
+    view = followed.view
     for recipient in view["recipients"]:
         for delivery in recipient["deliveries"]:
-            delivery["failed_at"] = failures.get((delivery["package_id"], recipient["system"]))
+            delivery["failed_at"] = followed.failed_at.get((delivery["package_id"], recipient["system"]))
     return {
         "timeline": view,
         "system": system,
-        "watermark": mark,
+        "watermark": followed.watermark,
         "updated": dt.datetime.now(dt.UTC),
         "shown": shown,
         "agency_label": functools.partial(wording.agency_label, agencies=axis.registry.snapshot.agencies),
@@ -248,10 +244,7 @@ async def timeline_context(
 @accepts()
 async def document(request: web.Request) -> web.Response:
     _, system = await sessions.require_clerk(request)
-    package_id = request.match_info["package_id"]
-    async with axis_of(request).connection() as conn:
-        stored = await reading.visible_document(conn, package_id, system.id)
-        body = await reading.document_body(conn, stored)
+    stored, body = await axis_of(request).exchange.open_document(system, request.match_info["package_id"])
     package = await _parsed(request, body)
     context = await timeline_context(request, system, stored.document_id, shown=str(stored.package_id))
     sender = axis_of(request).registry.snapshot.systems.get(stored.sender_system)
@@ -288,9 +281,7 @@ def content_disposition(name: str) -> str:
 async def attachment(request: web.Request) -> web.StreamResponse:
     """An attachment as a download, never rendered by the browser (whatever type it claims)."""
     _, system = await sessions.require_clerk(request)
-    async with axis_of(request).connection() as conn:
-        stored = await reading.visible_document(conn, request.match_info["package_id"], system.id)
-        body = await reading.document_body(conn, stored)
+    _, body = await axis_of(request).exchange.open_document(system, request.match_info["package_id"])
     index = INDEX.of(request)
     parse = _read(request, body)
 

@@ -19,9 +19,7 @@ import contextlib
 import structlog
 from aiohttp import web
 
-from axis.accounts import users
 from axis.accounts.users import SessionState
-from axis.exchange import reading
 from axis.http.params import Integer, accepts
 from axis.web import documents, guard, render, sessions
 from axis.web.site import axis_of, site_of
@@ -55,8 +53,7 @@ async def live(request: web.Request) -> web.StreamResponse:
         return await _ended(request, why)
     _, system = await sessions.require_clerk(request, touch=False)
     axis, site = axis_of(request), site_of(request)
-    async with axis.connection() as conn:
-        stored = await reading.visible_document(conn, request.match_info["package_id"], system.id)
+    stored = await axis.exchange.document(system, request.match_info["package_id"])
     session = await sessions.session_secret_digest(request)
     template = render.environment(request).get_template("_timeline.html")
     since = _since(request)
@@ -67,13 +64,12 @@ async def live(request: web.Request) -> web.StreamResponse:
     try:
         await response.write(f"retry: {RETRY_MILLISECONDS}\n\n".encode())
         while loop.time() < deadline and not site.stopping.is_set():
-            async with axis.connection() as conn:
-                state = await users.session_state(conn, session, sessions.IDLE) if session else SessionState.ENDED
-                if state is not SessionState.ALIVE:
-                    await response.write(event("ended", SESSION_ENDED[state], since))
-                    log.info("live.session_ended", document_id=stored.document_id, why=str(state))
-                    break
-                mark = await reading.watermark(conn, stored.document_id)
+            state = await sessions.state_of(request, session)
+            if state is not SessionState.ALIVE:
+                await response.write(event("ended", SESSION_ENDED[state], since))
+                log.info("live.session_ended", document_id=stored.document_id, why=str(state))
+                break
+            mark = await axis.exchange.watermark(stored)
             if mark > since:
                 context = await documents.timeline_context(
                     request, system, stored.document_id, shown=str(stored.package_id)

@@ -183,6 +183,15 @@ async def session_secret_digest(request: web.Request) -> str | None:
     return _digest(secret) if isinstance(secret, str) else None
 
 
+async def state_of(request: web.Request, digest: str | None) -> SessionState:
+    """Whether the session whose secret has this digest still lives, without counting the
+    question as activity (the live timeline asks at every poll)."""
+    if digest is None:
+        return SessionState.ENDED
+    async with axis_of(request).connection() as conn:
+        return await users.session_state(conn, digest, IDLE)
+
+
 # --- CSRF ---------------------------------------------------------------------------------------------
 
 

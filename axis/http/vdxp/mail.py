@@ -22,7 +22,7 @@ from axis.exchange.reports import Report
 from axis.exchange.store import package_uuid
 from axis.http.packages import read_limited, send_parts
 from axis.http.vdxp.call import Call
-from axis.vdxp import answers, params, store
+from axis.vdxp import answers, params
 
 log = structlog.get_logger("axis.vdxp")
 
@@ -63,9 +63,8 @@ async def send_edoc(call: Call) -> dict[str, Any]:
 
 async def received_list(call: Call) -> dict[str, Any]:
     kind = params.message_kind(call.param("messagetype"))
-    async with call.axis.connection() as conn:
-        rows = await store.received(conn, call.system.id, kind)
-    return answers.ok(data=[answers.received_item(dict(r)) for r in rows])
+    rows = await call.axis.exchange.waiting(call.system, kind)
+    return answers.ok(data=[answers.received_item(row) for row in rows])
 
 
 async def sent_list(call: Call) -> dict[str, Any]:
@@ -73,11 +72,11 @@ async def sent_list(call: Call) -> dict[str, Any]:
     narrows the list to it; any other (the SDK's map keeps the last getEdoc's) is a leftover."""
     kind = params.message_kind(call.param("messagetype"))
     named = _uuid(call.param("docId"))
-    async with call.axis.connection() as conn:
-        rows = await store.sent(conn, call.system.id, kind, package_id=named) if named else []
-        if not rows:
-            rows = await store.sent(conn, call.system.id, kind)
-    return answers.ok(data=[item for row in rows for item in answers.sent_items(dict(row))])
+    exchange = call.axis.exchange
+    rows = await exchange.sent(call.system, kind, package_id=named) if named else []
+    if not rows:
+        rows = await exchange.sent(call.system, kind)
+    return answers.ok(data=[item for row in rows for item in answers.sent_items(row)])
 
 
 def _uuid(text: str | None) -> uuid.UUID | None:
@@ -88,8 +87,7 @@ def _uuid(text: str | None) -> uuid.UUID | None:
 
 
 async def _count(call: Call, kind: str) -> dict[str, Any]:
-    async with call.axis.connection() as conn:
-        return answers.ok(count=await store.count_received(conn, call.system.id, kind))
+    return answers.ok(count=await call.axis.exchange.count_waiting(call.system, kind))
 
 
 async def count_documents(call: Call) -> dict[str, Any]:
