@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from axis.errors import AxisError
 from axis.exchange import visibility
 from axis.exchange.received import Received
+from axis.exchange.status import Timeline
 from axis.store import bodies
 from axis.store.db import Conn
 
@@ -35,7 +35,7 @@ class Followed:
     """A document's timeline as a page shows and follows it (``Exchange.followed``)."""
 
     watermark: int  # the newest event read before the view: a later one means "render again"
-    view: dict[str, Any]  # axis.exchange.status.timeline
+    view: Timeline
     failed_at: dict[tuple[str, str], dt.datetime]  # (package id, system id) → when it failed
 
 

@@ -479,12 +479,12 @@ class Exchange:
         async with self._connection() as conn:
             return await inbox.ack_receipts(conn, receipt_ids, caller.id)
 
-    async def documents(self, caller: System, **filters: Any) -> list[dict[str, Any]]:
+    async def documents(self, caller: System, **filters: Any) -> list[status.DocumentSummary]:
         """The documents ``caller`` sent or received, by ``status.search``'s filters."""
         async with self._connection() as conn:
             return await status.search(conn, caller.id, **filters)
 
-    async def timeline(self, caller: System, document_id: str) -> dict[str, Any]:
+    async def timeline(self, caller: System, document_id: str) -> status.Timeline:
         """Where a document the caller may see stands, per recipient agency."""
         async with self._connection() as conn:
             return await status.timeline(conn, document_id, caller.id, ack_deadline=self._ack_deadline)

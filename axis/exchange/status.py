@@ -12,6 +12,7 @@ statuses) that no SHA-2 XML Signature stood behind, so that nobody has to look f
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from axis.edxml.model import VN_TZ
@@ -26,12 +27,148 @@ from axis.store.db import Conn, contains
 _TIMELINE, _SEARCH = visibility.rule("$2", "p"), visibility.rule("$1", "p")
 
 
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _legacy(policy: str | None) -> bool:
     return policy is not None and policy != AppliedPolicy.STRICT
+
+
+# What ``timeline`` and ``search`` return. Their field names are the native API's JSON names
+# (``axis.http.documents`` writes them as they are, times in ISO 8601); the pages read them too.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Requeue:
+    """The axis's operators sent a failed delivery again (who did stays in the axis's logs)."""
+
+    at: dt.datetime
+    previous_reason: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryStep:
+    """One of the document's packages on its way to the recipient agency's system."""
+
+    package_id: str
+    business_type: int | None
+    signature_policy: str
+    state: str  # a DeliveryState's value
+    queued_at: dt.datetime
+    published_at: dt.datetime | None
+    fetched_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    failed_reason: str | None
+    requeued: tuple[Requeue, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusStep:
+    """A status package about the document, for this agency (``by``: its recipient or sender)."""
+
+    package_id: str | None
+    signature_policy: str | None
+    code: str | None
+    by: str
+    description: str
+    time: str | None  # as the status package says it (its own clock)
+    received_at: dt.datetime
+    staff: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestStep:
+    """A revocation, update or replacement the sender asked of this agency."""
+
+    type: int | None
+    reason: str
+    at: dt.datetime
+    package_id: str | None
+    signature_policy: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecipientTimeline:
+    """Where the document stands at one recipient agency."""
+
+    package_id: str
+    business_type: int | None
+    requested: str  # the code the sender wrote
+    agency: str  # the agency that has it (after redirects)
+    name: str
+    system: str
+    redirects: tuple[str, ...]
+    delivery: DeliveryStep  # the first package's
+    deliveries: tuple[DeliveryStep, ...]
+    statuses: tuple[StatusStep, ...]
+    requests: tuple[RequestStep, ...]
+    overdue: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LegacyPackage:
+    """A package of the document accepted without a SHA-2 XML Signature behind it."""
+
+    package_id: str
+    kind: str
+    document_id: str
+    business_type: int | None
+    status_code: str | None
+    sender: str
+    sender_system: str
+    signature_policy: str
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackageLine:
+    package_id: str
+    business_type: int | None
+    received_at: dt.datetime
+    signature_policy: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeline:
+    """A document as the caller may see it, per recipient agency."""
+
+    document_id: str
+    sender: str
+    sender_system: str
+    subject: str
+    received_at: dt.datetime
+    signature_policy: str
+    legacy_packages: tuple[LegacyPackage, ...]
+    state: str
+    superseded_by: str | None
+    replaces: tuple[str, ...]
+    due_date: dt.date | None
+    packages: tuple[PackageLine, ...]
+    recipients: tuple[RecipientTimeline, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryCounts:
+    delivered: int
+    queued: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentSummary:
+    """A document in the search's list, with how many of its recipient agencies (those the
+    caller may see) have it in each state."""
+
+    package_id: str
+    document_id: str
+    business_type: int | None
+    direction: str  # "sent" or "received"
+    sender: str
+    subject: str
+    number: str | None
+    notation: str | None
+    promulgation_date: dt.date | None
+    due_date: dt.date | None
+    received_at: dt.datetime
+    signature_policy: str
+    deliveries: DeliveryCounts
 
 
 async def timeline(
@@ -41,7 +178,7 @@ async def timeline(
     *,
     ack_deadline: dt.timedelta = dt.timedelta(hours=24),
     now: dt.datetime | None = None,
-) -> dict[str, Any]:
+) -> Timeline:
     """Per recipient agency: where each of the document's packages stands, every status with its
     author and time, and what is overdue; plus the document's own state (revoked, replaced)."""
     now = now or dt.datetime.now(dt.UTC)
@@ -80,69 +217,55 @@ async def timeline(
     )
     due = document["due_date"] if document else None
     first = rows[0]
-    requeues: dict[tuple[Any, str], list[Any]] = {}
+    requeues: dict[tuple[Any, str], list[Requeue]] = {}
     for e in events:
         if e["kind"] == "requeued":
-            requeues.setdefault((e["package_id"], e["system_id"]), []).append(e)
-    recipients: dict[str, dict[str, Any]] = {}
+            requeues.setdefault((e["package_id"], e["system_id"]), []).append(
+                Requeue(at=e["at"], previous_reason=e["detail"].get("previous_reason"))
+            )
+    recipients: dict[str, _Recipient] = {}
     # The packages this caller sees that were accepted under a legacy policy, by id, in order.
-    legacy: dict[str, dict[str, Any]] = {}
+    legacy: dict[str, LegacyPackage] = {}
 
     def note(r: Any, kind: str, document: str) -> None:
         if _legacy(r["signature_policy"]) and str(r["package_id"]) not in legacy:
-            legacy[str(r["package_id"])] = {
-                "package_id": str(r["package_id"]),
-                "kind": kind,
-                "document_id": document,
-                "business_type": r["business_type"],
-                "status_code": r["status_code"] if kind == "status" else None,
-                "sender": r["sender_code"],
-                "sender_system": r["sender_system"],
-                "signature_policy": r["signature_policy"],
-                "received_at": _iso(r["received_at"]),
-            }
+            legacy[str(r["package_id"])] = LegacyPackage(
+                package_id=str(r["package_id"]),
+                kind=kind,
+                document_id=document,
+                business_type=r["business_type"],
+                status_code=r["status_code"] if kind == "status" else None,
+                sender=r["sender_code"],
+                sender_system=r["sender_system"],
+                signature_policy=r["signature_policy"],
+                received_at=r["received_at"],
+            )
 
     for r in rows:
-        entry = recipients.get(r["agency_code"])
-        requeued = requeues.get((r["package_id"], r["system_id"]), [])
         note(r, "document", document_id)
-        delivery = {
-            "package_id": str(r["package_id"]),
-            "business_type": r["business_type"],
-            "signature_policy": r["signature_policy"],
-            "state": r["state"],
-            "queued_at": _iso(r["created_at"]),
-            "published_at": _iso(r["published_at"]),
-            "fetched_at": _iso(r["fetched_at"]),
-            "delivered_at": _iso(r["delivered_at"]),
-            "failed_reason": r["failed_reason"],
+        delivery = DeliveryStep(
+            package_id=str(r["package_id"]),
+            business_type=r["business_type"],
+            signature_policy=r["signature_policy"],
+            state=r["state"],
+            queued_at=r["created_at"],
+            published_at=r["published_at"],
+            fetched_at=r["fetched_at"],
+            delivered_at=r["delivered_at"],
+            failed_reason=r["failed_reason"],
             # When the axis's operators sent it again, and why it had failed (who did it stays in
             # the axis's own logs: agencies see the operator's act, not the operator's account).
-            "requeued": [
-                {"at": _iso(e["at"]), "previous_reason": e["detail"].get("previous_reason")} for e in requeued
-            ],
-        }
+            requeued=tuple(requeues.get((r["package_id"], r["system_id"]), [])),
+        )
+        entry = recipients.get(r["agency_code"])
         if entry is None:
-            entry = recipients[r["agency_code"]] = {
-                "package_id": str(r["package_id"]),
-                "business_type": r["business_type"],
-                "requested": r["requested_code"],
-                "agency": r["agency_code"],
-                "name": r["agency_name"],
-                "system": r["system_id"],
-                "redirects": list(r["redirects"]),
-                "delivery": delivery,
-                "deliveries": [],
-                "statuses": [],
-                "requests": [],
-                "overdue": [],
-            }
-        entry["deliveries"].append(delivery)
+            entry = recipients[r["agency_code"]] = _Recipient(r, delivery)
+        entry.deliveries.append(delivery)
         # A delivery sent again has the whole deadline again, from the time it was requeued.
         waiting_since = r["requeued_at"] or r["created_at"]
         if r["state"] == DeliveryState.QUEUED and waiting_since + ack_deadline < now:
             hours = ack_deadline.total_seconds() / 3600
-            entry["overdue"].append(f"package {r['package_id']} not acknowledged within {hours:g} h")
+            entry.overdue.append(f"package {r['package_id']} not acknowledged within {hours:g} h")
     for e in events:
         entry = recipients.get(e["agency_code"])
         if entry is None or e["kind"] == "requeued":
@@ -152,53 +275,82 @@ async def timeline(
         if e["package_kind"] is not None:
             note(e, e["package_kind"], e["package_document_id"])
         if e["kind"] == "business":
-            entry["requests"].append(
-                {
-                    "type": detail.get("type"),
-                    "reason": detail.get("reason", ""),
-                    "at": _iso(e["at"]),
-                    "package_id": package_id,
-                    "signature_policy": e["signature_policy"],
-                }
+            entry.requests.append(
+                RequestStep(
+                    type=detail.get("type"),
+                    reason=detail.get("reason", ""),
+                    at=e["at"],
+                    package_id=package_id,
+                    signature_policy=e["signature_policy"],
+                )
             )
             continue
-        entry["statuses"].append(
-            {
-                "package_id": package_id,
-                "signature_policy": e["signature_policy"],
-                "code": detail.get("code"),
-                "by": detail.get("by", "recipient"),
-                "description": detail.get("description", ""),
-                "time": detail.get("timestamp"),
-                "received_at": _iso(e["at"]),
-                "staff": detail.get("staff", ""),
-            }
+        entry.statuses.append(
+            StatusStep(
+                package_id=package_id,
+                signature_policy=e["signature_policy"],
+                code=detail.get("code"),
+                by=detail.get("by", "recipient"),
+                description=detail.get("description", ""),
+                time=detail.get("timestamp"),
+                received_at=e["at"],
+                staff=detail.get("staff", ""),
+            )
         )
     today = now.astimezone(VN_TZ).date()
     for entry in recipients.values():
-        codes = {s["code"] for s in entry["statuses"] if s["by"] == "recipient"}
+        codes = {s.code for s in entry.statuses if s.by == "recipient"}
         if due is not None and due < today and not codes & {"02", "06"}:
-            entry["overdue"].append(f"due date {due:%Y-%m-%d} passed before completion (06)")
-    return {
-        "document_id": document_id,
-        "sender": first["sender_code"],
-        "sender_system": first["sender_system"],
-        "subject": first["subject"],
-        "received_at": _iso(first["received_at"]),
-        "signature_policy": first["signature_policy"],
-        "legacy_packages": sorted(legacy.values(), key=lambda p: p["received_at"] or ""),
-        "state": document["state"] if document else "active",
-        "superseded_by": document["superseded_by"] if document else None,
-        "replaces": [r["target_document_id"] for r in replaces],
-        "due_date": _iso(due),
-        "packages": [
-            {"package_id": str(pid), "business_type": bt, "received_at": _iso(at), "signature_policy": policy}
+            entry.overdue.append(f"due date {due:%Y-%m-%d} passed before completion (06)")
+    return Timeline(
+        document_id=document_id,
+        sender=first["sender_code"],
+        sender_system=first["sender_system"],
+        subject=first["subject"],
+        received_at=first["received_at"],
+        signature_policy=first["signature_policy"],
+        legacy_packages=tuple(sorted(legacy.values(), key=lambda p: p.received_at)),
+        state=document["state"] if document else "active",
+        superseded_by=document["superseded_by"] if document else None,
+        replaces=tuple(r["target_document_id"] for r in replaces),
+        due_date=due,
+        packages=tuple(
+            PackageLine(package_id=str(pid), business_type=bt, received_at=at, signature_policy=policy)
             for pid, bt, at, policy in dict.fromkeys(
                 (r["package_id"], r["business_type"], r["received_at"], r["signature_policy"]) for r in rows
             )
-        ],
-        "recipients": list(recipients.values()),
-    }
+        ),
+        recipients=tuple(entry.done() for entry in recipients.values()),
+    )
+
+
+@dataclass
+class _Recipient:
+    """A recipient's timeline while ``timeline`` gathers it."""
+
+    row: Any  # the first of its rows
+    delivery: DeliveryStep
+    deliveries: list[DeliveryStep] = field(default_factory=list)
+    statuses: list[StatusStep] = field(default_factory=list)
+    requests: list[RequestStep] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+
+    def done(self) -> RecipientTimeline:
+        r = self.row
+        return RecipientTimeline(
+            package_id=str(r["package_id"]),
+            business_type=r["business_type"],
+            requested=r["requested_code"],
+            agency=r["agency_code"],
+            name=r["agency_name"],
+            system=r["system_id"],
+            redirects=tuple(r["redirects"]),
+            delivery=self.delivery,
+            deliveries=tuple(self.deliveries),
+            statuses=tuple(self.statuses),
+            requests=tuple(self.requests),
+            overdue=tuple(self.overdue),
+        )
 
 
 #: ``search``'s ``delivery`` filter: some recipient failed, some still waits, all took it.
@@ -226,7 +378,7 @@ async def search(
     delivery: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[DocumentSummary]:
     """Newest first; each with ``deliveries``: how many of its recipient agencies (those the
     caller may see) have it ``delivered``, ``queued`` or ``failed``, so that a list shows where
     each document stands without opening it."""
@@ -279,20 +431,20 @@ async def search(
         *args,
     )
     return [
-        {
-            "package_id": str(r["id"]),
-            "document_id": r["document_id"],
-            "business_type": r["business_type"],
-            "direction": "sent" if r["sender_system"] == system_id else "received",
-            "sender": r["sender_code"],
-            "subject": r["subject"],
-            "number": r["code_number"],
-            "notation": r["code_notation"],
-            "promulgation_date": _iso(r["promulgation_date"]),
-            "due_date": _iso(r["due_date"]),
-            "received_at": _iso(r["received_at"]),
-            "signature_policy": r["signature_policy"],
-            "deliveries": r["deliveries"],
-        }
+        DocumentSummary(
+            package_id=str(r["id"]),
+            document_id=r["document_id"],
+            business_type=r["business_type"],
+            direction="sent" if r["sender_system"] == system_id else "received",
+            sender=r["sender_code"],
+            subject=r["subject"],
+            number=r["code_number"],
+            notation=r["code_notation"],
+            promulgation_date=r["promulgation_date"],
+            due_date=r["due_date"],
+            received_at=r["received_at"],
+            signature_policy=r["signature_policy"],
+            deliveries=DeliveryCounts(**r["deliveries"]),
+        )
         for r in rows
     ]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+from typing import Any
+
 from aiohttp import web
 
 from axis.exchange import status
@@ -41,7 +45,7 @@ async def search(request: web.Request) -> web.Response:
         limit=limit,
         offset=offset,
     )
-    return web.json_response({"documents": found, "limit": limit, "offset": offset})
+    return web.json_response({"documents": [jsonable(d) for d in found], "limit": limit, "offset": offset})
 
 
 @routes.get("/api/v1/documents/{document_id:.+}/status")
@@ -49,4 +53,16 @@ async def search(request: web.Request) -> web.Response:
 async def document_status(request: web.Request) -> web.Response:
     axis, system = caller(request)
     timeline = await axis.exchange.timeline(system, request.match_info["document_id"])
-    return web.json_response(timeline)
+    return web.json_response(jsonable(timeline))
+
+
+def jsonable(value: Any) -> Any:
+    """A result of ``axis.exchange.status`` as the API writes it: its fields by name, times and
+    dates in ISO 8601, sequences as arrays."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dt.date):  # datetimes too
+        return value.isoformat()
+    return value

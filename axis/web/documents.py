@@ -180,9 +180,9 @@ async def documents_csv(request: web.Request) -> web.Response:
     )
 
 
-def _agencies(request: web.Request, found: list[dict[str, Any]]) -> dict[str, Any]:
+def _agencies(request: web.Request, found: list[status.DocumentSummary]) -> dict[str, Any]:
     known = axis_of(request).registry.snapshot.agencies
-    return {d["sender"]: known[d["sender"]] for d in found if d["sender"] in known}
+    return {d.sender: known[d.sender] for d in found if d.sender in known}
 
 
 def _budget(request: web.Request, size: int) -> contextlib.AbstractAsyncContextManager[None]:
@@ -226,12 +226,9 @@ async def timeline_context(
     page, so its deliveries are not marked again in every recipient's steps."""
     axis = axis_of(request)
     followed = await axis.exchange.followed(system, document_id)
-    view = followed.view
-    for recipient in view["recipients"]:
-        for delivery in recipient["deliveries"]:
-            delivery["failed_at"] = followed.failed_at.get((delivery["package_id"], recipient["system"]))
     return {
-        "timeline": view,
+        "timeline": followed.view,
+        "failed_at": followed.failed_at,  # (package id, system id) → when it failed
         "system": system,
         "watermark": followed.watermark,
         "updated": dt.datetime.now(dt.UTC),

@@ -19,6 +19,7 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from axis.exchange.status import DocumentSummary
 from axis.web import vietnamese
 
 #: Rows one file holds at most; a longer list is cut with a last line that says so.
@@ -45,29 +46,28 @@ def cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA) else text
 
 
-def register_csv(found: Sequence[Mapping[str, Any]], names: Mapping[str, str], *, cut: bool = False) -> bytes:
+def register_csv(found: Sequence[DocumentSummary], names: Mapping[str, str], *, cut: bool = False) -> bytes:
     """``found`` as ``status.search`` lists it; ``names``: agency code → name; ``cut``: the list
     went on beyond these rows."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter="\t", lineterminator="\r\n")
     writer.writerow(HEADER)
     for d in found:
-        number = f"{d['number'] or ''}/{d['notation']}" if d.get("notation") else d.get("number")
-        deliveries = d.get("deliveries") or {}
+        number = f"{d.number or ''}/{d.notation}" if d.notation else d.number
         writer.writerow(
             cell(v)
             for v in (
                 number,
-                d.get("subject"),
-                vietnamese.date(d.get("promulgation_date")),
-                vietnamese.DIRECTION.get(d.get("direction", ""), ""),
-                names.get(d.get("sender", ""), ""),
-                d.get("sender"),
-                deliveries.get("delivered", 0),
-                deliveries.get("queued", 0),
-                deliveries.get("failed", 0),
-                vietnamese.clock(d.get("received_at")),
-                d.get("document_id"),
+                d.subject,
+                vietnamese.date(d.promulgation_date),
+                vietnamese.DIRECTION.get(d.direction, ""),
+                names.get(d.sender, ""),
+                d.sender,
+                d.deliveries.delivered,
+                d.deliveries.queued,
+                d.deliveries.failed,
+                vietnamese.clock(d.received_at),
+                d.document_id,
             )
         )
     if cut:

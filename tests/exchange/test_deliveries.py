@@ -138,7 +138,7 @@ async def test_a_recipient_sees_a_package_whatever_became_of_its_delivery_and_a_
         await status.timeline(conn, document.document_id, bo)
 
     async def found(system: str, **filters: Any) -> list[str]:
-        return [d["package_id"] for d in await status.search(conn, system, **filters)]
+        return [d.package_id for d in await status.search(conn, system, **filters)]
 
     assert await found(north, direction="sent", delivery="failed") == [package_id]
     assert await found(south, direction="received") == [package_id]
