@@ -8,6 +8,7 @@ codes whether a refusal came from the library or from the server.
 
 from __future__ import annotations
 
+import asyncio
 import urllib.parse
 from collections.abc import Sequence
 from types import TracebackType
@@ -16,6 +17,16 @@ from typing import Any
 import aiohttp
 
 from axis.errors import CATALOGUE, AxisError
+
+#: The longest the client waits between two attempts, whatever ``Retry-After`` says.
+MAX_WAIT = 10.0
+
+
+def _seconds(value: Any) -> float:
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return 1.0
 
 
 def _error(status: int, body: Any) -> AxisError:
@@ -29,11 +40,19 @@ def _error(status: int, body: Any) -> AxisError:
 class AxisClient:
     """One connected system's view of the axis over HTTP."""
 
-    def __init__(self, base_url: str, token: str, *, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(
+        self, base_url: str, token: str, *, session: aiohttp.ClientSession | None = None, attempts: int = 3
+    ) -> None:
+        """``attempts``: how often a call that is safe to repeat (every read, every acknowledgement)
+        is made while the axis answers ``503 service.unavailable`` (its database busy or briefly
+        away), waiting what its ``Retry-After`` asks, at most ``MAX_WAIT`` seconds, in between.
+        Sending a package is not repeated here: ``AgencyClient.send_signed`` does that, with the
+        same bytes."""
         self._base = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"}
         self._session = session
         self._owns_session = session is None
+        self._attempts = max(1, attempts)
 
     async def __aenter__(self) -> AxisClient:
         return self
@@ -52,7 +71,22 @@ class AxisClient:
             self._session = aiohttp.ClientSession()
         return self._session
 
-    async def _call(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    async def _call(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, again: bool | None = None, **kwargs: Any
+    ) -> Any:
+        """One request; ``again``: safe to repeat (default: a GET) when the axis is unavailable."""
+        again = method == "GET" if again is None else again
+        attempt = 1
+        while True:
+            try:
+                return await self._request(method, path, headers=headers, **kwargs)
+            except AxisError as exc:
+                if not again or exc.code != "service.unavailable" or attempt >= self._attempts:
+                    raise
+                await asyncio.sleep(min(_seconds(exc.details.get("retry_after")), MAX_WAIT))
+                attempt += 1
+
+    async def _request(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
         headers = {**self._headers, **(headers or {})}
         async with self._client().request(method, self._base + path, headers=headers, **kwargs) as response:
             if response.status == 204:
@@ -86,7 +120,7 @@ class AxisClient:
 
     async def ack(self, package_id: str) -> dict[str, Any]:
         """This system has the package: its delivery is done and the sender gets a delivery receipt."""
-        result: dict[str, Any] = await self._call("POST", f"/api/v1/packages/{_segment(package_id)}/ack")
+        result: dict[str, Any] = await self._call("POST", f"/api/v1/packages/{_segment(package_id)}/ack", again=True)
         return result
 
     async def ack_many(self, packages: Sequence[str] = (), receipts: Sequence[str] = ()) -> dict[str, Any]:
@@ -94,7 +128,7 @@ class AxisClient:
         sides, than one request each). Each id gets its own answer: the delivery's state, or an
         ``error`` (``package.unknown``/``receipt.unknown``) that did not stop the others."""
         result: dict[str, Any] = await self._call(
-            "POST", "/api/v1/inbox/ack", json={"packages": list(packages), "receipts": list(receipts)}
+            "POST", "/api/v1/inbox/ack", json={"packages": list(packages), "receipts": list(receipts)}, again=True
         )
         return result
 
@@ -115,7 +149,7 @@ class AxisClient:
 
     async def ack_receipt(self, receipt_id: str) -> None:
         """Remove a receipt from the inbox (the sender keeps it; the axis keeps it too)."""
-        await self._call("POST", f"/api/v1/receipts/{_segment(receipt_id)}/ack")
+        await self._call("POST", f"/api/v1/receipts/{_segment(receipt_id)}/ack", again=True)
 
     async def status(self, document_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._call("GET", f"/api/v1/documents/{_segment(document_id)}/status")

@@ -28,6 +28,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_ID = "X-Request-Id"
 
 
+def unavailable() -> AxisError:
+    """What a caller hears when the store is ``UNAVAILABLE``: the same request later succeeds."""
+    return AxisError("service.unavailable", "The axis's database cannot answer right now; try again.", retry_after=5)
+
+
 def error_response(error: AxisError, request_id: str) -> web.Response:
     body = error.as_dict()
     body["error"]["request_id"] = request_id
@@ -90,8 +95,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return refusals.response(request.path, AxisError(code, exc.reason or code), request_id)
     except UNAVAILABLE as exc:
         log.warning("request.unavailable", path=request.path, method=request.method, error=repr(exc))
-        unavailable = AxisError("service.unavailable", "The axis cannot reach its database right now.", retry_after=5)
-        return refusals.response(request.path, unavailable, request_id)
+        return refusals.response(request.path, unavailable(), request_id)
     except Exception:  # the one catch-all: a bug must not become a stack trace for the caller
         log.exception("request.failed", path=request.path, method=request.method)
         return refusals.response(request.path, AxisError("internal", "An internal error occurred."), request_id)

@@ -15,7 +15,7 @@ from types import ModuleType
 
 import amqp
 import pytest
-from world import World, make_world, wait_until
+from world import World, every_connection_held, make_world, wait_until
 
 from axis import cli, pki
 from axis.client import (
@@ -31,6 +31,7 @@ from axis.client import (
     StatusCode,
     StatusPackage,
 )
+from axis.client import api as api_module
 from axis.edxml import build
 from axis.edxml.model import VN_TZ
 from axis.edxml.trust import TrustAnchors
@@ -687,3 +688,47 @@ async def test_a_sender_sees_a_failed_delivery_sent_again_in_its_timeline(
     [(at, reason)] = delivery.requeued
     assert at is not None
     assert reason == "the recipient system was disabled"
+
+
+@pytest.fixture
+async def starved(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
+    async for built in make_world(database_url, tmp_path, db_pool_size=2, db_acquire_timeout=0.3):
+        yield built
+
+
+async def test_reads_and_acknowledgements_wait_out_a_moment_the_axis_cannot_answer(
+    starved: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every request may meet "503 service.unavailable, try again" while the axis's database
+    cannot lend a connection. Agency software on the library does not have to handle it for what
+    is safe to repeat: reads and acknowledgements wait for ``Retry-After`` (shortened here) and go
+    through once the database answers. Sending is left to ``send_signed``, which repeats the same
+    bytes."""
+    world = starved
+    monkeypatch.setattr(api_module, "MAX_WAIT", 0.2)
+    package_id = (await world.post(world.signed(world.document(to=(SOUTH,)))))["package_id"]
+    south = world["south"]
+    async with (
+        AxisClient(url(world), south.token, attempts=1) as impatient,
+        AxisClient(url(world), south.token) as patient,
+    ):
+        async with every_connection_held(world):
+            with pytest.raises(AxisError) as refused:
+                await impatient.inbox()
+            assert refused.value.code == "service.unavailable"
+            assert refused.value.details["retry_after"] == 5
+            listing = asyncio.create_task(patient.inbox())
+            await asyncio.sleep(0.6)  # answered 503 at least once, and waiting to try again
+            assert not listing.done()
+        assert [item["id"] for item in await listing] == [package_id]
+
+        async with every_connection_held(world):
+            acking = asyncio.create_task(patient.ack(package_id))
+            await asyncio.sleep(0.6)
+            assert not acking.done()
+        assert (await acking)["state"] == "delivered"
+
+        async with every_connection_held(world):  # a submission is not repeated by this layer
+            with pytest.raises(AxisError) as not_repeated:
+                await patient.submit(world.signed(world.document("south", to=(NORTH,)), by="south"))
+        assert not_repeated.value.code == "service.unavailable"

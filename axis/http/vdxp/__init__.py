@@ -25,7 +25,7 @@ from aiohttp import web
 
 from axis.config import Settings
 from axis.errors import AxisError
-from axis.http.errors import REQUEST_ID, UNAVAILABLE
+from axis.http.errors import REQUEST_ID, UNAVAILABLE, unavailable
 from axis.http.params import accepts
 from axis.http.vdxp import mail, registry
 from axis.http.vdxp.call import COMPAT, Call, Compat, authenticate
@@ -79,8 +79,7 @@ async def endpoint(request: web.Request) -> web.StreamResponse:
         return refusal(request, compat, name, exc)
     except UNAVAILABLE as exc:
         log.warning("vdxp.unavailable", operation=name, system=system_id, error=repr(exc))
-        unavailable = AxisError("service.unavailable", "The axis cannot reach its database right now.", retry_after=5)
-        return refusal(request, compat, name, unavailable)
+        return refusal(request, compat, name, unavailable())
     except Exception:  # a bug: logged with its traceback, answered in the SDK's shape, never as HTML
         log.exception("vdxp.failed", operation=name, system=system_id)
         return refusal(request, compat, name, AxisError("internal", "An internal error occurred."))
