@@ -110,3 +110,19 @@ def test_every_database_connection_is_lent_by_the_gateway_within_the_acquire_tim
         interface = relative.parts[1] in ("http", "web")
         breaches += [f"{relative}:{b}" for b in gateway_breaches(path.read_text(encoding="utf-8"), interface=interface)]
     assert not breaches, breaches
+
+
+def test_the_in_memory_twins_serve_tests_only() -> None:
+    """``axis.broker.memory`` and ``axis.exchange.memory`` imitate RabbitMQ and PostgreSQL for the
+    tests of the relay's and the exchange's logic; the axis itself never runs on them."""
+    twins = re.compile(
+        r"^\s*(from\s+axis\.(broker|exchange)\.memory\s+import|from\s+axis\.(broker|exchange)\s+import\s+.*\bmemory\b|import\s+axis\.(broker|exchange)\.memory)",
+        re.M,
+    )
+    found = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "axis").rglob("*.py"))
+        if path.name != "memory.py" and twins.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, found
+    assert twins.search("from axis.exchange.memory import MemoryLedger")  # the check sees an import

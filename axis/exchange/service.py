@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 import structlog
@@ -31,20 +31,27 @@ from axis.edxml import model as m
 from axis.edxml.trust import TrustAnchors
 from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
-from axis.exchange import context, flows, freshness, inbox, reading, redelivery, reports, statements, status, store
+from axis.exchange import flows, freshness, inbox, reading, redelivery, reports, statements, status, store
 from axis.exchange.admission import Admission, admit, authorize, dedupe_key
 from axis.exchange.deliveries import DeliveryState
 from axis.exchange.freshness import Window
+from axis.exchange.ledger import Entries, Ledger, PostgresLedger
 from axis.exchange.received import Received
 from axis.exchange.results import Accepted, Routed
-from axis.registry.cache import RegistryCache
 from axis.registry.model import System
+from axis.registry.resolve import Resolver
 from axis.store import bodies, db
-from axis.store.db import Conn
 from axis.vdxp import store as vdxp_store
 
 log = structlog.get_logger("axis.exchange")
 T = TypeVar("T")
+
+
+class Directory(Protocol):
+    """Where the exchange finds the registry: ``axis.registry.cache.RegistryCache`` in a process."""
+
+    @property
+    def resolver(self) -> Resolver: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +84,8 @@ class Exchange:
     def __init__(
         self,
         *,
-        pool: asyncpg.Pool,
-        registry: RegistryCache,
+        pool: asyncpg.Pool | None,
+        registry: Directory,
         relay: Relaying | None,
         trust: TrustAnchors,
         identity: pki.Identity,
@@ -88,8 +95,16 @@ class Exchange:
         archive_dir: Path | None = None,
         timestamps: Window | None = None,
         ack_deadline: dt.timedelta = dt.timedelta(hours=24),
+        ledger: Ledger | None = None,
     ) -> None:
+        """``pool``: PostgreSQL, for what the pages and the API read; ``ledger``: where intake and
+        acknowledgement keep what they decide (by default the same database). A test of the
+        exchange's logic gives a ``MemoryLedger`` and no pool."""
         self._pool = pool
+        if ledger is None:
+            assert pool is not None, "an exchange keeps its ledger in PostgreSQL unless given another"
+            ledger = PostgresLedger(pool, acquire_timeout=acquire_timeout)
+        self._ledger = ledger
         self._registry = registry
         self._relay = relay
         self._trust = trust
@@ -102,6 +117,7 @@ class Exchange:
         self._ack_deadline = ack_deadline  # AXIS_ACK_DEADLINE_HOURS: a delivery waiting longer is overdue
 
     def _connection(self) -> PoolAcquireContext[asyncpg.Record]:
+        assert self._pool is not None, "this exchange was built without PostgreSQL (a MemoryLedger test)"
         return self._pool.acquire(timeout=self._acquire_timeout)
 
     async def _off_loop(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -111,7 +127,7 @@ class Exchange:
         return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
 
     def _amqp(self, system_id: str) -> bool:
-        system = self._registry.snapshot.systems.get(system_id)
+        system = self._registry.resolver.snapshot.systems.get(system_id)
         return system is not None and system.delivery_amqp
 
     # --- submit -------------------------------------------------------------------------------------
@@ -137,13 +153,13 @@ class Exchange:
         # large package's chunks follow its row in the same transaction.
         concerned = flows.concerned(package)
         one_statement = not concerned and not bodies.chunk_count(received.size)
-        async with self._connection() as conn:
+        async with self._ledger.entries() as ledger:
             if concerned:
-                repeated = await self._repeated(conn, caller, package, received.digest)
+                repeated = await self._repeated(ledger, caller, package, received.digest)
                 if repeated is not None:
                     return repeated
-            async with contextlib.nullcontext() if one_statement else conn.transaction():
-                contexts = await context.load(conn, concerned)
+            async with contextlib.nullcontext() if one_statement else ledger.atomic():
+                contexts = await ledger.contexts(concerned)
                 try:
                     freshness.check(package, dt.datetime.now(dt.UTC), self._timestamps)
                     plan = flows.plan(package, contexts)
@@ -153,21 +169,21 @@ class Exchange:
                 except AxisError:
                     # A new package must be believable now; the same bytes accepted before get the same
                     # answer, however old or re-routed since (a package that locks was checked above).
-                    repeated = None if concerned else await self._repeated(conn, caller, package, received.digest)
+                    repeated = None if concerned else await self._repeated(ledger, caller, package, received.digest)
                     if repeated is not None:
                         return repeated
                     raise
                 receipt_id = uuid.uuid4()
                 receipt = await self._off_loop(self._acceptance_receipt, admission, dt.datetime.now(dt.UTC))
                 amqp = frozenset(s for s in (*admission.systems, caller.id) if self._amqp(s))
-                stored = await store.accept(
-                    conn, admission, received, via=via, receipt_id=receipt_id, receipt=receipt, amqp_systems=amqp
+                stored = await ledger.accept(
+                    admission, received, via=via, receipt_id=receipt_id, receipt=receipt, amqp_systems=amqp
                 )
                 receipts_made: list[Outgoing] = []
                 if stored:
-                    receipts_made = await self._effects(conn, admission, plan)
+                    receipts_made = await self._effects(ledger, admission, plan)
             if not stored:  # the same key committed before (a repeat) or concurrently
-                repeated = await self._repeated(conn, caller, package, admission.digest)
+                repeated = await self._repeated(ledger, caller, package, admission.digest)
                 assert repeated is not None
                 return repeated
         log.info(
@@ -215,17 +231,17 @@ class Exchange:
         await self._publish([*outgoing, *receipts_made])
         return self._accepted(admission)
 
-    async def _effects(self, conn: Conn, admission: Admission, plan: flows.Plan) -> list[Outgoing]:
+    async def _effects(self, ledger: Entries, admission: Admission, plan: flows.Plan) -> list[Outgoing]:
         """What an accepted package does to documents: their record, links, statuses, acks."""
         package = admission.package
         if isinstance(package, m.StatusPackage):
-            return await self._status_effects(conn, admission, package, plan)
-        await store.record_document(conn, admission, plan.links)
+            return await self._status_effects(ledger, admission, package, plan)
+        await ledger.record_document(admission, plan.links)
         return []
 
-    async def _repeated(self, conn: Conn, caller: System, package: m.Package, digest: str) -> Accepted | None:
+    async def _repeated(self, ledger: Entries, caller: System, package: m.Package, digest: str) -> Accepted | None:
         """The same bytes from the same system, accepted before: described as they were then."""
-        existing = await store.by_dedupe_key(conn, dedupe_key(package, digest))
+        existing = await ledger.by_dedupe_key(dedupe_key(package, digest))
         if existing is None:
             return None
         if existing.digest != digest or existing.sender_system != caller.id:
@@ -236,7 +252,7 @@ class Exchange:
                 document_id=package.document_id,
                 package_id=str(existing.id) if existing.sender_system == caller.id else None,
             )
-        held = await store.accepted_as(conn, existing.id)
+        held = await ledger.accepted_as(existing.id)
         return Accepted(
             package_id=existing.id,
             document_id=existing.document_id,
@@ -271,13 +287,12 @@ class Exchange:
         return receipts.sign(statements.acceptance(admission, at), self._identity.key, self._identity.cert_chain)
 
     async def _status_effects(
-        self, conn: Conn, admission: Admission, status: m.StatusPackage, plan: flows.Plan
+        self, ledger: Entries, admission: Admission, status: m.StatusPackage, plan: flows.Plan
     ) -> list[Outgoing]:
         """Record the steps in each recipient's history. A status from a recipient system also
         shows it has the document: its deliveries of that document are done."""
         for agency, step in plan.steps:
-            await store.add_event(
-                conn,
+            await ledger.add_event(
                 status.document_id,
                 admission.package_id,
                 "status",
@@ -294,10 +309,10 @@ class Exchange:
             )
         if status.status_code is m.StatusCode.TAKE_BACK_REQUEST:
             return []
-        waiting = await store.queued_document_packages(conn, status.document_id, admission.caller.id)
+        waiting = await ledger.queued_document_packages(status.document_id, admission.caller.id)
         if not waiting:
             return []
-        _, made = await self._deliver(conn, waiting, admission.caller.id, how=f"status {status.status_code}")
+        _, made = await self._deliver(ledger, waiting, admission.caller.id, how=f"status {status.status_code}")
         return made
 
     # --- fetch and acknowledge ----------------------------------------------------------------------
@@ -310,6 +325,7 @@ class Exchange:
             return PackageBody(fetched.size, await self._archived(package_id, fetched))
         if fetched.chunks:
             pool, chunks = self._pool, fetched.chunks
+            assert pool is not None  # fetched through it just now
             return PackageBody(
                 fetched.size,
                 None,
@@ -341,13 +357,13 @@ class Exchange:
     ) -> dict[uuid.UUID, store.Delivery]:
         """Acknowledge several packages at once (one read, one write, one batch of signatures):
         the deliveries found, by package; a package not addressed to ``caller`` is absent."""
-        async with self._connection() as conn:
-            deliveries, made = await self._deliver(conn, package_ids, caller.id, how="http ack")
+        async with self._ledger.entries() as ledger:
+            deliveries, made = await self._deliver(ledger, package_ids, caller.id, how="http ack")
         await self._publish(made)
         return deliveries
 
     async def _deliver(
-        self, conn: Conn, package_ids: Sequence[uuid.UUID], system_id: str, *, how: str
+        self, ledger: Entries, package_ids: Sequence[uuid.UUID], system_id: str, *, how: str
     ) -> tuple[dict[uuid.UUID, store.Delivery], list[Outgoing]]:
         """Mark deliveries done, each with the sender's signed delivery receipt; the receipts also
         come back as messages for the senders' queues (published only to AMQP senders).
@@ -356,12 +372,12 @@ class Exchange:
         or row lock waits on the signing; a delivery another request completes in between keeps
         that request's receipt.
         """
-        at, found = await store.deliveries_of(conn, list(dict.fromkeys(package_ids)), system_id)
+        at, found = await ledger.deliveries_of(list(dict.fromkeys(package_ids)), system_id)
         queued = [d for d in found.values() if d.state == DeliveryState.QUEUED]
         if not queued:
             return found, []
         signed = await self._off_loop(self._delivery_receipts, queued, at)
-        newly = await store.mark_delivered(conn, system_id, at=at, how=how, receipts=signed)
+        newly = await ledger.deliver(system_id, at=at, how=how, receipts=signed)
         made = []
         for receipt in signed:
             if receipt.package_id not in newly:
@@ -384,7 +400,7 @@ class Exchange:
             )
         raced = [d.package_id for d in queued if d.package_id not in newly]
         if raced:  # done by a concurrent request between the read and the write: its state now
-            found.update((await store.deliveries_of(conn, raced, system_id))[1])
+            found.update((await ledger.deliveries_of(raced, system_id))[1])
         return found, made
 
     def _delivery_receipts(self, queued: list[store.Delivery], at: dt.datetime) -> list[store.DeliveryReceipt]:
@@ -449,8 +465,8 @@ class Exchange:
 
     async def inbox(self, caller: System, *, limit: int, only: str | None = None) -> list[inbox.InboxItem]:
         """What waits for ``caller``: packages addressed to agencies it serves, receipts for its own."""
-        async with self._connection() as conn:
-            return await inbox.waiting(conn, caller.id, limit=limit, only=only)
+        async with self._ledger.entries() as ledger:
+            return await ledger.waiting(caller.id, limit=limit, only=only)
 
     async def acceptance_receipt(self, caller: System, package_id: str) -> bytes:
         """The signed acceptance receipt of a package the caller may see."""
