@@ -539,11 +539,11 @@ class Exchange:
 
     # --- the SDK's lists (/vdxp) --------------------------------------------------------------------
 
-    async def waiting(self, caller: System, kind: str | None) -> list[dict[str, Any]]:
+    async def waiting(self, caller: System, kind: str | None) -> list[vdxp_store.Waiting]:
         """What waits for ``caller`` (neither acknowledged nor failed), oldest first, with the
         agencies of ``caller`` each is addressed to: the SDK's received list."""
         async with self._connection() as conn:
-            return [dict(row) for row in await vdxp_store.received(conn, caller.id, kind)]
+            return await vdxp_store.received(conn, caller.id, kind)
 
     async def count_waiting(self, caller: System, kind: str) -> int:
         async with self._connection() as conn:
@@ -551,11 +551,11 @@ class Exchange:
 
     async def sent(
         self, caller: System, kind: str | None, *, package_id: uuid.UUID | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[vdxp_store.Sent]:
         """What ``caller`` sent, newest first (or the one named), each with its recipients'
         deliveries and the latest business status each recipient agency answered."""
         async with self._connection() as conn:
-            return [dict(row) for row in await vdxp_store.sent(conn, caller.id, kind, package_id=package_id)]
+            return await vdxp_store.sent(conn, caller.id, kind, package_id=package_id)
 
     # --- requeue ------------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import Any
 from axis.edxml.model import VN_TZ
 from axis.errors import AxisError
 from axis.registry.model import Agency
+from axis.vdxp import store
 from axis.vdxp.errorcodes import error_code
 from axis.vdxp.params import MESSAGE_TYPES
 from axis.web.vietnamese import STATUS
@@ -92,69 +93,62 @@ def describe(transport: str, *, status_code: str | None = None, reason: str | No
     return "; ".join(parts)
 
 
-def received_item(row: Mapping[str, Any]) -> dict[str, Any]:
+def received_item(row: store.Waiting) -> dict[str, Any]:
     """One package waiting for the caller (getReceivedEdocList). The SDK reads docId, serviceType,
     messageType, created_time, updated_time, from, to, status and status_desc; the others are
     for people reading the answer."""
-    transport = transport_status(row["state"], row["fetched_at"])
-    policy = row["signature_policy"]
+    transport = transport_status(row.state, row.fetched_at)
+    policy = row.signature_policy
     return {
-        "docId": str(row["id"]),
+        "docId": str(row.id),
         "serviceType": SERVICE_TYPE,
-        "messageType": MESSAGE_TYPES[row["kind"]],
-        "created_time": sdk_time(row["created_at"]),
-        "updated_time": sdk_time(row["fetched_at"] or row["created_at"]),
-        "from": row["sender_code"],
-        "to": ";".join(row["recipients"] or ()),
+        "messageType": MESSAGE_TYPES[row.kind],
+        "created_time": sdk_time(row.created_at),
+        "updated_time": sdk_time(row.fetched_at or row.created_at),
+        "from": row.sender_code,
+        "to": ";".join(row.recipients),
         "status": transport,
-        "status_desc": describe(transport, status_code=row["status_code"], policy=policy),
-        "documentId": row["document_id"],
-        "statusCode": row["status_code"] or "",
+        "status_desc": describe(transport, status_code=row.status_code, policy=policy),
+        "documentId": row.document_id,
+        "statusCode": row.status_code or "",
         "signaturePolicy": policy,
     }
 
 
-def sent_items(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+def sent_items(row: store.Sent) -> list[dict[str, Any]]:
     """A package the caller sent, one item per recipient (getSentEdocList), with the SDK's names."""
     items = []
-    for receiver in row["receivers"]:
-        transport = transport_status(receiver["state"], _time(receiver["fetched_at"]))
-        received = _time(receiver["delivered_at"]) or _time(receiver["fetched_at"])
-        redirected = receiver["agency"] != receiver["requested"]
+    for receiver in row.receivers:
+        transport = transport_status(receiver.state, receiver.fetched_at)
+        received = receiver.delivered_at or receiver.fetched_at
+        redirected = receiver.agency != receiver.requested
         items.append(
             {
                 "serviceType": SERVICE_TYPE,
-                "messageType": MESSAGE_TYPES[row["kind"]],
-                "senderDocId": str(row["id"]),
-                "receiverDocId": str(row["id"]),
-                "fromCode": row["sender_code"],
-                "toCode": receiver["requested"],
-                "title": row["subject"] or "",
-                "notation": row["notation"] or "",
-                "sentTime": sdk_time(row["received_at"]),
+                "messageType": MESSAGE_TYPES[row.kind],
+                "senderDocId": str(row.id),
+                "receiverDocId": str(row.id),
+                "fromCode": row.sender_code,
+                "toCode": receiver.requested,
+                "title": row.subject or "",
+                "notation": row.notation or "",
+                "sentTime": sdk_time(row.received_at),
                 "receivedTime": sdk_time(received),
                 "sendStatus": "done",
                 "sendStatusDesc": "Trục đã nhận và chuyển đi"
-                + (f"; {POLICY[row['signature_policy']]}" if row["signature_policy"] in POLICY else ""),
+                + (f"; {POLICY[row.signature_policy]}" if row.signature_policy in POLICY else ""),
                 "receiveStatus": transport,
                 "receiveStatusDesc": describe(
-                    transport, status_code=receiver["status_code"], reason=receiver["failed_reason"]
+                    transport, status_code=receiver.status_code, reason=receiver.failed_reason
                 )
-                + (f"; chuyển tới {receiver['agency']}" if redirected else ""),
-                "documentId": row["document_id"],
-                "receiverCode": receiver["agency"],
-                "statusCode": receiver["status_code"] or "",
-                "signaturePolicy": row["signature_policy"],
+                + (f"; chuyển tới {receiver.agency}" if redirected else ""),
+                "documentId": row.document_id,
+                "receiverCode": receiver.agency,
+                "statusCode": receiver.status_code or "",
+                "signaturePolicy": row.signature_policy,
             }
         )
     return items
-
-
-def _time(value: Any) -> dt.datetime | None:
-    """Times inside JSON aggregates arrive as ISO text."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value))
 
 
 def _agency(agency: Agency) -> dict[str, Any]:

@@ -12,14 +12,79 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-
-import asyncpg
+from dataclasses import dataclass
+from typing import Any
 
 from axis.store.db import Conn
 
 #: The most packages one list answer carries (received: oldest first; sent: newest first).
 RECEIVED_LIMIT = 1000
 SENT_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Waiting:
+    """A package waiting for a system, with the agencies of that system it is addressed to."""
+
+    id: uuid.UUID
+    kind: str
+    document_id: str
+    sender_code: str
+    status_code: str | None
+    signature_policy: str
+    state: str
+    created_at: dt.datetime
+    fetched_at: dt.datetime | None
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Receiver:
+    """One recipient agency of a sent package: its delivery, and its latest business status."""
+
+    requested: str
+    agency: str
+    state: str
+    created_at: dt.datetime
+    fetched_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    failed_reason: str | None
+    status_code: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sent:
+    """A package a system sent, with each recipient agency's delivery."""
+
+    id: uuid.UUID
+    kind: str
+    document_id: str
+    sender_code: str
+    received_at: dt.datetime
+    subject: str | None
+    signature_policy: str
+    notation: str
+    receivers: tuple[Receiver, ...]
+
+
+def _time(value: Any) -> dt.datetime | None:
+    """Times inside a JSON aggregate arrive as ISO text."""
+    return None if value is None else dt.datetime.fromisoformat(str(value))
+
+
+def _receiver(item: dict[str, Any]) -> Receiver:
+    created = _time(item["created_at"])
+    assert created is not None  # deliveries.created_at is NOT NULL
+    return Receiver(
+        requested=item["requested"],
+        agency=item["agency"],
+        state=item["state"],
+        created_at=created,
+        fetched_at=_time(item["fetched_at"]),
+        delivered_at=_time(item["delivered_at"]),
+        failed_reason=item["failed_reason"],
+        status_code=item["status_code"],
+    )
 
 
 async def current_secrets(conn: Conn, system_id: str) -> list[bytes]:
@@ -53,12 +118,10 @@ async def forget_sightings(conn: Conn, before: dt.datetime) -> int:
     return int(result.split()[-1])
 
 
-async def received(
-    conn: Conn, system_id: str, kind: str | None, *, limit: int = RECEIVED_LIMIT
-) -> list[asyncpg.Record]:
+async def received(conn: Conn, system_id: str, kind: str | None, *, limit: int = RECEIVED_LIMIT) -> list[Waiting]:
     """Packages waiting for the system (not acknowledged nor failed), oldest first, with the
     agencies of this system they are addressed to."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT p.id, p.kind, p.document_id, p.sender_code, p.status_code, p.signature_policy,
                   d.state, d.created_at, d.fetched_at,
                   ARRAY(SELECT pr.agency_code FROM package_recipients pr
@@ -70,6 +133,7 @@ async def received(
         kind,
         limit,
     )
+    return [Waiting(**{**dict(r), "recipients": tuple(r["recipients"] or ())}) for r in rows]
 
 
 async def count_received(conn: Conn, system_id: str, kind: str) -> int:
@@ -84,10 +148,10 @@ async def count_received(conn: Conn, system_id: str, kind: str) -> int:
 
 async def sent(
     conn: Conn, system_id: str, kind: str | None, *, package_id: uuid.UUID | None = None, limit: int = SENT_LIMIT
-) -> list[asyncpg.Record]:
+) -> list[Sent]:
     """Packages the system sent, newest first (or the one named), each with its recipients'
     deliveries and the latest business status each recipient agency answered."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """WITH p AS (
                SELECT id, kind, document_id, sender_code, received_at, subject, signature_policy,
                       concat_ws('/', code_number, code_notation) AS notation
@@ -113,3 +177,4 @@ async def sent(
         package_id,
         limit,
     )
+    return [Sent(**{**dict(r), "receivers": tuple(_receiver(x) for x in r["receivers"])}) for r in rows]

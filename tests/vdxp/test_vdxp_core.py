@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import stat
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from axis.errors import CATALOGUE, AxisError
 from axis.registry.model import Agency, AgencyStatus
 from axis.vdxp import answers, errorcodes, narrowed, params, replay, signing
 from axis.vdxp.secret import SecretBox
+from axis.vdxp.store import Waiting
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "integration.md"
 CAPTURES = Path(__file__).resolve().parent / "sdk-wire"
@@ -164,18 +166,18 @@ def test_answers_are_flat_ascii_and_never_null() -> None:
         answers.qd20_item(agency),
         answers.unit_item(retired, center="", modified=None, version=0),
         answers.received_item(
-            {
-                "id": "p",
-                "kind": "document",
-                "document_id": "d",
-                "sender_code": "s",
-                "status_code": None,
-                "signature_policy": "strict",
-                "state": "queued",
-                "created_at": dt.datetime(2026, 12, 6, tzinfo=dt.UTC),
-                "fetched_at": None,
-                "recipients": None,
-            }
+            Waiting(
+                id=uuid.UUID(int=1),
+                kind="document",
+                document_id="d",
+                sender_code="s",
+                status_code=None,
+                signature_policy="strict",
+                state="queued",
+                created_at=dt.datetime(2026, 12, 6, tzinfo=dt.UTC),
+                fetched_at=None,
+                recipients=(),
+            )
         ),
     ]
     for item in items:
