@@ -67,12 +67,22 @@ async def acceptance_receipt(conn: Conn, package_id: uuid.UUID) -> bytes:
     return data
 
 
-async def receipts_of(conn: Conn, package_id: uuid.UUID) -> list[tuple[uuid.UUID, str, str | None, dt.datetime]]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceiptEntry:
+    """One receipt the axis signed about a package: its acceptance, or a delivery to ``about``."""
+
+    id: uuid.UUID
+    kind: str  # acceptance | delivery
+    about: str | None  # the recipient system a delivery receipt is about
+    at: dt.datetime
+
+
+async def receipts_of(conn: Conn, package_id: uuid.UUID) -> list[ReceiptEntry]:
     rows = await conn.fetch(
         "SELECT id, kind, about_system, created_at FROM receipts WHERE package_id = $1 ORDER BY created_at",
         package_id,
     )
-    return [(r["id"], r["kind"], r["about_system"], r["created_at"]) for r in rows]
+    return [ReceiptEntry(id=r["id"], kind=r["kind"], about=r["about_system"], at=r["created_at"]) for r in rows]
 
 
 async def ack_receipt(conn: Conn, receipt_id: str, system_id: str) -> None:

@@ -35,6 +35,7 @@ from axis.exchange import flows, freshness, inbox, reading, redelivery, reports,
 from axis.exchange.admission import Admission, admit, authorize, dedupe_key
 from axis.exchange.deliveries import DeliveryState
 from axis.exchange.freshness import Window
+from axis.exchange.inbox import ReceiptEntry
 from axis.exchange.ledger import Entries, Ledger, PostgresLedger
 from axis.exchange.received import Received
 from axis.exchange.results import Accepted, Routed
@@ -474,7 +475,7 @@ class Exchange:
             package = await store.visible_package(conn, package_id, caller.id)
             return await inbox.acceptance_receipt(conn, package.id)
 
-    async def receipts(self, caller: System, package_id: str) -> list[tuple[uuid.UUID, str, str | None, dt.datetime]]:
+    async def receipts(self, caller: System, package_id: str) -> list[ReceiptEntry]:
         """The receipts of a package, for its sender's system only."""
         async with self._connection() as conn:
             package = await store.visible_package(conn, package_id, caller.id)

@@ -265,13 +265,13 @@ async def list_receipts(request: web.Request) -> web.Response:
         {
             "receipts": [
                 {
-                    "id": str(rid),
-                    "kind": kind,
-                    "system": about,
-                    "at": at.isoformat(),
-                    "url": f"/api/v1/receipts/{rid}",
+                    "id": str(r.id),
+                    "kind": r.kind,
+                    "system": r.about,
+                    "at": r.at.isoformat(),
+                    "url": f"/api/v1/receipts/{r.id}",
                 }
-                for rid, kind, about, at in found
+                for r in found
             ]
         }
     )
