@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import enum
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -22,29 +21,13 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from axis.broker.publisher import PACKAGE_KINDS, Outgoing
+from axis.broker.kinds import GRACE as GRACE
+from axis.broker.kinds import OutboxKind as OutboxKind
+from axis.broker.publisher import Outgoing
 from axis.broker.publishing import Publisher
 from axis.exchange import deliveries
 from axis.store import bodies
 from axis.store.db import Conn
-
-#: Seconds a row written by intake waits before the loop takes it (``publish_now`` goes first).
-GRACE = 10.0
-
-
-class OutboxKind(enum.StrEnum):
-    """What an outbox row's ``message_id`` names (the table's CHECK constraint, migration 010)."""
-
-    PACKAGE = "package"  # a package for a recipient system; publishing it marks the delivery published
-    RECEIPT = "receipt"  # a receipt for the sender's system
-    FAILURE = "failure"  # a failure notice, its body fixed in the row's payload when it happened
-
-    @classmethod
-    def of(cls, message_kind: str) -> OutboxKind:
-        """The row kind of an ``Outgoing.kind`` (refusals are published directly, never outboxed)."""
-        if message_kind in PACKAGE_KINDS:
-            return cls.PACKAGE
-        return cls(message_kind)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -42,6 +42,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from axis.broker import kinds
+from axis.broker.kinds import DUE_AFTER_GRACE, OutboxKind
 from axis.store.db import Conn
 
 
@@ -57,6 +59,7 @@ def _literal(state: DeliveryState) -> str:
     return f"'{state.value}'"
 
 
+_PACKAGE_ROW, _RECEIPT_ROW = kinds.literal(OutboxKind.PACKAGE), kinds.literal(OutboxKind.RECEIPT)
 _QUEUED, _DELIVERED, _FAILED = (
     _literal(DeliveryState.QUEUED),
     _literal(DeliveryState.DELIVERED),
@@ -130,7 +133,7 @@ _DELIVER = f"""WITH t AS (
        ) AS both_ ORDER BY ord, step),
    o AS (
        INSERT INTO outbox (message_id, kind, system_id, next_attempt_at)
-       SELECT receipt_id::text, 'receipt', for_system, now() + interval '10 seconds' FROM done WHERE to_amqp)
+       SELECT receipt_id::text, {_RECEIPT_ROW}, for_system, {DUE_AFTER_GRACE} FROM done WHERE to_amqp)
    SELECT package_id FROM d"""
 
 
@@ -206,7 +209,7 @@ _REQUEUE = f"""WITH old AS (
          FROM old ORDER BY old.ord),
    o AS (
        INSERT INTO outbox (message_id, kind, system_id)
-       SELECT old.package_id::text, 'package', $1 FROM old JOIN systems s ON s.id = $1
+       SELECT old.package_id::text, {_PACKAGE_ROW}, $1 FROM old JOIN systems s ON s.id = $1
         WHERE s.delivery_amqp ORDER BY old.ord)
    SELECT package_id FROM old ORDER BY ord"""
 

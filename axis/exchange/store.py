@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from axis.broker.kinds import DUE_AFTER_GRACE, OutboxKind
 from axis.edxml import model as m
 from axis.errors import AxisError
 from axis.exchange import deliveries, visibility
@@ -79,9 +80,9 @@ async def accept(
     recipients = admission.recipients
     systems = list(admission.systems)
     chunks = bodies.chunk_count(received.size)
-    outbox = [(str(admission.package_id), "package", s) for s in systems if s in amqp_systems]
+    outbox = [(str(admission.package_id), OutboxKind.PACKAGE.value, s) for s in systems if s in amqp_systems]
     if admission.caller.id in amqp_systems:
-        outbox.append((str(receipt_id), "receipt", admission.caller.id))
+        outbox.append((str(receipt_id), OutboxKind.RECEIPT.value, admission.caller.id))
     # One statement, one round trip: every row depends on the package row being new.
     inserted = await conn.fetchval(
         f"""WITH p AS (
@@ -115,7 +116,7 @@ async def accept(
            o AS (
                -- Published right after commit; the relay takes over only if that did not happen.
                INSERT INTO outbox (message_id, kind, system_id, next_attempt_at)
-               SELECT t.message_id, t.kind, t.system, now() + interval '10 seconds'
+               SELECT t.message_id, t.kind, t.system, {DUE_AFTER_GRACE}
                  FROM p, unnest($31::text[], $32::text[], $33::text[]) AS t (message_id, kind, system)),
            doc AS (
                -- A new or replacing document starts a document record (an existing one stays).
