@@ -264,23 +264,27 @@ class _MemoryEntries:
         self._t.dedupe[admission.dedupe_key] = admission.package_id
         for system in admission.systems:
             self._t.deliveries[(admission.package_id, system)] = _Delivery(DeliveryState.QUEUED, order, now)
-        self._event(
-            admission.document_id,
-            admission.package_id,
-            "accepted",
-            caller,
-            None,
-            {"kind": admission.kind.value, "digest": admission.digest, "via": via},
+        self._t.events.append(
+            Event(
+                admission.document_id,
+                admission.package_id,
+                "accepted",
+                caller,
+                None,
+                {"kind": admission.kind.value, "digest": admission.digest, "via": via},
+            )
         )
         for r in admission.recipients:
             redirects = list(r.redirects) or None
-            self._event(
-                admission.document_id,
-                admission.package_id,
-                "queued",
-                r.system_id,
-                r.agency_code,
-                {"requested": r.requested_code, "redirects": redirects},
+            self._t.events.append(
+                Event(
+                    admission.document_id,
+                    admission.package_id,
+                    "queued",
+                    r.system_id,
+                    r.agency_code,
+                    {"requested": r.requested_code, "redirects": redirects},
+                )
             )
         self._t.receipts[receipt_id] = _Receipt(admission.package_id, "acceptance", caller, receipt, order, now)
         self._t.outbox.extend(
@@ -318,13 +322,15 @@ class _MemoryEntries:
                 documents[package.document_id] = dataclasses.replace(own, due_date=package.due_date)
         for relation, target in links:
             for r in admission.recipients:
-                self._event(
-                    target,
-                    admission.package_id,
-                    "business",
-                    r.system_id,
-                    r.agency_code,
-                    {"type": int(kind), "relation": relation, "reason": package.business.reason},
+                self._t.events.append(
+                    Event(
+                        target,
+                        admission.package_id,
+                        "business",
+                        r.system_id,
+                        r.agency_code,
+                        {"type": int(kind), "relation": relation, "reason": package.business.reason},
+                    )
                 )
 
     async def add_event(
@@ -336,7 +342,7 @@ class _MemoryEntries:
         agency_code: str | None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        self._event(document_id, package_id, kind, system_id, agency_code, detail or {})
+        self._t.events.append(Event(document_id, package_id, kind, system_id, agency_code, detail or {}))
 
     async def queued_document_packages(self, document_id: str, system_id: str) -> list[uuid.UUID]:
         return [
@@ -388,14 +394,18 @@ class _MemoryEntries:
             self._t.receipts[receipt.receipt_id] = _Receipt(
                 receipt.package_id, "delivery", receipt.for_system, receipt.body, order, now
             )
-            self._event(receipt.document_id, receipt.package_id, "delivered", system_id, None, {"how": how})
-            self._event(
-                receipt.document_id,
-                receipt.package_id,
-                "receipt",
-                system_id,
-                None,
-                {"kind": "delivery", "id": str(receipt.receipt_id)},
+            self._t.events.append(
+                Event(receipt.document_id, receipt.package_id, "delivered", system_id, None, {"how": how})
+            )
+            self._t.events.append(
+                Event(
+                    receipt.document_id,
+                    receipt.package_id,
+                    "receipt",
+                    system_id,
+                    None,
+                    {"kind": "delivery", "id": str(receipt.receipt_id)},
+                )
             )
             if receipt.to_amqp:
                 self._t.outbox.append((str(receipt.receipt_id), OutboxKind.RECEIPT, receipt.for_system))
@@ -445,14 +455,3 @@ class _MemoryEntries:
                     )
                 )
         return [item for _, item in sorted(items, key=lambda pair: pair[0])][:limit]
-
-    def _event(
-        self,
-        document_id: str,
-        package_id: uuid.UUID | None,
-        kind: str,
-        system_id: str | None,
-        agency_code: str | None,
-        detail: dict[str, Any],
-    ) -> None:
-        self._t.events.append(Event(document_id, package_id, kind, system_id, agency_code, detail))

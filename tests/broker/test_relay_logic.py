@@ -5,10 +5,8 @@ RabbitMQ are in tests/exchange/test_reliability.py; these run in milliseconds an
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import pytest
 
@@ -17,17 +15,7 @@ from axis.broker.outbox import GRACE
 from axis.broker.publisher import Broker, Outgoing
 from axis.broker.relay import OutboxRelay
 
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing here may reach PostgreSQL or RabbitMQ: any attempt to connect fails the test."""
-
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("a network connection was attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+pytestmark = pytest.mark.usefixtures("no_network")  # nothing here may reach PostgreSQL or RabbitMQ
 
 
 class Clock:

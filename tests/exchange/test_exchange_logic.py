@@ -7,7 +7,6 @@ RabbitMQ is in ``test_exchange.py``, ``test_flows.py`` and ``test_reliability.py
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -37,18 +36,6 @@ from axis.registry.resolve import Resolver
 from axis.store import db
 
 NORTH, SOUTH, BO = "000.00.00.H98", "000.00.00.H99", "000.00.00.G98"
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing here may reach PostgreSQL or RabbitMQ: any attempt to connect fails the test."""
-
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("a network connection was attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @dataclass(frozen=True)
