@@ -32,7 +32,7 @@ from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
 from axis.exchange.freshness import Window
 from axis.exchange.service import Exchange
-from axis.http import admin, agencies, cut_headers, documents, early, headers, health, packages, tls
+from axis.http import admin, agencies, cut_headers, documents, early, headers, health, packages, tls, upstream
 from axis.http import vdxp as vdxp_http
 from axis.http.context import AXIS
 from axis.http.errors import REFUSALS, Refusals, errors_middleware
@@ -208,7 +208,7 @@ def build_app(settings: Settings) -> web.Application:
     headers.install(app)  # security headers on every response
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(on_shutdown)
-    for module in (health, agencies, admin, packages, documents):
+    for module in (health, agencies, admin, upstream, packages, documents):
         app.add_routes(module.routes)
     web_ui.setup(app, settings)  # the web pages under /ui/ (axis/web)
     vdxp_http.install(app, settings)  # the national SDK's interface under /vdxp/ (axis/vdxp)

@@ -211,6 +211,11 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
         "registerAgency's data is not signed by the SDK: agencies are added by the administrator.",
     ),
     "vdxp.key.missing": (500, "The axis has no key to open SDK secrets (AXIS_VDXP_SECRET_KEY_FILE)."),
+    # --- federation: this axis under another one (issue 17) ---
+    "upstream.unknown": (404, "No upstream link is configured on this axis."),
+    "upstream.endpoint.invalid": (422, "The upstream's endpoint is not an absolute http(s) URL."),
+    "upstream.serves.invalid": (422, "The agency subtrees this axis serves are missing or not agency codes."),
+    "upstream.secret.invalid": (422, "The secret the upstream gave is empty or not text."),
 }
 
 

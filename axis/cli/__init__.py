@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 
 from axis import __version__
-from axis.cli import admin, agencies, audit, db, demo, exchange, keys, package, retention, systems, users
+from axis.cli import admin, agencies, audit, db, demo, exchange, keys, package, retention, systems, upstream, users
 from axis.errors import AxisError
 from axis.store.db import UNAVAILABLE as DATABASE_UNAVAILABLE
 
-_COMMANDS = (db, agencies, systems, admin, users, audit, retention, keys, package, exchange, demo)
+_COMMANDS = (db, agencies, systems, upstream, admin, users, audit, retention, keys, package, exchange, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,13 @@ from axis.web.site import axis_of
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
-KINDS = {"agency": "Cơ quan", "system": "Hệ thống", "admin": "Token quản trị", "user": "Người dùng"}
+KINDS = {
+    "agency": "Cơ quan",
+    "system": "Hệ thống",
+    "admin": "Token quản trị",
+    "user": "Người dùng",
+    "upstream": "Trục cấp trên",
+}
 FILTERS = (Choice("kind", history.SUBJECT_KINDS), Text("id"), Text("action"), Text("actor"))
 BEFORE = Integer("before", 0, high=2**62)
 

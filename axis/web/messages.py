@@ -488,6 +488,14 @@ MESSAGES: Mapping[str, str] = {
         "Trục chưa có khóa niêm phong khóa bí mật SDK (AXIS_VDXP_SECRET_KEY_FILE); "
         "hãy cấp khóa bí mật lần đầu bằng lệnh axis systems secret."
     ),
+    "upstream.unknown": "Trục này chưa được kết nối lên trục cấp trên.",
+    "upstream.endpoint.invalid": (
+        "Địa chỉ của trục cấp trên phải là một URL http(s) đầy đủ, ví dụ https://truc.example.gov.vn/vdxp."
+    ),
+    "upstream.serves.invalid": (
+        "Hãy nêu ít nhất một mã định danh hợp lệ của phạm vi cơ quan do trục này tự phục vụ (ví dụ mã của tỉnh)."
+    ),
+    "upstream.secret.invalid": "Khóa bí mật do trục cấp trên cấp không được để trống.",
 }
 
 

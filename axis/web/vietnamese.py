@@ -58,6 +58,8 @@ ACTIONS = {
     "user.disable": "Vô hiệu hóa người dùng",
     "user.enable": "Kích hoạt người dùng",
     "user.unlock": "Mở khóa người dùng",
+    "upstream.configure": "Cấu hình kết nối lên trục cấp trên",
+    "upstream.secret": "Đặt khóa bí mật của trục cấp trên",
 }
 
 

@@ -214,6 +214,16 @@ MATRIX: tuple[Row, ...] = (
         path=lambda s: "/api/v1/admin/imports?dry_run=1",
         body=lambda s: {"data": "code,name\n000.00.26.H98,Sở Nhập Thử\n".encode()},
     ),
+    Row(
+        "PUT",
+        "/api/v1/admin/upstream",
+        admin(),
+        body=json_body(
+            endpoint="https://truc.example.gov.vn/vdxp", system_id="000.00.00.H98", serves=["000.00.00.H98"]
+        ),
+    ),
+    Row("PUT", "/api/v1/admin/upstream/secret", admin(), body=json_body(secret="given-by-the-upstream")),
+    Row("GET", "/api/v1/admin/upstream", admin()),
     Row("POST", "/api/v1/admin/systems", admin(201), body=json_body(id="matrix-new", name="Hệ thống mới")),
     Row(
         "PATCH",

@@ -1,0 +1,165 @@
+"""A province's administrator connects this axis to the national one: where the upstream's SDK
+interface is, the system id and secret the upstream gave, the agency subtrees this axis serves
+itself. From the CLI and the admin API alike, with history, the secret kept sealed and never shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import amqp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from world import axis_settings
+
+from axis.app import build_app
+from axis.errors import AxisError
+from axis.federation import links
+from axis.federation.link import UPSTREAM, UpstreamLink, checked_endpoint, checked_serves
+from axis.registry import systems
+from axis.store import db
+from axis.vdxp.secret import SecretBox
+
+TAY_NINH = "000.00.00.H53"  # the province's code: everything under it stays here
+SECRET = "s3cr3t-given-by-the-national-axis"
+
+
+def test_an_agency_within_a_served_subtree_is_served_here_any_other_goes_upstream() -> None:
+    link = UpstreamLink(
+        id=UPSTREAM,
+        endpoint="https://truc.example.gov.vn/vdxp",
+        system_id="000.00.00.H53",
+        serves=checked_serves((TAY_NINH, "000.00.12.H53", "000.00.00.G22")),
+        secret_set_at=None,
+        updated_at=dt.datetime.now(dt.UTC),
+    )
+    assert link.serves == ("000.00.00.G22", TAY_NINH)  # a subtree within another is not kept twice
+    assert link.served_here(TAY_NINH)
+    assert link.served_here("000.01.12.H53")  # a commune office of the province
+    assert link.served_here("000.00.00.G22")
+    assert not link.served_here("000.00.00.H29")  # another province: the national axis's
+    assert not link.served_here("000.00.00.G01")  # a ministry not served here
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "ok"),
+    [
+        ("https://truc.example.gov.vn/vdxp/", "https://truc.example.gov.vn/vdxp"),
+        ("http://10.0.0.5:8080/vdxp", "http://10.0.0.5:8080/vdxp"),
+        ("truc.example.gov.vn/vdxp", None),
+        ("ftp://truc.example.gov.vn/vdxp", None),
+        ("https://truc.example.gov.vn/vdxp?x=1", None),
+        ("", None),
+    ],
+)
+def test_the_endpoint_is_an_absolute_http_url(endpoint: str, ok: str | None) -> None:
+    if ok is not None:
+        assert checked_endpoint(endpoint) == ok
+        return
+    with pytest.raises(AxisError) as refused:
+        checked_endpoint(endpoint)
+    assert refused.value.code == "upstream.endpoint.invalid"
+
+
+@pytest.mark.parametrize("serves", [(), ("53",), ("000.00.00.h53",)])
+def test_the_served_subtrees_are_agency_codes(serves: tuple[str, ...]) -> None:
+    with pytest.raises(AxisError) as refused:
+        checked_serves(serves)
+    assert refused.value.code == "upstream.serves.invalid"
+
+
+def axis_cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "axis", "upstream", *args], env=env, input=stdin, capture_output=True, text=True
+    )
+
+
+async def test_the_operator_sets_the_link_and_its_secret_from_the_cli(database_url: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "AXIS_DATABASE_URL": database_url,
+        "AXIS_KEYS_DIR": str(tmp_path / "keys"),
+    }
+    missing = axis_cli(env, "show")
+    assert missing.returncode == 1
+    assert "upstream.unknown" in missing.stderr
+
+    done = axis_cli(
+        env, "set", "--endpoint", "https://truc.example.gov.vn/vdxp", "--system", "000.00.00.H53", "--serves", TAY_NINH
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"serves     {TAY_NINH} and below" in done.stdout
+    assert "secret     not set" in done.stdout
+
+    given = axis_cli(env, "secret", stdin=SECRET + "\n")  # piped, as from a secret store; never an argument
+    assert given.returncode == 0, given.stderr
+    assert SECRET not in given.stdout + given.stderr
+    shown = axis_cli(env, "show")
+    assert "secret     set " in shown.stdout
+    assert SECRET not in shown.stdout
+
+    conn = await db.connect(database_url)
+    try:
+        sealed = await conn.fetchval("SELECT secret_sealed FROM upstream_links WHERE id = $1", UPSTREAM)
+        assert SECRET.encode() not in sealed  # a copy of the database reveals nothing
+        box = SecretBox.load(tmp_path / "keys" / "vdxp-secrets.key")
+        assert await links.secret(conn, UPSTREAM, box) == SECRET.encode()
+        entries = await conn.fetch(
+            "SELECT actor, action, after FROM registry_history WHERE subject_kind = 'upstream' ORDER BY id"
+        )
+    finally:
+        await conn.close()
+    assert [e["action"] for e in entries] == ["upstream.configure", "upstream.secret"]
+    assert all(e["actor"].startswith("cli:") for e in entries)
+    assert all(SECRET not in str(e["after"]) for e in entries)
+    assert entries[0]["after"]["serves"] == [TAY_NINH]
+
+
+@pytest.fixture
+async def admin(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[TestClient, dict[str, str]]]:
+    conn = await db.connect(database_url)
+    async with conn.transaction():
+        _, token = await systems.issue_admin_token(conn, "test", "province-admin")
+    await conn.close()
+    settings, _, vhost = await axis_settings(database_url, tmp_path)
+    try:
+        async with TestClient(TestServer(build_app(settings))) as client:
+            yield client, {"Authorization": f"Bearer {token}"}
+    finally:
+        await amqp.delete_vhost(vhost)
+
+
+async def test_the_administrator_sets_the_link_over_the_admin_api(
+    admin: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, headers = admin
+    assert (await client.get("/api/v1/admin/upstream")).status == 401
+    nothing = await client.get("/api/v1/admin/upstream", headers=headers)
+    assert nothing.status == 404
+    assert (await nothing.json())["error"]["code"] == "upstream.unknown"
+
+    wrong = await client.put(
+        "/api/v1/admin/upstream",
+        headers=headers,
+        json={"endpoint": "truc.example.gov.vn", "system_id": "000.00.00.H53", "serves": [TAY_NINH]},
+    )
+    assert wrong.status == 422
+    assert (await wrong.json())["error"]["code"] == "upstream.endpoint.invalid"
+
+    body = {"endpoint": "https://truc.example.gov.vn/vdxp", "system_id": "000.00.00.H53", "serves": [TAY_NINH]}
+    put = await client.put("/api/v1/admin/upstream", headers=headers, json=body)
+    assert put.status == 200, await put.text()
+    link = await put.json()
+    assert (link["endpoint"], link["serves"], link["secret_set"]) == (body["endpoint"], [TAY_NINH], False)
+
+    secret = await client.put("/api/v1/admin/upstream/secret", headers=headers, json={"secret": SECRET})
+    assert secret.status == 200
+    shown = await (await client.get("/api/v1/admin/upstream", headers=headers)).json()
+    assert shown["secret_set"] is True
+    assert SECRET not in str(shown)
+    empty = await client.put("/api/v1/admin/upstream/secret", headers=headers, json={"secret": " "})
+    assert (await empty.json())["error"]["code"] == "upstream.secret.invalid"
