@@ -9,7 +9,20 @@ from aiohttp_session import session_middleware
 
 from axis.config import Settings
 from axis.http.params import accepts
-from axis.web import accounts, agencies, documents, guard, history, imports, live, login, render, sessions, systems
+from axis.web import (
+    accounts,
+    agencies,
+    documents,
+    guard,
+    history,
+    imports,
+    live,
+    login,
+    render,
+    sessions,
+    systems,
+    upstream,
+)
 from axis.web.site import SITE, Site
 
 STATIC = Path(__file__).parent / "static"
@@ -27,7 +40,7 @@ def setup(app: web.Application, settings: Settings) -> web.Application:
     site = Site(settings)
     ui[SITE] = site
     render.setup(ui)
-    for module in (login, documents, live, agencies, systems, imports, history, accounts):
+    for module in (login, documents, live, agencies, systems, upstream, imports, history, accounts):
         ui.add_routes(module.routes)
     ui.router.add_static("/static/", STATIC, name="static")
 

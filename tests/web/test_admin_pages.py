@@ -226,3 +226,40 @@ async def test_system_page_requires_mutual_tls_and_issues_an_sdk_secret_shown_on
     assert "còn dùng được 2 giờ" in page
     assert found.group(1) not in await admin.get("/ui/admin/systems/nam")  # shown once
     assert (await actions(world))[-2:] == ["system.update", "system.sdk_secret.issue"]
+
+
+async def test_the_administrator_connects_this_axis_to_the_national_one_from_its_page(
+    world: World, people: Any, visit: Any
+) -> None:
+    """The link to the axis above: where it is, who this axis is there, what stays here; then its
+    secret, typed once and never shown again. A wrong address is refused in Vietnamese."""
+    admin = visit()
+    await admin.log_in("quantri")
+    page = await admin.get("/ui/admin/upstream")
+    assert "chưa được kết nối lên trục cấp trên" in page
+    assert "Khóa bí mật do trục cấp trên cấp" not in page  # a secret only for a link that exists
+
+    refused = await admin.post(
+        "/ui/admin/upstream",
+        {"endpoint": "truc.example.gov.vn", "system_id": "000.00.00.H98", "serves": "000.00.00.H98"},
+    )
+    assert "URL http(s) đầy đủ" in refused
+
+    page = await admin.post(
+        "/ui/admin/upstream",
+        {
+            "endpoint": "https://truc.example.gov.vn/vdxp",
+            "system_id": "000.00.00.H98",
+            "serves": "000.00.00.H98\n000.00.11.H98",
+        },
+    )
+    assert "Đã lưu kết nối lên trục cấp trên." in page
+    assert "https://truc.example.gov.vn/vdxp" in page
+    assert "000.00.11.H98" not in page.split("Phạm vi tự phục vụ")[1].split("</dd>")[0]  # within the province
+    assert "Chưa đặt" in page
+
+    page = await admin.post("/ui/admin/upstream/secret", {"secret": "do-truc-quoc-gia-cap"})
+    assert "khóa không hiển thị lại" in page
+    assert "do-truc-quoc-gia-cap" not in page
+    assert "Đã đặt lúc" in page
+    assert (await actions(world))[-2:] == ["upstream.configure", "upstream.secret"]

@@ -352,9 +352,16 @@ async def test_an_administrators_pages_fit_a_phone_without_scrolling_sideways(
         "/ui/admin/import",
         "/ui/admin/history",
         "/ui/admin/users",
+        "/ui/admin/upstream",
     ):
         await phone.goto(path)
         await assert_fits(phone, path)
+    await phone.fill("#endpoint", "https://truc-lien-thong-van-ban-quoc-gia.example.gov.vn/vdxp")
+    await phone.fill("#system_id", "000.00.00.H99")
+    await phone.fill("#serves", "000.00.00.H99")
+    await phone.get_by_role("button", name="Lưu kết nối").click()
+    await expect(phone.get_by_role("status").first).to_contain_text("Đã lưu kết nối")
+    await assert_fits(phone, "the upstream link, configured")
     await phone.goto("/ui/admin/agencies/000.00.11.H99")
     await phone.get_by_role("button", name="Giải thể").click()
     await expect(phone.get_by_role("heading", level=1)).to_contain_text("Xác nhận")

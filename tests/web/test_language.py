@@ -105,6 +105,11 @@ async def test_every_page_reads_in_vietnamese_with_vietnam_times(
         "/ui/admin/import": await admin.get("/ui/admin/import"),
         "/ui/admin/history": await admin.get("/ui/admin/history"),
         "/ui/admin/users": await admin.get("/ui/admin/users"),
+        "/ui/admin/upstream (not connected)": await admin.get("/ui/admin/upstream"),
+        "/ui/admin/upstream": await admin.post(
+            "/ui/admin/upstream",
+            {"endpoint": "https://truc.example.gov.vn/vdxp", "system_id": "nam-axis", "serves": "000.00.00.H99"},
+        ),
     }
     problems = {}
     for name, page in pages.items():
@@ -135,6 +140,7 @@ COVERED = {
     "/ui/admin/import",
     "/ui/admin/history",
     "/ui/admin/users",
+    "/ui/admin/upstream",
 }
 
 
