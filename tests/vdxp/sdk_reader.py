@@ -19,8 +19,15 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gson import GsonSyntaxError, JavaException, get_as_boolean, get_as_int, get_as_string, parse_gson
-from http_wire import Reply
+from axis.federation.sdk.gson import (
+    GsonSyntaxError,
+    JavaException,
+    get_as_boolean,
+    get_as_int,
+    get_as_string,
+    parse_gson,
+)
+from axis.federation.sdk.transport import Reply
 
 # The item fields each list operation reads (JSON names; the Knobstick's ``id`` is read from ``docId``).
 ITEM_FIELDS: dict[str, tuple[str, ...]] = {

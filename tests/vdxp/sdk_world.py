@@ -8,11 +8,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from http_wire import Reply, exchange
 from sdk_reader import SdkResult, read_reply, sdk_accepts
-from sdk_wire import SdkService
 from world import World
 
+from axis.federation.sdk.transport import Reply, exchange
+from axis.federation.sdk.wire import SdkService
 from axis.registry import systems
 from axis.store import db
 from axis.vdxp.secret import SecretBox

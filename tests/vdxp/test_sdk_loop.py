@@ -8,12 +8,12 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
-from sdk_wire import SdkService
 from sdk_world import LIST_EDOC, LIST_STATUS, Sdk, edoc_header, get_header, update_header
 from world import status_of
 
 from axis.edxml import codec
 from axis.edxml import model as m
+from axis.federation.sdk.wire import SdkService
 
 NORTH, SOUTH = "000.00.00.H98", "000.00.00.H99"
 

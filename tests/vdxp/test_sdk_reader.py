@@ -9,9 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from gson import GsonNumber, parse_gson
-from http_wire import Reply, parse_reply
 from sdk_reader import SdkResult, commons_base64_decode, read_reply, sdk_accepts
+
+from axis.federation.sdk.gson import GsonNumber, parse_gson
+from axis.federation.sdk.transport import Reply, parse_reply
 
 WIRE = Path(__file__).parent / "sdk-wire"
 OK = '"status":"OK","ErrorCode":"0","ErrorDesc":"Success"'

@@ -11,8 +11,9 @@ import urllib.parse
 from typing import Any
 
 import builders
-from sdk_wire import SdkService
 from sdk_world import LIST_EDOC, Sdk, edoc_header, get_header, update_header
+
+from axis.federation.sdk.wire import SdkService
 
 SOUTH = "000.00.00.H99"
 

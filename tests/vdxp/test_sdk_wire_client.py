@@ -16,9 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from http_wire import Reply, exchange, parse_reply
-from java_map import JavaHashMap, java_string_hash
-from sdk_wire import OPERATIONS, SdkService, lossy_hex, moment_of, sdk_timestamp
+
+from axis.federation.sdk.java_map import JavaHashMap, java_string_hash
+from axis.federation.sdk.transport import Reply, exchange, parse_reply
+from axis.federation.sdk.wire import OPERATIONS, SdkService, lossy_hex, moment_of, sdk_timestamp
 
 WIRE = Path(__file__).parent / "sdk-wire"
 ENDPOINT = "http://127.0.0.1:18390/vdxp"

@@ -21,10 +21,10 @@ import amqp
 import pytest
 import world as world_module
 from aiohttp.test_utils import TestServer
-from http_wire import Reply, exchange, parse_reply
 from sdk_reader import SdkResult, read_reply, sdk_accepts
 
 from axis.app import build_app
+from axis.federation.sdk.transport import Reply, exchange, parse_reply
 from axis.registry import agencies, systems
 from axis.store import db
 from axis.vdxp.secret import SecretBox

@@ -1,15 +1,17 @@
-"""HTTP/1.1 as the SDK tests need it: one request's bytes sent as they are, one answer read back.
+"""HTTP/1.1 as the SDK speaks it: one request's bytes sent as they are, one answer read back.
 
-Why: the byte-exact SDK client (:mod:`sdk_wire`) builds requests that an ordinary HTTP client would
-rewrite (header order and case, ``Expect``, raw 8-bit values), so they go out over a plain TCP
-connection, and the answer is read by hand: interim ``1xx`` answers skipped, then a body framed by
-chunks, ``Content-Length`` or the connection's end. The same reading serves stored answers
-(``sdk-wire/answers/NN-*.http``), so :mod:`sdk_reader` sees a live and a captured answer alike.
+Why: the byte-exact SDK client (:mod:`axis.federation.sdk.wire`) builds requests that an ordinary
+HTTP client would rewrite (header order and case, ``Expect``, raw 8-bit values), so they go out on
+a connection of their own (TLS for an ``https`` endpoint), and the answer is read by hand: interim
+``1xx`` answers skipped, then a body framed by chunks, ``Content-Length`` or the connection's end.
+The same reading serves stored answers (``sdk-wire/answers/NN-*.http``), so the tests' reader sees
+a live and a captured answer alike.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -99,13 +101,18 @@ def parse_reply(raw: bytes) -> Reply:
     return reply
 
 
-async def exchange(host: str, port: int, raw: bytes, *, timeout: float = 10.0) -> Reply:
-    """Send ``raw`` on a new TCP connection and read one HTTP/1.1 answer (skipping ``100 Continue``).
+async def exchange(
+    host: str, port: int, raw: bytes, *, timeout: float = 10.0, tls: ssl.SSLContext | None = None
+) -> Reply:
+    """Send ``raw`` on a new connection and read one HTTP/1.1 answer (skipping ``100 Continue``);
+    ``tls``: over TLS, the certificate checked against ``host``.
 
     Everything, body included, is sent at once: the SDK's Apache stack waits for ``100 Continue``
     (or 3 s) before its body, but a server must accept the body either way.
     """
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host.strip("[]"), port), timeout)
+    name = host.strip("[]")
+    connecting = asyncio.open_connection(name, port, ssl=tls, server_hostname=name if tls else None)
+    reader, writer = await asyncio.wait_for(connecting, timeout)
     try:
         writer.write(raw)
         await writer.drain()

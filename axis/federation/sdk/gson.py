@@ -2,8 +2,8 @@
 
 Why: the SDK writes its sign-header with gson and reads every answer with gson's lenient parser,
 so both the bytes it sends and the values it gets back depend on gson's quirks, not on standard
-JSON (README §3, §6 in ``../shared/domain/sdk-wire/``). The client (:mod:`sdk_wire`) and the
-reader (:mod:`sdk_reader`) share this one imitation. No gson code is copied; it is imitated only as
+JSON (README §3, §6 in ``../shared/domain/sdk-wire/``). The client (:mod:`axis.federation.sdk.wire`) and the
+reader (``tests/vdxp/sdk_reader.py``) share this one imitation. No gson code is copied; it is imitated only as
 far as the SDK's requests and answers need:
 - writing: ``JsonElement.toString()`` (compact, non-ASCII left as is, gson's string escaping) and
   ``getAsString()`` of the header values a vendor passes in (:func:`header_value_as_string`);
@@ -114,7 +114,7 @@ class _GsonReader:
     def value(self) -> object:
         ch = self.next_non_whitespace()
         if ch == "{":
-            return self.object()
+            return self.json_object()
         if ch == "[":
             return self.array()
         if ch in ('"', "'"):
@@ -137,7 +137,7 @@ class _GsonReader:
         return self.text[start : self.pos]
 
     def string(self, quote: str) -> str:
-        out = []
+        out: list[str] = []
         text = self.text
         while True:
             if self.pos >= len(text):
@@ -162,7 +162,7 @@ class _GsonReader:
             else:
                 out.append({"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f"}.get(escaped, escaped))
 
-    def object(self) -> dict[str, object]:
+    def json_object(self) -> dict[str, object]:
         members: dict[str, object] = {}
         first = True
         while True:
@@ -225,7 +225,7 @@ def parse_gson(text: str) -> object:
 
 class JavaException(Exception):
     """A Java exception the SDK's method catches (after printing it): thrown here where gson's
-    coercions throw, and by :mod:`sdk_reader` where the SDK's own reads would."""
+    coercions throw, and by the tests' reader where the SDK's own reads would."""
 
 
 def get_as_string(value: object, name: str) -> str:

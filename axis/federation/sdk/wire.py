@@ -8,16 +8,16 @@ captured ones. Source of the rules: ``../shared/domain/sdk-wire/README.md``; no 
 
 What it imitates, per service instance (KnobstickServiceImp / AgencyServiceImp):
 - one ``java.util.HashMap`` of parameters, never cleared, iterated in HashMap order
-  (:class:`java_map.JavaHashMap`);
+  (:class:`axis.federation.sdk.java_map.JavaHashMap`);
 - ``XroadVnpt-timestamp`` formatted once, at construction, as ``ddMMyyyy'T'HHmmss+SSSS`` in
   Asia/Ho_Chi_Minh time, where ``+SSSS`` is the milliseconds;
-- the signed header list, the gson sign-header JSON (:mod:`gson`) and its HMAC-SHA256;
+- the signed header list, the gson sign-header JSON (:mod:`axis.federation.sdk.gson`) and its HMAC-SHA256;
 - two HTTP stacks: Apache HttpClient for every operation but sendEdoc (its header order, Expect,
   and on an endpoint with an explicit ``http`` port the low 8 bits of each character), and
   java.net.HttpURLConnection for sendEdoc (file + CRLF as an octet-stream, the lossy hash-file).
 
-:func:`http_wire.exchange` sends such bytes over TCP and reads one answer; :mod:`sdk_reader` reads
-that answer as the SDK does.
+:func:`axis.federation.sdk.transport.exchange` sends such bytes over TCP and reads one answer;
+``tests/vdxp/sdk_reader.py`` reads that answer as the SDK does.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from gson import gson_json, gson_string, header_value_as_string
-from java_map import JavaHashMap
+from axis.federation.sdk.gson import gson_json, gson_string, header_value_as_string
+from axis.federation.sdk.java_map import JavaHashMap
 
 SDK_USER_AGENT = "JAVASDKAgent/1.0.0 XRoad/VPCP"
 SDK_VERSION = "3.0.201608"
@@ -97,7 +97,7 @@ class Endpoint:
 
     @property
     def effective_port(self) -> int:
-        """The TCP port to connect to (what :func:`http_wire.exchange` needs)."""
+        """The TCP port to connect to (what :func:`axis.federation.sdk.transport.exchange` needs)."""
         return self.port if self.port is not None else (443 if self.scheme == "https" else 80)
 
     @property
