@@ -216,6 +216,11 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "upstream.endpoint.invalid": (422, "The upstream's endpoint is not an absolute http(s) URL."),
     "upstream.serves.invalid": (422, "The agency subtrees this axis serves are missing or not agency codes."),
     "upstream.secret.invalid": (422, "The secret the upstream gave is empty or not text."),
+    "upstream.unreachable": (503, "The upstream axis did not answer (network, TLS or timeout)."),
+    "upstream.refused": (
+        502,
+        "The upstream axis answered and refused (its ErrorCode and ErrorDesc are in the details).",
+    ),
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from axis.cli import runtime
 from axis.config import Settings
-from axis.federation import links
+from axis.federation import links, upstream
 from axis.federation.link import UPSTREAM, UpstreamLink
 from axis.store.db import Conn
 from axis.vdxp.secret import SecretBox
@@ -39,6 +39,10 @@ def register(sub: Any) -> None:
     secret.set_defaults(handler=_secret)
 
     actions.add_parser("show", help="the link, without its secret").set_defaults(handler=_show)
+
+    actions.add_parser(
+        "check", help="call the upstream as the SDK does (countReceiveEdoc): are the address and credentials right?"
+    ).set_defaults(handler=_check)
 
 
 def _print(link: UpstreamLink) -> None:
@@ -80,4 +84,20 @@ def _secret(_: argparse.Namespace) -> int:
 
 def _show(_: argparse.Namespace) -> int:
     _print(runtime.run(lambda conn: links.require(conn, UPSTREAM)))
+    return 0
+
+
+def _check(_: argparse.Namespace) -> int:
+    """What an operator runs after ``set`` and ``secret``: one signed call, its answer said plainly."""
+    settings = Settings.from_env()
+    box = SecretBox.load(settings.vdxp_key_path)
+
+    async def action(conn: Conn) -> tuple[UpstreamLink, int]:
+        link = await links.require(conn, UPSTREAM)
+        secret = await links.secret(conn, UPSTREAM, box)
+        answer = await upstream.call(link, secret, "countReceiveEdoc", {"servicetype": "eDoc", "messagetype": "edoc"})
+        return link, answer.count()
+
+    link, waiting = runtime.run(action, settings)
+    print(f"ok: {link.endpoint} accepted this axis as {link.system_id}; {waiting} document(s) wait there for it")
     return 0

@@ -496,6 +496,10 @@ MESSAGES: Mapping[str, str] = {
         "Hãy nêu ít nhất một mã định danh hợp lệ của phạm vi cơ quan do trục này tự phục vụ (ví dụ mã của tỉnh)."
     ),
     "upstream.secret.invalid": "Khóa bí mật do trục cấp trên cấp không được để trống.",
+    "upstream.unreachable": (
+        "Không liên lạc được với trục cấp trên (mạng, TLS hoặc quá thời gian chờ); hãy thử lại sau."
+    ),
+    "upstream.refused": "Trục cấp trên từ chối yêu cầu[: {upstream_code} {upstream_description}|].",
 }
 
 

@@ -4,17 +4,20 @@ itself. From the CLI and the admin API alike, with history, the secret kept seal
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import subprocess
 import sys
+from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import amqp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from world import axis_settings
+from sdk_world import make_sdk
+from world import World, axis_settings
 
 from axis.app import build_app
 from axis.errors import AxisError
@@ -24,6 +27,7 @@ from axis.registry import systems
 from axis.store import db
 from axis.vdxp.secret import SecretBox
 
+SOUTH = "000.00.00.H99"
 TAY_NINH = "000.00.00.H53"  # the province's code: everything under it stays here
 SECRET = "s3cr3t-given-by-the-national-axis"
 
@@ -163,3 +167,46 @@ async def test_the_administrator_sets_the_link_over_the_admin_api(
     assert SECRET not in str(shown)
     empty = await client.put("/api/v1/admin/upstream/secret", headers=headers, json={"secret": " "})
     assert (await empty.json())["error"]["code"] == "upstream.secret.invalid"
+
+
+async def checking(env: dict[str, str]) -> tuple[int, str, str]:
+    """``axis upstream check`` while the axis under test keeps serving (a blocking run would stall it)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "axis", "upstream", "check", env=env, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_the_operator_checks_the_link_with_one_call_as_the_sdk_makes_it(world: World, tmp_path: Path) -> None:
+    """``axis upstream check`` calls the upstream exactly as the official SDK would (here the axis
+    under test plays the upstream: its /vdxp, a system of it, that system's SDK secret): the answer
+    says whether the address and the credentials are right, and how many documents wait there."""
+    sdk = await make_sdk(world)
+    env = {
+        **os.environ,
+        "AXIS_DATABASE_URL": world.settings.database_url,
+        "AXIS_KEYS_DIR": str(world.settings.keys_dir),
+    }
+    south = world["south"].system_id
+    done = axis_cli(env, "set", "--endpoint", sdk.endpoint, "--system", south, "--serves", TAY_NINH)
+    assert done.returncode == 0, done.stderr
+    assert axis_cli(env, "secret", stdin=sdk.secrets["south"] + "\n").returncode == 0
+
+    await world.post(world.signed(world.document(to=(SOUTH,))))
+    status, out, err = await checking(env)
+    assert status == 0, err
+    assert f"accepted this axis as {south}; 1 document(s) wait there" in out
+
+    assert axis_cli(env, "secret", stdin="not-the-secret\n").returncode == 0
+    status, _, err = await checking(env)
+    assert status == 1
+    assert "upstream.refused" in err
+    assert "upstream_code:" in err  # the upstream's own ErrorCode, as the SDK would read it
+
+    moved = axis_cli(env, "set", "--endpoint", "http://127.0.0.1:9/vdxp", "--system", south, "--serves", TAY_NINH)
+    assert moved.returncode == 0, moved.stderr
+    status, _, err = await checking(env)
+    assert status == 1
+    assert "upstream.unreachable" in err
