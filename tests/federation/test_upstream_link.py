@@ -5,8 +5,10 @@ itself. From the CLI and the admin API alike, with history, the secret kept seal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from asyncio.subprocess import PIPE
@@ -21,10 +23,11 @@ from world import World, axis_settings
 
 from axis.app import build_app
 from axis.errors import AxisError
-from axis.federation import links
+from axis.federation import links, upstream
 from axis.federation.link import UPSTREAM, UpstreamLink, checked_endpoint, checked_serves
 from axis.registry import systems
 from axis.store import db
+from axis.vdxp import signing
 from axis.vdxp.secret import SecretBox
 
 SOUTH = "000.00.00.H99"
@@ -210,3 +213,83 @@ async def test_the_operator_checks_the_link_with_one_call_as_the_sdk_makes_it(wo
     status, _, err = await checking(env)
     assert status == 1
     assert "upstream.unreachable" in err
+
+
+WIRE = Path(__file__).parents[1] / "vdxp" / "sdk-wire"
+CAPTURED_ANSWERS = {
+    "sendEdoc": "01-sendEdoc-edoc.http",
+    "getReceivedEdocList": "04-getReceivedEdocList-edoc.http",
+    "updateStatus": "10-updateStatus-done.http",
+    "countReceiveEdoc": "13-countReceiveEdoc.http",
+    "getAgenciesList": "15-getAgenciesList.http",
+}
+
+
+@contextlib.asynccontextmanager
+async def national_axis_as_captured() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """An upstream on a local port that answers each operation with the national axis's captured
+    answer (``sdk-wire/answers/``) and keeps each request as it arrived."""
+    received: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = re.search(rb"(?i)\r\ncontent-length: (\d+)", head)
+        body = await reader.readexactly(int(length.group(1))) if length else b""
+        received.append(head + body)
+        operation = head.split(b" ", 2)[1].rsplit(b"/", 1)[1].decode()
+        writer.write((WIRE / "answers" / CAPTURED_ANSWERS[operation]).read_bytes())
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/vdxp", received
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_the_axis_speaks_to_an_upstream_that_answers_as_the_national_axis_did() -> None:
+    """The answers the national axis gave the official SDK (``sdk-wire/answers/``) are read as the
+    SDK reads them, and each request the axis sends is signed as the SDK signs it: the upstream's
+    own check (here the axis's /vdxp verification) accepts the signature with the shared secret."""
+    async with national_axis_as_captured() as (endpoint, received):
+        link = UpstreamLink(
+            id=UPSTREAM,
+            endpoint=endpoint,
+            system_id="000.00.00.H53",
+            serves=(TAY_NINH,),
+            secret_set_at=None,
+            updated_at=dt.datetime.now(dt.UTC),
+        )
+        secret = SECRET.encode()
+        sent = await upstream.call(
+            link, secret, "sendEdoc", {"from": TAY_NINH, "servicetype": "eDoc", "messagetype": "edoc"}, b"<edXML/>"
+        )
+        assert sent.body["DocId"] == "a1c4e7f0-2b5d-4e8a-9c3f-112233445566"
+        listed = await upstream.call(
+            link, secret, "getReceivedEdocList", {"servicetype": "eDoc", "messagetype": "edoc"}
+        )
+        assert [item["docId"] for item in listed.body["data"]] == ["5f3c2a9e-1b7d-4c1e-9a41-0d6f2b8e7c11"]
+        counted = await upstream.call(link, secret, "countReceiveEdoc", {"servicetype": "eDoc", "messagetype": "edoc"})
+        assert counted.count() == 1
+        done = await upstream.call(
+            link, secret, "updateStatus", {"docId": listed.body["data"][0]["docId"], "status": "done"}
+        )
+        assert done.status == "OK"
+
+    assert [raw.split(b" ", 2)[1] for raw in received] == [
+        b"/vdxp/sendEdoc",
+        b"/vdxp/getReceivedEdocList",
+        b"/vdxp/countReceiveEdoc",
+        b"/vdxp/updateStatus",
+    ]
+    for raw in received:
+        headers = [
+            tuple(part.strip() for part in line.split(b":", 1))
+            for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+        ]
+        envelope = signing.read(headers)
+        assert signing.verify(envelope, [SECRET.encode()]).values["systemid"] == "000.00.00.H53"
+    assert received[0].endswith(b"<edXML/>\r\n")  # the package's bytes, then the SDK's CRLF
