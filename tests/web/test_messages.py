@@ -37,6 +37,8 @@ ENGLISH = re.compile(
 SAMPLES: dict[str, Any] = {
     "active": "000.00.12.H53",
     "address": "203.0.113.7",
+    "upstream_code": "103",
+    "upstream_description": "Sai chữ ký",
     "agency_code": "000.00.11.H53",
     "algorithm": "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
     "allowed": ["05", "06"],
