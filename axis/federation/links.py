@@ -9,6 +9,7 @@ History names when the secret changed, never the secret.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,8 @@ from axis.store.db import Conn
 from axis.vdxp.secret import SecretBox
 
 _COLUMNS = "id, endpoint, system_id, serves, secret_set_at, updated_at"
+#: As the upstream's own system ids are written (and this table's CHECK constraint).
+_SYSTEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def _link(row: asyncpg.Record) -> UpstreamLink:
@@ -72,8 +75,12 @@ async def configure(
     """Create the link or change where it points, who this axis is there, and what stays here."""
     endpoint, serves = checked_endpoint(endpoint), checked_serves(serves)
     system_id = system_id.strip()
-    if not system_id:
-        raise AxisError("http.bad_request", "The upstream's system id for this axis is required.")
+    if not _SYSTEM_ID.fullmatch(system_id):
+        raise AxisError(
+            "registry.system.invalid",
+            f"The system id the upstream gave this axis must be 1-64 letters, digits, '.', '_' or '-': {system_id!r}.",
+            system=system_id,
+        )
     before = await get(conn, link_id)
     row = await conn.fetchrow(
         f"""INSERT INTO upstream_links (id, endpoint, system_id, serves) VALUES ($1, $2, $3, $4)

@@ -62,6 +62,14 @@ async def call(
             f"The upstream at {link.endpoint} did not answer {operation}: {exc!r}.",
             operation=operation,
         ) from None
+    except (ValueError, IndexError) as exc:  # bytes that are not an HTTP answer
+        raise AxisError(
+            "upstream.refused",
+            f"The upstream at {link.endpoint} answered {operation} with something that is not HTTP: {exc}.",
+            operation=operation,
+            upstream_code="",
+            upstream_description="not an HTTP answer",
+        ) from None
     answer = _read(reply.body, operation, reply.status)
     if answer.status not in ("OK", "SUCCESS") or answer.error_code not in ("0", ""):
         raise AxisError(

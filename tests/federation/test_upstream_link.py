@@ -157,6 +157,14 @@ async def test_the_administrator_sets_the_link_over_the_admin_api(
     assert wrong.status == 422
     assert (await wrong.json())["error"]["code"] == "upstream.endpoint.invalid"
 
+    bad_id = await client.put(
+        "/api/v1/admin/upstream",
+        headers=headers,
+        json={"endpoint": "https://truc.example.gov.vn/vdxp", "system_id": "truc tay ninh!", "serves": [TAY_NINH]},
+    )
+    assert bad_id.status == 422
+    assert (await bad_id.json())["error"]["code"] == "registry.system.invalid"
+
     body = {"endpoint": "https://truc.example.gov.vn/vdxp", "system_id": "000.00.00.H53", "serves": [TAY_NINH]}
     put = await client.put("/api/v1/admin/upstream", headers=headers, json=body)
     assert put.status == 200, await put.text()
@@ -293,3 +301,30 @@ async def test_the_axis_speaks_to_an_upstream_that_answers_as_the_national_axis_
         envelope = signing.read(headers)
         assert signing.verify(envelope, [SECRET.encode()]).values["systemid"] == "000.00.00.H53"
     assert received[0].endswith(b"<edXML/>\r\n")  # the package's bytes, then the SDK's CRLF
+
+
+async def test_an_upstream_that_does_not_speak_http_is_a_clear_refusal_not_a_traceback() -> None:
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(garbage, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    link = UpstreamLink(
+        id=UPSTREAM,
+        endpoint=f"http://127.0.0.1:{port}/vdxp",
+        system_id="000.00.00.H53",
+        serves=(TAY_NINH,),
+        secret_set_at=None,
+        updated_at=dt.datetime.now(dt.UTC),
+    )
+    try:
+        with pytest.raises(AxisError) as refused:
+            await upstream.call(link, SECRET.encode(), "countReceiveEdoc", {"servicetype": "eDoc"})
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert refused.value.code == "upstream.refused"
+    assert refused.value.details["upstream_description"] == "not an HTTP answer"
