@@ -101,11 +101,23 @@ def parse_reply(raw: bytes) -> Reply:
     return reply
 
 
+#: The most an answer may hold before the connection is dropped (a getEdoc answer carries a
+#: package as base64: a third more than the package).
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
+
+
 async def exchange(
-    host: str, port: int, raw: bytes, *, timeout: float = 10.0, tls: ssl.SSLContext | None = None
+    host: str,
+    port: int,
+    raw: bytes,
+    *,
+    timeout: float = 10.0,
+    tls: ssl.SSLContext | None = None,
+    max_bytes: int = MAX_ANSWER_BYTES,
 ) -> Reply:
     """Send ``raw`` on a new connection and read one HTTP/1.1 answer (skipping ``100 Continue``);
-    ``tls``: over TLS, the certificate checked against ``host``.
+    ``tls``: over TLS, the certificate checked against ``host``; an answer longer than
+    ``max_bytes`` is a ``ConnectionError`` (a peer cannot make this process hold what it likes).
 
     Everything, body included, is sent at once: the SDK's Apache stack waits for ``100 Continue``
     (or 3 s) before its body, but a server must accept the body either way.
@@ -121,6 +133,8 @@ async def exchange(
             while True:
                 data = await reader.read(65536)
                 buffer += data
+                if len(buffer) > max_bytes:
+                    raise ConnectionError(f"the answer is longer than {max_bytes} bytes")
                 reply = _try_parse(buffer, eof=not data)
                 if reply is not None:
                     return reply
