@@ -14,8 +14,8 @@ Each move is written once, here, so that no path can change a delivery's state w
 event the status views read, or move one that is no longer in the state it leaves: each is one
 statement that changes only rows still in that state (a delivery another request moved meanwhile
 is left alone) and writes its events in that statement. Callers: ``axis.exchange.store``
-(``accept`` starts them, ``mark_delivered``), ``axis.broker.dead_letters`` and ``axis.vdxp.store``
-(fail one), ``axis.registry.systems.update`` (a system disabled: all of its queued deliveries fail
+(``accept`` starts them), ``axis.exchange.ledger`` (deliver), ``axis.broker.dead_letters`` and
+``axis.vdxp.store`` (fail one), ``axis.registry.systems.update`` (a system disabled: all of its queued deliveries fail
 in the transaction that disables it), ``axis.exchange.redelivery`` (requeue).
 
 What stays a trigger: ``deliveries_failed_tell_sender`` (``010_failure_notices.sql``) queues the

@@ -262,7 +262,7 @@ async def deliveries_of(
     conn: Conn, package_ids: Sequence[uuid.UUID], system_id: str
 ) -> tuple[dt.datetime, dict[uuid.UUID, Delivery]]:
     """The database's time and the deliveries of these packages to ``system_id`` (packages not
-    addressed to it are absent). Only reads: receipts are signed between this and ``mark_delivered``,
+    addressed to it are absent). Only reads: receipts are signed between this and ``deliveries.deliver``,
     outside any transaction and lock."""
     rows = await conn.fetch(
         """SELECT p.id, p.kind, p.document_id, p.digest, p.sender_code, p.sender_system, p.signature_policy,
@@ -299,16 +299,6 @@ async def deliveries_of(
             signature_policy=row["signature_policy"],
         )
     return now, found
-
-
-async def mark_delivered(
-    conn: Conn, system_id: str, *, at: dt.datetime, how: str, receipts: Sequence[DeliveryReceipt]
-) -> set[uuid.UUID]:
-    """Mark the deliveries done that are still queued, each with its receipt, events and (for an
-    AMQP sender) outbox row, in one statement; the packages actually marked now. A delivery done
-    meanwhile by another request keeps its first receipt: this one is dropped. The transition is
-    ``axis.exchange.deliveries.deliver``."""
-    return await deliveries.deliver(conn, system_id, at=at, how=how, receipts=receipts)
 
 
 def package_uuid(text: str) -> uuid.UUID:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from yarl import URL
-
 from axis.errors import AxisError
+from axis.federation.sdk.wire import Endpoint
 from axis.registry import codes
 
 #: The one link a provincial axis has today: to the axis above it.
@@ -37,18 +36,17 @@ class UpstreamLink:
 
 
 def checked_endpoint(text: str) -> str:
-    """The upstream's /vdxp URL, absolute, http or https, without a query or fragment."""
+    """The upstream's /vdxp URL as the SDK's client can use it (``Endpoint.parse``: absolute,
+    http or https, no query or fragment), without a trailing slash."""
     try:
-        url = URL(text.strip())
-    except (ValueError, TypeError):
-        url = URL()
-    if url.scheme not in ("http", "https") or not url.host or url.query_string or url.fragment:
+        Endpoint.parse(text.strip())
+    except ValueError:
         raise AxisError(
             "upstream.endpoint.invalid",
             f"The upstream endpoint must be an absolute http(s) URL without query or fragment, "
             f"e.g. https://truc.example.gov.vn/vdxp; got {text!r}.",
-        )
-    return str(url).rstrip("/")
+        ) from None
+    return text.strip().rstrip("/")
 
 
 def checked_serves(roots: tuple[str, ...]) -> tuple[str, ...]:

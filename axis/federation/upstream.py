@@ -98,6 +98,9 @@ def _read(body: bytes, operation: str, http_status: int) -> Answer:
 
     def text(name: str) -> str:
         value = parsed.get(name)
-        return "" if value is None else get_as_string(value, name)
+        try:
+            return "" if value is None else get_as_string(value, name)
+        except JavaException:  # not a scalar: the SDK's own read would have thrown
+            return ""
 
     return Answer(status=text("status"), error_code=text("ErrorCode"), description=text("ErrorDesc"), body=parsed)
