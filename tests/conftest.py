@@ -107,6 +107,13 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture
+async def api(database_url: str, tmp_path: Path) -> AsyncIterator[world_module.Api]:
+    """An empty axis and its administrator's token (the admin API's stories)."""
+    async for built in world_module.make_api(database_url, tmp_path):
+        yield built
+
+
+@pytest.fixture
 async def world(database_url: str, tmp_path: Path) -> AsyncIterator[world_module.World]:
     async for built in world_module.make_world(database_url, tmp_path):
         yield built

@@ -157,6 +157,36 @@ async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.
             await asyncio.sleep(interval)
 
 
+@dataclass
+class Api:
+    """An axis of the test's own, with nothing in its registry, called as its administrator."""
+
+    client: TestClient
+    admin: dict[str, str]
+
+    async def call(
+        self, method: str, path: str, *, status: int, headers: dict[str, str] | None = None, **kw: Any
+    ) -> dict[str, Any]:
+        """Call as the administrator (or with ``headers``) and expect ``status``."""
+        response = await self.client.request(method, path, headers=self.admin if headers is None else headers, **kw)
+        body: dict[str, Any] = await response.json() if response.status != 204 else {}
+        assert response.status == status, body
+        return body
+
+
+async def make_api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    conn = await db.connect(database_url)
+    async with conn.transaction():
+        _, token = await systems.issue_admin_token(conn, "test", "registry-admin")
+    await conn.close()
+    settings, _, vhost = await axis_settings(database_url, tmp_path)
+    try:
+        async with TestClient(TestServer(build_app(settings))) as client:
+            yield Api(client, {"Authorization": f"Bearer {token}"})
+    finally:
+        await amqp.delete_vhost(vhost)
+
+
 @contextlib.asynccontextmanager
 async def every_connection_held(world: World) -> AsyncIterator[None]:
     """Every connection of the axis's pool lent out: the database can lend none until this ends."""

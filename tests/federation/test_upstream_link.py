@@ -15,17 +15,13 @@ from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import amqp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sdk_world import make_sdk
-from world import World, axis_settings
+from world import Api, World
 
-from axis.app import build_app
 from axis.errors import AxisError
 from axis.federation import links, upstream
 from axis.federation.link import UPSTREAM, UpstreamLink, checked_endpoint, checked_serves
-from axis.registry import systems
 from axis.store import db
 from axis.vdxp import signing
 from axis.vdxp.secret import SecretBox
@@ -126,24 +122,8 @@ async def test_the_operator_sets_the_link_and_its_secret_from_the_cli(database_u
     assert entries[0]["after"]["serves"] == [TAY_NINH]
 
 
-@pytest.fixture
-async def admin(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[TestClient, dict[str, str]]]:
-    conn = await db.connect(database_url)
-    async with conn.transaction():
-        _, token = await systems.issue_admin_token(conn, "test", "province-admin")
-    await conn.close()
-    settings, _, vhost = await axis_settings(database_url, tmp_path)
-    try:
-        async with TestClient(TestServer(build_app(settings))) as client:
-            yield client, {"Authorization": f"Bearer {token}"}
-    finally:
-        await amqp.delete_vhost(vhost)
-
-
-async def test_the_administrator_sets_the_link_over_the_admin_api(
-    admin: tuple[TestClient, dict[str, str]],
-) -> None:
-    client, headers = admin
+async def test_the_administrator_sets_the_link_over_the_admin_api(api: Api) -> None:
+    client, headers = api.client, api.admin
     assert (await client.get("/api/v1/admin/upstream")).status == 401
     nothing = await client.get("/api/v1/admin/upstream", headers=headers)
     assert nothing.status == 404

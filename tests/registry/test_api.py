@@ -2,51 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-import amqp
-import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from world import axis_settings
+from world import Api
 
 from axis import pki
-from axis.app import build_app
 from axis.http.context import AXIS
-from axis.registry import systems
 from axis.registry.tokens import token_hash
-from axis.store import db
-
-
-@dataclass
-class Api:
-    client: TestClient
-    admin: dict[str, str]
-
-    async def call(
-        self, method: str, path: str, *, status: int, headers: dict[str, str] | None = None, **kw: Any
-    ) -> dict[str, Any]:
-        """Call as the administrator (or with ``headers``) and expect ``status``."""
-        response = await self.client.request(method, path, headers=self.admin if headers is None else headers, **kw)
-        body: dict[str, Any] = await response.json() if response.status != 204 else {}
-        assert response.status == status, body
-        return body
-
-
-@pytest.fixture
-async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
-    conn = await db.connect(database_url)
-    async with conn.transaction():
-        _, token = await systems.issue_admin_token(conn, "test", "registry-admin")
-    await conn.close()
-    settings, _, vhost = await axis_settings(database_url, tmp_path)
-    try:
-        async with TestClient(TestServer(build_app(settings))) as client:
-            yield Api(client, {"Authorization": f"Bearer {token}"})
-    finally:
-        await amqp.delete_vhost(vhost)
 
 
 async def seed(api: Api) -> None:
