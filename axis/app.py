@@ -32,6 +32,7 @@ from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
 from axis.exchange.freshness import Window
 from axis.exchange.service import Exchange
+from axis.federation.worker import Federation
 from axis.http import admin, agencies, cut_headers, documents, early, headers, health, packages, tls, upstream
 from axis.http import vdxp as vdxp_http
 from axis.http.context import AXIS
@@ -43,6 +44,7 @@ from axis.registry.cache import RegistryCache
 from axis.registry.registrar import Registrar
 from axis.store import db
 from axis.store.migrate import migrate
+from axis.vdxp.secret import SecretBox
 
 log = structlog.get_logger("axis.app")
 
@@ -66,6 +68,7 @@ class Axis:
     rate_limiter: RateLimiter
     linker: Linker
     registrar: Registrar
+    federation: Federation
 
     def connection(self, *, timeout: float | None = None) -> PoolAcquireContext[asyncpg.Record]:
         """A connection lent by the pool within ``AXIS_DB_ACQUIRE_TIMEOUT`` (or a shorter
@@ -139,8 +142,22 @@ class Axis:
         )
         dead_letters = DeadLetters(broker, pool, acquire_timeout=settings.db_acquire_timeout)
         linker = Linker(pool)
+        federation = Federation(
+            pool=pool,
+            database_url=settings.database_url,
+            exchange=exchange,
+            system=lambda system_id: registry.snapshot.systems.get(system_id),
+            box=lambda: _secret_box(settings),
+            forward_interval=settings.upstream_forward_interval,
+            poll_interval=settings.upstream_poll_interval,
+            agencies_interval=settings.upstream_agencies_interval,
+            call_timeout=settings.upstream_call_timeout,
+            acquire_timeout=settings.db_acquire_timeout,
+        )
+        exchange.on_upstream = federation.wake
         relay.start()
         linker.start()
+        federation.start()
         await consumer.start()
         await dead_letters.start()
         log.info("axis.ready", registry_version=registry.snapshot.version)
@@ -160,6 +177,7 @@ class Axis:
             RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
             linker,
             Registrar(lambda: pool.acquire(timeout=settings.db_acquire_timeout), registry),
+            federation,
         )
 
     async def stop_taking_work(self) -> None:
@@ -168,6 +186,7 @@ class Axis:
 
     async def close(self) -> None:
         await self.stop_taking_work()
+        await self.federation.stop()
         await self.relay.stop()
         await self.linker.stop()
         if self.executor is not None:
@@ -175,6 +194,14 @@ class Axis:
         await self.broker.close()
         await self.registry.close()
         await self.pool.close()
+
+
+def _secret_box(settings: Settings) -> SecretBox | None:
+    """The key that opens the upstream's secret, if this axis has one (read when the link is used)."""
+    try:
+        return SecretBox.load(settings.vdxp_key_path)
+    except AxisError:
+        return None
 
 
 def _identity(settings: Settings) -> pki.Identity:

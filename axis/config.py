@@ -185,6 +185,24 @@ class Settings:
         doc="ask clients for certificates from these CAs; systems with `--require-client-cert` must present one "
         "of their registered certificates",
     )
+    upstream_forward_interval: float = setting(
+        1.0,
+        doc="federation: seconds between two rounds handing packages to the upstream (sooner when one is accepted)",
+        check=_more_than(0),
+    )
+    upstream_poll_interval: float = setting(
+        5.0,
+        doc="federation: seconds between two polls of the upstream for documents and statuses (getReceivedEdocList)",
+        check=_more_than(0),
+    )
+    upstream_agencies_interval: float = setting(
+        86400.0,
+        doc="federation: seconds between two refreshes of the upstream's agency lists (external agencies)",
+        check=_more_than(0),
+    )
+    upstream_call_timeout: float = setting(
+        30.0, doc="federation: seconds the upstream has to answer one call", check=_more_than(0)
+    )
     vdxp_secret_key_file: Path | None = setting(
         None, doc="the key that seals the SDK secrets of `/vdxp/`", shown="<keys>/vdxp-secrets.key"
     )

@@ -109,6 +109,16 @@ def admit(
         addressed = [r.organ_id for r in package.recipients]
     else:
         addressed = [package.response_for.organ_id]
+    if caller.id == resolver.upstream_system():
+        # What the axis above brought is for the agencies served here; the rest of its To list
+        # (other provinces, or this one's own sender) was the upstream's to deliver, never to send back up.
+        addressed = [code for code in addressed if resolver.served_here(code)]
+        if not addressed:
+            raise AxisError(
+                "intake.recipient.unserved",
+                "None of the package's recipients is served by this axis; the upstream delivered it here in error.",
+                recipient="",
+            )
     recipients = tuple(_route(resolver, code) for code in dict.fromkeys(addressed))
     return Admission(
         package_id=uuid.uuid4(),

@@ -116,6 +116,8 @@ class Exchange:
         self._timestamps = timestamps or Window()  # AXIS_MAX_CLOCK_SKEW_SECONDS, AXIS_MAX_PACKAGE_AGE_DAYS
         self._acquire_timeout = acquire_timeout  # a database too slow to lend a connection: 503, not a queue
         self._ack_deadline = ack_deadline  # AXIS_ACK_DEADLINE_HOURS: a delivery waiting longer is overdue
+        #: Called when a package for the upstream's system was accepted (``axis.federation``).
+        self.on_upstream: Callable[[], None] | None = None
 
     def _connection(self) -> PoolAcquireContext[asyncpg.Record]:
         assert self._pool is not None, "this exchange was built without PostgreSQL (a MemoryLedger test)"
@@ -230,6 +232,8 @@ class Exchange:
                 )
             )
         await self._publish([*outgoing, *receipts_made])
+        if self.on_upstream is not None and resolver.upstream_system() in admission.systems:
+            self.on_upstream()  # the federation worker forwards it now rather than at its next round
         return self._accepted(admission)
 
     async def _effects(self, ledger: Entries, admission: Admission, plan: flows.Plan) -> list[Outgoing]:

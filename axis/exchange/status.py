@@ -44,6 +44,17 @@ class Requeue:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Handover:
+    """A delivery to the axis above (federation): handed with sendEdoc, under the upstream's DocId.
+    ``state``: sending (not yet answered), handed, or refused (``last_error`` says why; retried)."""
+
+    state: str
+    doc_id: str | None
+    handed_at: dt.datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryStep:
     """One of the document's packages on its way to the recipient agency's system."""
 
@@ -57,6 +68,7 @@ class DeliveryStep:
     delivered_at: dt.datetime | None
     failed_reason: str | None
     requeued: tuple[Requeue, ...]
+    upstream: Handover | None = None  # a recipient beyond this axis: its handover to the axis above
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,12 +197,15 @@ async def timeline(
     rows = await conn.fetch(
         f"""SELECT p.id AS package_id, p.business_type, p.sender_code, p.sender_system, p.subject,
                   p.received_at, p.signature_policy, p.status_code, pr.requested_code, pr.agency_code,
-                  coalesce(a.name, '') AS agency_name, pr.system_id, pr.redirects, d.state, d.created_at,
-                  d.published_at, d.fetched_at, d.delivered_at, d.failed_reason, d.requeued_at
+                  coalesce(a.name, ea.name, '') AS agency_name, pr.system_id, pr.redirects, d.state,
+                  d.created_at, d.published_at, d.fetched_at, d.delivered_at, d.failed_reason, d.requeued_at,
+                  us.state AS upstream_state, us.upstream_doc_id, us.handed_at, us.last_error AS upstream_error
              FROM packages p
              JOIN package_recipients pr ON pr.package_id = p.id
              JOIN deliveries d ON d.package_id = p.id AND d.system_id = pr.system_id
              LEFT JOIN agencies a ON a.code = pr.agency_code
+             LEFT JOIN external_agencies ea ON a.code IS NULL AND ea.code = pr.agency_code
+             LEFT JOIN upstream_sent us ON us.package_id = p.id AND us.link_id = pr.system_id
             WHERE p.document_id = $1 AND p.kind = 'document'
               AND {_TIMELINE.recipient}
             ORDER BY p.received_at, pr.requested_code""",
@@ -256,6 +271,14 @@ async def timeline(
             # When the axis's operators sent it again, and why it had failed (who did it stays in
             # the axis's own logs: agencies see the operator's act, not the operator's account).
             requeued=tuple(requeues.get((r["package_id"], r["system_id"]), [])),
+            upstream=Handover(
+                state=r["upstream_state"],
+                doc_id=r["upstream_doc_id"],
+                handed_at=r["handed_at"],
+                last_error=r["upstream_error"],
+            )
+            if r["upstream_state"]
+            else None,
         )
         entry = recipients.get(r["agency_code"])
         if entry is None:

@@ -16,7 +16,7 @@ import asyncpg
 
 from axis.errors import AxisError
 from axis.federation.link import UpstreamLink, checked_endpoint, checked_serves
-from axis.registry import history
+from axis.registry import history, systems
 from axis.store.db import Conn
 from axis.vdxp.secret import SecretBox
 
@@ -82,6 +82,19 @@ async def configure(
             system=system_id,
         )
     before = await get(conn, link_id)
+    if before is None and await systems.get(conn, link_id) is None:
+        # The upstream is a system of this axis: deliveries to it are what is forwarded, packages
+        # from it what the upstream brought. Its signature policy is the migration one, as the
+        # national SDK's packages need (an administrator may tighten it: `axis systems policy`).
+        await systems.add(
+            conn,
+            actor,
+            link_id,
+            "Trục cấp trên (liên thông qua SDK)",
+            contact=endpoint,
+            allow_sha1=True,
+            allow_unsigned=True,
+        )
     row = await conn.fetchrow(
         f"""INSERT INTO upstream_links (id, endpoint, system_id, serves) VALUES ($1, $2, $3, $4)
             ON CONFLICT (id) DO UPDATE
@@ -104,7 +117,7 @@ async def configure(
             link_id,
             as_json(before) if before else None,
             as_json(link),
-            cached=False,
+            cached=True,  # the registry snapshot routes by the link's served subtrees
         )
     return link
 

@@ -78,6 +78,15 @@ class Certificate:
     revoked: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class UpstreamRoute:
+    """Where a recipient this axis does not serve goes: the system standing for the axis above
+    (``axis.federation``), and the agency subtrees that stay here."""
+
+    system_id: str
+    serves: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The registry at one version. Built by the store, replaced whole by the cache on change."""
@@ -93,6 +102,10 @@ class Snapshot:
     tokens: Mapping[str, str] = field(default_factory=dict)
     #: sha256 hex of an active admin token -> the token's name
     admin_tokens: Mapping[str, str] = field(default_factory=dict)
+    #: The link to the axis above this one, when there is one (issue 17).
+    upstream: UpstreamRoute | None = None
+    #: Agencies the upstream knows (read-only here, routed upstream): code -> agency
+    external: Mapping[str, Agency] = field(default_factory=dict)
     #: Decision 20/2020 code -> QCVN 102 code
     qd20: Mapping[str, str] = field(init=False, repr=False, compare=False)
 

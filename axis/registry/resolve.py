@@ -50,9 +50,12 @@ class Resolver:
         "_bindings",
         "_bound",
         "_certificates",
+        "_external",
+        "_external_qd20",
         "_qd20",
         "_resolved",
         "_systems",
+        "_upstream",
         "snapshot",
     )
 
@@ -64,6 +67,9 @@ class Resolver:
         self._systems = snapshot.systems
         self._bindings = snapshot.bindings
         self._certificates = snapshot.certificates
+        self._upstream = snapshot.upstream
+        self._external = snapshot.external
+        self._external_qd20 = {a.code_qd20: a.code for a in snapshot.external.values() if a.code_qd20}
         self._resolved: dict[str, Resolution | AxisError] = {}
         self._bound: dict[str, str | None] = {}
 
@@ -126,7 +132,8 @@ class Resolver:
         agency = self._find(text)
         if agency is None:
             # Not memoized: unknown and malformed inputs are unbounded.
-            return self._not_found(text)
+            upstream = self._to_upstream(text, None, ())
+            return upstream if upstream is not None else self._not_found(text)
         outcome = self._follow(text, agency)
         self._resolved[text] = outcome
         return outcome
@@ -172,6 +179,9 @@ class Resolver:
 
         system_id = self._binding(agency.code)
         if system_id is None:
+            upstream = self._to_upstream(requested, agency, redirects)
+            if upstream is not None:
+                return upstream
             return self._unserved(requested, agency, redirects, "unbound", "no system is bound to it")
         system = self._systems.get(system_id)
         if system is None:
@@ -188,6 +198,45 @@ class Resolver:
         if not system.active:
             return self._unserved(
                 requested, agency, redirects, "disabled", f"its system {system_id} is disabled", system_id
+            )
+        return Resolution(requested, agency, system, redirects)
+
+    # --- The axis above ---------------------------------------------------------------------------
+
+    def upstream_system(self) -> str | None:
+        """The id of the system standing for the axis above this one, if there is a link."""
+        return self._upstream.system_id if self._upstream is not None else None
+
+    def served_here(self, code: str) -> bool:
+        """Whether ``code`` (QCVN 102, or a registered Decision 20/2020 code) lies within a subtree
+        this axis serves itself. Without an upstream link, everything is served here."""
+        if self._upstream is None:
+            return True
+        canonical = self._canonical(code.strip()) or self._external_qd20.get(code.strip())
+        if canonical is None:
+            return False
+        lineage = set(self._lineage(canonical))
+        return any(root in lineage for root in self._upstream.serves)
+
+    def _to_upstream(
+        self, requested: str, agency: Agency | None, redirects: tuple[str, ...]
+    ) -> Resolution | AxisError | None:
+        """The upstream's answer for an agency nobody here serves: routed to the axis above when
+        there is a link and the code lies outside the subtrees this axis serves; else None (the
+        caller refuses as without a link)."""
+        if self._upstream is None:
+            return None
+        text = agency.code if agency is not None else requested.strip()
+        canonical = self._canonical(text) or self._external_qd20.get(text)
+        if canonical is None or self.served_here(canonical):
+            return None
+        if agency is None:
+            agency = self._external.get(canonical) or Agency(canonical, canonical)
+        system_id = self._upstream.system_id
+        system = self._systems.get(system_id)
+        if system is None or not system.active:
+            return self._unserved(
+                requested, agency, redirects, "disabled", f"the upstream link {system_id} is disabled", system_id
             )
         return Resolution(requested, agency, system, redirects)
 
@@ -225,6 +274,8 @@ class Resolver:
             raise AxisError("registry.system.unknown", f"No system has the id {system_id!r}.", system=system_id)
         if not system.active:
             raise AxisError("registry.system.disabled", f"System {system_id} is disabled.", system=system_id)
+        if self._upstream is not None and system_id == self._upstream.system_id:
+            return self._upstream_sender(sender_code)
         agency = self.agency(sender_code)
         if agency.retired:
             raise AxisError(
@@ -242,7 +293,23 @@ class Resolver:
             )
         return agency
 
-    def check_certificate(self, system_id: str, fingerprint: str, sender_code: str) -> Certificate:
+    def _upstream_sender(self, sender_code: str) -> Agency:
+        """A sender the axis above brought: any agency outside the subtrees served here (the
+        upstream vouched for it; its signature was checked against the trust anchors)."""
+        text = sender_code.strip()
+        canonical = self._canonical(text) or self._external_qd20.get(text)
+        if canonical is None:
+            raise self._not_found(text)
+        if self.served_here(canonical):
+            raise AxisError(
+                "registry.sender.not_served",
+                f"The upstream cannot send for {canonical}: this axis serves that agency itself.",
+                system=self._upstream.system_id if self._upstream else "",
+                sender=canonical,
+            )
+        return self._agencies.get(canonical) or self._external.get(canonical) or Agency(canonical, canonical)
+
+    def check_certificate(self, system_id: str, fingerprint: str, sender_code: str) -> Certificate | None:
         """The registered certificate with this SHA-256 fingerprint, fit to sign for the sender.
 
         It must be bound to the calling system (``registry.certificate.not_bound``; a certificate
@@ -255,6 +322,10 @@ class Resolver:
         # Fingerprints are lower-case hex (axis.edxml.trust.fingerprint); operators paste other spellings.
         key = fingerprint.strip().lower().replace(":", "")
         certificate = self._certificates.get(key) or self._certificates.get(fingerprint)
+        if self._upstream is not None and system_id == self._upstream.system_id and certificate is None:
+            # Agencies of other provinces sign with certificates bound on their own axes, not here:
+            # for what the upstream brings, the chain to the trust anchors (and the CRLs) decides.
+            return None
         if certificate is None or certificate.system_id != system_id:
             raise AxisError(
                 "registry.certificate.not_bound",

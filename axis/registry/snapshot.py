@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from axis.registry import agencies, history, systems
-from axis.registry.model import Snapshot
+from axis.registry.model import Agency, Snapshot, UpstreamRoute
 from axis.store.db import Conn
 
 
@@ -21,6 +21,10 @@ async def load(conn: Conn) -> Snapshot:
         )
         token_rows = await conn.fetch("SELECT token_hash, system_id FROM system_tokens WHERE revoked_at IS NULL")
         admin_rows = await conn.fetch("SELECT token_hash, name FROM admin_tokens WHERE revoked_at IS NULL")
+        link = await conn.fetchrow(
+            "SELECT l.id, l.serves FROM upstream_links l JOIN systems s ON s.id = l.id ORDER BY l.id LIMIT 1"
+        )
+        external_rows = await conn.fetch("SELECT code, name, parent_code, code_qd20 FROM external_agencies")
     return Snapshot(
         version=version,
         agencies={r["code"]: agencies.from_row(r) for r in agency_rows},
@@ -29,4 +33,8 @@ async def load(conn: Conn) -> Snapshot:
         certificates={r["fingerprint"]: systems.certificate_from_row(r) for r in certificate_rows},
         tokens={r["token_hash"]: r["system_id"] for r in token_rows},
         admin_tokens={r["token_hash"]: r["name"] for r in admin_rows},
+        upstream=UpstreamRoute(link["id"], tuple(link["serves"])) if link else None,
+        external={
+            r["code"]: Agency(r["code"], r["name"], r["parent_code"], code_qd20=r["code_qd20"]) for r in external_rows
+        },
     )

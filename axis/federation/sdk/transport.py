@@ -94,6 +94,22 @@ def _try_parse(buffer: bytes, eof: bool) -> Reply | None:
     return Reply(reply.status, reply.reason, reply.headers, buffer[start:]) if eof else None
 
 
+def _expected_length(buffer: bytearray) -> int:
+    """The length of the whole answer when its head is in ``buffer`` and names a Content-Length
+    (interim answers aside), else 0."""
+    head = _header_lines(bytes(buffer[: buffer.find(b"\r\n\r\n") + 4]), 0) if b"\r\n\r\n" in buffer else None
+    if head is None:
+        return 0
+    lines, start = head
+    if lines[0].split(" ", 2)[1:2] and lines[0].split(" ", 2)[1].startswith("1"):
+        return 0  # a 100 Continue: the final answer's head is still to come
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "content-length" and value.strip().isdigit():
+            return start + int(value.strip())
+    return 0
+
+
 def parse_reply(raw: bytes) -> Reply:
     """A stored answer (e.g. ``sdk-wire/answers/NN-*.http``) read as :func:`exchange` reads one."""
     reply = _try_parse(raw, eof=True)
@@ -128,16 +144,20 @@ async def exchange(
     try:
         writer.write(raw)
         await writer.drain()
-        buffer = b""
+        buffer = bytearray()
+        need = 0  # once the head says Content-Length: the bytes the whole answer takes
         async with asyncio.timeout(timeout):
             while True:
                 data = await reader.read(65536)
                 buffer += data
                 if len(buffer) > max_bytes:
                     raise ConnectionError(f"the answer is longer than {max_bytes} bytes")
-                reply = _try_parse(buffer, eof=not data)
+                if data and len(buffer) < need:
+                    continue  # parsing again before the body is complete would be quadratic in its size
+                reply = _try_parse(bytes(buffer), eof=not data)
                 if reply is not None:
                     return reply
+                need = _expected_length(buffer)
     finally:
         writer.close()
         await writer.wait_closed()

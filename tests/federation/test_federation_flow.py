@@ -1,0 +1,227 @@
+"""A province runs its own axis, linked to the national one through the national SDK's interface.
+
+Here the national axis is the world's axis (its ``/vdxp``; the province's platform is its system
+``bac``, serving the northern province ``000.00.00.H98``), and the province's axis is a second axis
+of this test, in a database of its own, whose local eOffice ``bac-eoffice`` serves the same
+province. What leaves the province goes up with sendEdoc; what the national axis has for the
+province comes down by polling; statuses travel both ways; nothing is taken twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import amqp
+import pg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sdk_world import Sdk, make_sdk
+from world import World, axis_settings, status_of, wait_until
+
+from axis import pki
+from axis.app import build_app
+from axis.edxml import build, sign
+from axis.edxml import model as m
+from axis.federation import links
+from axis.http.context import AXIS
+from axis.registry import agencies, systems
+from axis.store import db
+from axis.vdxp.secret import SecretBox
+
+NORTH = "000.00.00.H98"
+SOUTH = "000.00.00.H99"
+NORTH_DEPT = "000.00.05.H98"  # a department of the northern province, known only to its own axis
+
+
+@dataclass
+class Province:
+    """The northern province's own axis, linked upstream to the world's (national) axis."""
+
+    client: TestClient
+    database_url: str
+    token: str  # its local eOffice's API token
+    identity: pki.Identity  # the province's agency certificate (issued by the national CA)
+
+    @property
+    def axis(self) -> Any:
+        app = self.client.app
+        assert app is not None
+        return app[AXIS]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def post(self, data: bytes) -> dict[str, Any]:
+        response = await self.client.post("/api/v1/packages", data=data, headers=self.headers)
+        body: dict[str, Any] = await response.json()
+        assert response.status == 202, body
+        return body
+
+    async def get(self, path: str) -> Any:
+        response = await self.client.get(path, headers=self.headers)
+        assert response.status == 200, await response.text()
+        return await response.json() if response.content_type == "application/json" else await response.read()
+
+    async def inbox(self) -> list[dict[str, Any]]:
+        body = await self.get("/api/v1/inbox")
+        return [item for item in body["items"] if item["type"] == "package"]
+
+    async def fetch(self, conn_sql: str, *args: Any) -> list[Any]:
+        conn = await db.connect(self.database_url)
+        try:
+            return list(await conn.fetch(conn_sql, *args))
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def national(world: World) -> Sdk:
+    return await make_sdk(world)
+
+
+@pytest.fixture
+async def province(national: Sdk, pg_template: str, tmp_path: Path) -> AsyncIterator[Province]:
+    world = national.world
+    url = await pg.create_from(pg_template)
+    settings, _, vhost = await axis_settings(
+        url,
+        tmp_path / "province",
+        trust_anchors=world.settings.trust_anchors,  # one national CA signs every agency's certificate
+        upstream_forward_interval=0.2,
+        upstream_poll_interval=0.3,
+    )
+    identity = world["north"].identity
+    conn = await db.connect(world.settings.database_url)
+    try:  # the national axis knows the province's agencies (as registerAgency would have told it)
+        async with conn.transaction():
+            await agencies.add(conn, "national", NORTH_DEPT, "Sở Nội vụ Tỉnh Thử Nghiệm Bắc")
+    finally:
+        await conn.close()
+    conn = await db.connect(url)
+    try:
+        async with conn.transaction():
+            for code, name in ((NORTH, "UBND Tỉnh Thử Nghiệm Bắc"), (NORTH_DEPT, "Sở Nội vụ Tỉnh Thử Nghiệm Bắc")):
+                await agencies.add(conn, "province", code, name)
+            await systems.add(conn, "province", "bac-eoffice", "eOffice tỉnh Bắc")
+            await systems.bind(conn, "province", "bac-eoffice", NORTH)
+            await systems.add_certificate(conn, "province", "bac-eoffice", pki.cert_pem(identity.certificate))
+            _, token = await systems.issue_token(conn, "province", "bac-eoffice")
+            await links.configure(
+                conn, "province", "upstream", endpoint=national.endpoint, system_id="bac", serves=(NORTH,)
+            )
+            box, _ = SecretBox.load_or_create(settings.vdxp_key_path)
+            await links.set_secret(conn, "province", "upstream", national.secrets["north"], box)
+    finally:
+        await conn.close()
+    client = TestClient(TestServer(build_app(settings)))
+    await client.start_server()
+    try:
+        yield Province(client, url, token, identity)
+    finally:
+        await client.close()
+        await amqp.delete_vhost(vhost)
+        await pg.drop(db.database_name(url))
+
+
+def signed_by_north(package: m.Package, province: Province) -> bytes:
+    return sign(build(package), province.identity.key, province.identity.cert_chain)
+
+
+async def arrived(world: World, name: str, timeout: float = 15.0) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    async def some() -> bool:
+        body = await world.get("/api/v1/inbox", name)
+        found[:] = [item for item in body["items"] if item["type"] == "package"]
+        return bool(found)
+
+    await wait_until(some, timeout)
+    return found
+
+
+async def test_a_document_to_an_agency_of_another_province_is_handed_to_the_national_axis(
+    national: Sdk, province: Province
+) -> None:
+    """Stored and acknowledged locally as today, then sent up with sendEdoc: the recipient on the
+    national axis gets the very bytes the province's eOffice signed, and the sender's timeline
+    names the national axis's DocId."""
+    world = national.world
+    document = world.document(to=(SOUTH, NORTH_DEPT))
+    data = signed_by_north(document, province)
+    accepted = await province.post(data)
+    assert {r["system"] for r in accepted["recipients"]} == {"upstream", "bac-eoffice"}
+
+    items = await arrived(world, "south")
+    assert await world.get(f"/api/v1/packages/{items[0]['package_id']}", "south") == data
+
+    async def handed() -> bool:
+        rows = await province.fetch("SELECT state, upstream_doc_id FROM upstream_sent")
+        return bool(rows) and rows[0]["state"] == "handed"
+
+    await wait_until(handed)
+    timeline = await province.get(f"/api/v1/documents/{document.document_id}/status")
+    south = next(r for r in timeline["recipients"] if r["agency"] == SOUTH)
+    assert south["system"] == "upstream"
+    assert south["delivery"]["state"] == "delivered"
+    assert south["delivery"]["upstream"]["doc_id"] == str(items[0]["package_id"])
+    # The local recipient has it through the local path.
+    assert [i["package_id"] for i in await province.inbox()] == [accepted["package_id"]]
+
+    # Statuses from the other province come back down to the sender's timeline.
+    status = status_of(document, m.StatusCode.ACCEPTED, "south", SOUTH)
+    await world.post(world.signed(status, "south"), "south")
+
+    async def status_arrived() -> bool:
+        timeline = await province.get(f"/api/v1/documents/{document.document_id}/status")
+        south = next(r for r in timeline["recipients"] if r["agency"] == SOUTH)
+        return any(s["code"] == "03" for s in south["statuses"])
+
+    await wait_until(status_arrived, 15)
+
+
+async def test_a_document_from_another_province_comes_down_once_and_is_delivered_locally(
+    national: Sdk, province: Province
+) -> None:
+    """The national axis lists it for the province's platform; the province's axis takes it,
+    stores it, delivers it to its eOffice and only then tells the national axis ``done``. Polling
+    on never takes it twice."""
+    world = national.world
+    document = dataclasses.replace(
+        world.document(sender="south", to=(NORTH,)), sender=m.Organization(SOUTH, "UBND Tỉnh Thử Nghiệm Nam")
+    )
+    data = world.signed(document, "south")
+    await world.post(data, "south")
+
+    async def delivered_here() -> bool:
+        return bool(await province.inbox())
+
+    await wait_until(delivered_here, 15)
+    items = await province.inbox()
+    assert await province.get(f"/api/v1/packages/{items[0]['package_id']}") == data
+
+    async def told_done() -> bool:
+        rows = await province.fetch("SELECT state, told FROM upstream_received")
+        return [(r["state"], r["told"]) for r in rows] == [("done", True)]
+
+    await wait_until(told_done)
+    await asyncio.sleep(1.0)  # a few more polls
+    assert len(await province.inbox()) == 1
+    assert len(await province.fetch("SELECT 1 FROM packages")) == 1
+
+    # The province's eOffice answers with a status: it goes up, to the sender in the other province.
+    status = status_of(document, m.StatusCode.ARRIVED, "north", NORTH)
+    await province.post(signed_by_north(status, province))
+
+    async def status_at_national() -> bool:
+        timeline = await world.get(f"/api/v1/documents/{document.document_id}/status", "south")
+        north = next(r for r in timeline["recipients"] if r["agency"] == NORTH)
+        return any(s["code"] == "01" for s in north["statuses"])
+
+    await wait_until(status_at_national, 15)
