@@ -225,3 +225,142 @@ async def test_a_document_from_another_province_comes_down_once_and_is_delivered
         return any(s["code"] == "01" for s in north["statuses"])
 
     await wait_until(status_at_national, 15)
+
+
+async def test_a_revocation_follows_the_document_up_and_the_answer_comes_back(
+    national: Sdk, province: Province
+) -> None:
+    """The whole life for a revoke: the province's eOffice revokes a document it sent to another
+    province; the revocation goes up like the document did, the national axis revokes it there and
+    asks the recipient; the recipient's agreement (15) comes back down to the sender's timeline."""
+    world = national.world
+    document = world.document(to=(SOUTH,))
+    await province.post(signed_by_north(document, province))
+    await arrived(world, "south")
+    revoke = world.document(
+        to=(SOUTH,),
+        number=document.code.number,
+        notation=document.code.notation,
+        date=document.promulgation.date,
+        business=m.Business(doc_type=m.BusinessDocType.REVOKE, reason="Ban hành nhầm"),
+    )
+    await province.post(signed_by_north(revoke, province))
+
+    async def revoked_at_national() -> bool:
+        timeline = await world.get(f"/api/v1/documents/{document.document_id}/status", "south")
+        return bool(timeline["state"] == "revoked")
+
+    await wait_until(revoked_at_national, 15)
+    agree = status_of(document, m.StatusCode.AGREED, "south", SOUTH)
+    await world.post(world.signed(agree, "south"), "south")
+
+    async def agreed_here() -> bool:
+        timeline = await province.get(f"/api/v1/documents/{document.document_id}/status")
+        south = next(r for r in timeline["recipients"] if r["agency"] == SOUTH)
+        return timeline["state"] == "revoked" and any(s["code"] == "15" for s in south["statuses"])
+
+    await wait_until(agreed_here, 15)
+    sent = await province.fetch("SELECT state FROM upstream_sent")
+    assert [r["state"] for r in sent] == ["handed", "handed"]  # the document and the revoke, each once
+
+
+async def test_a_crash_between_local_intake_and_its_record_takes_the_document_once(
+    national: Sdk, province: Province
+) -> None:
+    """The worker died after storing an upstream document here but before noting it: the next
+    worker fetches it again, local intake answers with the package it already has, and the
+    province holds it once."""
+    world = national.world
+    await province.axis.federation.stop()
+    document = dataclasses.replace(world.document(sender="south", to=(NORTH,)), sender=m.Organization(SOUTH, "Nam"))
+    await world.post(world.signed(document, "south"), "south")
+    service = national.service("north")
+    listed = await national.ok(service, "getReceivedEdocList", {"servicetype": "eDoc", "messagetype": "edoc"})
+    assert listed.items is not None
+    got = await national.ok(national.service("north"), "getEdoc", {"docId": listed.items[0]["docId"], "filePath": "x"})
+    assert got.data is not None
+    upstream_system = province.axis.registry.snapshot.systems["upstream"]
+    first = await province.axis.exchange.submit(upstream_system, got.data, via="http")  # ... and then the crash
+
+    province.axis.federation.start()
+
+    async def noted() -> bool:
+        rows = await province.fetch("SELECT state, package_id FROM upstream_received")
+        return [(r["state"], r["package_id"]) for r in rows] == [("done", first.package_id)]
+
+    await wait_until(noted, 15)
+    assert len(await province.fetch("SELECT 1 FROM packages")) == 1
+
+
+async def test_a_crash_after_the_upstream_took_a_package_sends_it_again_without_effect(
+    national: Sdk, province: Province
+) -> None:
+    """The worker died after the upstream answered OK but before it noted the DocId: the next one
+    sends the same bytes again, the upstream answers with the same DocId, the recipient has it once."""
+    world = national.world
+    await province.axis.federation.stop()
+    document = world.document(to=(SOUTH,))
+    data = signed_by_north(document, province)
+    accepted = await province.post(data)
+    conn = await db.connect(province.database_url)
+    try:  # what the worker had done before the crash: noted the attempt, and sent it
+        await conn.execute(
+            "INSERT INTO upstream_sent (package_id, link_id, state, attempts) VALUES ($1, 'upstream', 'sending', 1)",
+            uuid.UUID(accepted["package_id"]),
+        )
+    finally:
+        await conn.close()
+    sent = await national.ok(
+        national.service("north"), "sendEdoc", {"servicetype": "eDoc", "messagetype": "edoc", "from": NORTH}, data
+    )
+
+    province.axis.federation.start()
+
+    async def handed() -> bool:
+        rows = await province.fetch("SELECT state, upstream_doc_id, attempts FROM upstream_sent")
+        return [r["state"] for r in rows] == ["handed"]
+
+    await wait_until(handed, 15)
+    rows = await province.fetch("SELECT upstream_doc_id, attempts FROM upstream_sent")
+    assert (rows[0]["upstream_doc_id"], rows[0]["attempts"]) == (sent.doc_id, 2)
+    assert len(await arrived(world, "south")) == 1
+
+
+async def test_while_the_upstream_is_unreachable_packages_wait_and_go_when_it_is_back(
+    national: Sdk, province: Province
+) -> None:
+    """A cut link loses nothing: the package waits as a queued delivery (local traffic and
+    /readyz unaffected), the link's last error is kept for the operator, and once the upstream
+    answers again the package goes up."""
+    world = national.world
+    conn = await db.connect(province.database_url)
+    try:
+        async with conn.transaction():
+            await links.configure(
+                conn, "test", "upstream", endpoint="http://127.0.0.1:9/vdxp", system_id="bac", serves=(NORTH,)
+            )
+    finally:
+        await conn.close()
+    document = world.document(to=(SOUTH, NORTH))
+    accepted = await province.post(signed_by_north(document, province))
+    assert len(await province.inbox()) == 1  # the local recipient has it at once
+
+    async def failing() -> bool:
+        rows = await province.fetch("SELECT last_error FROM upstream_links")
+        return bool(rows[0]["last_error"]) and "upstream.unreachable" in rows[0]["last_error"]
+
+    await wait_until(failing, 15)
+    ready = await province.client.get("/readyz")
+    assert ready.status == 200
+    waiting = await province.fetch("SELECT state FROM deliveries WHERE system_id = 'upstream'")
+    assert [r["state"] for r in waiting] == ["queued"]
+
+    conn = await db.connect(province.database_url)
+    try:
+        async with conn.transaction():
+            await links.configure(conn, "test", "upstream", endpoint=national.endpoint, system_id="bac", serves=(NORTH,))
+    finally:
+        await conn.close()
+    province.axis.federation.wake()
+    items = await arrived(world, "south", timeout=90)
+    assert items[0]["package_id"] != accepted["package_id"]  # the national axis's own id for it
