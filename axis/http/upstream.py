@@ -1,16 +1,25 @@
-"""The admin API for this axis's link to the axis above it: as ``axis upstream`` on the CLI."""
+"""The admin API for this axis's link to the axis above it: as ``axis upstream`` on the CLI.
+
+``GET`` also says the link's ``state`` (as ``axis upstream show`` and the admin page do): whether
+the upstream answered its last call, what waits for it and since when, what it refused, how many
+upstream documents this axis refused and keeps, and the upstream's agencies known here.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from aiohttp import web
 
 from axis.errors import AxisError
-from axis.federation import links
+from axis.federation import links, records
 from axis.federation.link import UPSTREAM, UpstreamLink
+from axis.federation.records import LinkState
 from axis.http.admin import change, read
 from axis.http.body import field, json_object, text
 from axis.http.context import axis_of
 from axis.http.params import accepts
+from axis.metrics import link_up
 from axis.store.db import Conn
 from axis.vdxp.secret import SecretBox
 
@@ -24,11 +33,40 @@ def upstream_json(link: UpstreamLink) -> dict[str, object]:
     }
 
 
+def _moment(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def state_json(state: LinkState, now: dt.datetime) -> dict[str, object]:
+    """The link's state; ``oldest_waiting_seconds`` is the age of the oldest package waiting."""
+    oldest = state.oldest_waiting_at
+    return {
+        "up": link_up(state),
+        "last_ok_at": _moment(state.last_ok_at),
+        "last_error": state.last_error,
+        "last_error_at": _moment(state.last_error_at),
+        "waiting": state.waiting,
+        "oldest_waiting_at": _moment(oldest),
+        "oldest_waiting_seconds": round((now - oldest).total_seconds(), 3) if oldest else None,
+        "refused": state.refused,
+        "failed_inbound": state.failed_inbound,
+        "external_agencies": state.external_agencies,
+        "agencies_synced_at": _moment(state.agencies_synced_at),
+    }
+
+
 @routes.get("/api/v1/admin/upstream")
 @accepts()
 async def show(request: web.Request) -> web.Response:
-    """The link, without its secret (``secret_set`` says whether there is one)."""
-    return web.json_response(upstream_json(await read(request, lambda conn: links.require(conn, UPSTREAM))))
+    """The link, without its secret (``secret_set`` says whether there is one), and its ``state``."""
+
+    async def operation(conn: Conn) -> dict[str, object]:
+        link = await links.require(conn, UPSTREAM)
+        state = await records.state(conn, UPSTREAM)
+        now: dt.datetime = await conn.fetchval("SELECT now()")
+        return upstream_json(link) | {"state": state_json(state, now) if state else None}
+
+    return web.json_response(await read(request, operation))
 
 
 @routes.put("/api/v1/admin/upstream")
