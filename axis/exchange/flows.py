@@ -9,7 +9,7 @@ context is loaded (and locked) by the caller; everything here is decided without
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from axis.edxml import model as m
@@ -111,8 +111,14 @@ class BusinessPlan:
     links: tuple[tuple[str, str], ...] = ()  # (relation, target DocumentId)
 
 
-def plan_business(document: m.DocumentPackage, contexts: Mapping[str, DocumentContext]) -> BusinessPlan:
-    """Check a revoke/update/replace against the documents it names (``contexts`` by DocumentId)."""
+def plan_business(
+    document: m.DocumentPackage,
+    contexts: Mapping[str, DocumentContext],
+    here: Callable[[str], bool] | None = None,
+) -> BusinessPlan:
+    """Check a revoke/update/replace against the documents it names (``contexts`` by DocumentId).
+    ``here``: for a package the axis above brought, which recipients this axis serves; only those
+    were recipients here, the others were the upstream's to check."""
     kind = document.business.doc_type
     if kind is m.BusinessDocType.NEW:
         return BusinessPlan()
@@ -131,7 +137,9 @@ def plan_business(document: m.DocumentPackage, contexts: Mapping[str, DocumentCo
     allowed = set(acted_on.recipients) | set(acted_on.recipients.values())
     if kind is m.BusinessDocType.UPDATE and document.business.document_info is not None:
         allowed |= {r.organ_id for r in document.business.document_info.receivers}
-    strangers = [r.organ_id for r in document.recipients if r.organ_id not in allowed]
+    strangers = [
+        r.organ_id for r in document.recipients if r.organ_id not in allowed and (here is None or here(r.organ_id))
+    ]
     if strangers:
         raise AxisError(
             "business.recipient.not_original",
@@ -181,8 +189,10 @@ def concerned(package: m.Package) -> list[str]:
     return []
 
 
-def plan(package: m.Package, contexts: Mapping[str, DocumentContext]) -> Plan:
+def plan(
+    package: m.Package, contexts: Mapping[str, DocumentContext], here: Callable[[str], bool] | None = None
+) -> Plan:
     if isinstance(package, m.StatusPackage):
         status = plan_status(package, contexts.get(package.document_id))
         return Plan(route=status.route, steps=status.steps)
-    return Plan(links=plan_business(package, contexts).links)
+    return Plan(links=plan_business(package, contexts, here).links)

@@ -165,7 +165,8 @@ class Exchange:
                 contexts = await ledger.contexts(concerned)
                 try:
                     freshness.check(package, dt.datetime.now(dt.UTC), self._timestamps)
-                    plan = flows.plan(package, contexts)
+                    from_above = caller.id == resolver.upstream_system()
+                    plan = flows.plan(package, contexts, resolver.served_here if from_above else None)
                     admission = admit(
                         verified, caller, resolver, digest=received.digest, size=received.size, route=plan.route
                     )

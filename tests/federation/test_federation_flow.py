@@ -234,11 +234,11 @@ async def test_a_revocation_follows_the_document_up_and_the_answer_comes_back(
     province; the revocation goes up like the document did, the national axis revokes it there and
     asks the recipient; the recipient's agreement (15) comes back down to the sender's timeline."""
     world = national.world
-    document = world.document(to=(SOUTH,))
+    document = world.document(to=(SOUTH, NORTH_DEPT))
     await province.post(signed_by_north(document, province))
     await arrived(world, "south")
-    revoke = world.document(
-        to=(SOUTH,),
+    revoke = world.document(  # to every recipient: the other province checks only its own
+        to=(SOUTH, NORTH_DEPT),
         number=document.code.number,
         notation=document.code.notation,
         date=document.promulgation.date,
@@ -358,7 +358,9 @@ async def test_while_the_upstream_is_unreachable_packages_wait_and_go_when_it_is
     conn = await db.connect(province.database_url)
     try:
         async with conn.transaction():
-            await links.configure(conn, "test", "upstream", endpoint=national.endpoint, system_id="bac", serves=(NORTH,))
+            await links.configure(
+                conn, "test", "upstream", endpoint=national.endpoint, system_id="bac", serves=(NORTH,)
+            )
     finally:
         await conn.close()
     province.axis.federation.wake()
