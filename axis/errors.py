@@ -75,6 +75,10 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "registry.agency.successor_cycle": (422, "The successor chain of a retired agency loops."),
     "registry.agency.successor_invalid": (422, "The successor is unknown, the agency itself, or retired."),
     "registry.agency.unserved": (422, "No connected system serves this agency or any of its ancestors."),
+    "registry.agency.external": (
+        409,
+        "The agency is known here only from the upstream axis's lists: read-only, changed on the upstream.",
+    ),
     "registry.system.unknown": (404, "No connected system has this id."),
     "registry.system.exists": (409, "A system with this id already exists."),
     "registry.system.invalid": (422, "The system's id or settings are invalid."),

@@ -40,8 +40,19 @@ async def get(conn: Conn, code: str) -> Agency | None:
 
 
 async def require(conn: Conn, code: str) -> Agency:
+    """The local agency with this code (either form), which a registry change may then touch.
+
+    A code this axis knows only from the upstream's lists (``external_agencies``, issue 17) is
+    refused as ``registry.agency.external``: the upstream keeps it, and a refresh would undo a
+    local change anyway."""
     agency = await get(conn, code)
     if agency is None:
+        if await conn.fetchval("SELECT 1 FROM external_agencies WHERE code = $1 OR code_qd20 = $1", code.strip()):
+            raise AxisError(
+                "registry.agency.external",
+                f"{code} is an agency of the upstream axis (known here from its lists): it is read-only here.",
+                agency_code=code,
+            )
         raise AxisError("registry.agency.unknown", f"No agency has the code {code!r}.", agency_code=code)
     return agency
 
@@ -78,8 +89,35 @@ async def search(
     ``q`` that looks like a code ("000.00.3", "H53", "G09.2") matches code prefixes and the level-1
     part; anything else must match every folded word of the name ("tay ninh" finds "Tây Ninh").
     """
+    conditions, args = matching(q, under)
+    if not include_retired:
+        conditions.append("status = 'active'")
+    where = " AND ".join(conditions) or "true"
+    args += [limit, offset]
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM agencies WHERE {where} ORDER BY code LIMIT ${len(args) - 1} OFFSET ${len(args)}",
+        *args,
+    )
+    return [from_row(r) for r in rows]
+
+
+async def count(conn: Conn, *, q: str = "", under: str | None = None, include_retired: bool = True) -> int:
+    """How many agencies ``search`` finds in all (a result page continues with external ones after them)."""
+    conditions, args = matching(q, under)
+    if not include_retired:
+        conditions.append("status = 'active'")
+    found: int = await conn.fetchval(f"SELECT count(*) FROM agencies WHERE {' AND '.join(conditions) or 'true'}", *args)
+    return found
+
+
+def matching(q: str, under: str | None, *, names_too: bool = False) -> tuple[list[str], list[object]]:
+    """The conditions of a search by ``q`` within ``under`` and their arguments ($1, $2 …), over the
+    columns ``code``, ``code_qd20`` and ``name_folded`` (``external_agencies`` has them too).
+    ``names_too``: a word that looks like a code but has no digit or dot ("HUE", "UBND") also
+    matches names, as ``axis.registry.finder`` reads it."""
     q = q.strip()
-    conditions, args = [], []
+    conditions: list[str] = []
+    args: list[object] = []
 
     def arg(value: object) -> str:
         args.append(value)
@@ -89,20 +127,16 @@ async def search(
         conditions.append(f"code LIKE {arg(subtree_pattern(under))}")
     if q and _CODE_PREFIX.match(q.upper()):
         prefix = q.upper()
-        conditions.append(
-            f"(code LIKE {arg(prefix + '%')} OR code_qd20 LIKE {arg(prefix + '%')} OR code LIKE {arg('%.' + prefix)})"
+        by_code = (
+            f"code LIKE {arg(prefix + '%')} OR code_qd20 LIKE {arg(prefix + '%')} OR code LIKE {arg('%.' + prefix)}"
         )
+        if names_too and not any(ch.isdigit() or ch == "." for ch in q):
+            by_code += f" OR name_folded LIKE {arg(contains(q.lower()))}"
+        conditions.append(f"({by_code})")
     elif q:
         for word in folding.words(q):
             conditions.append(f"name_folded LIKE {arg(contains(word))}")
-    if not include_retired:
-        conditions.append("status = 'active'")
-    where = " AND ".join(conditions) or "true"
-    rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM agencies WHERE {where} ORDER BY code LIMIT {arg(limit)} OFFSET {arg(offset)}",
-        *args,
-    )
-    return [from_row(r) for r in rows]
+    return conditions, args
 
 
 async def add(conn: Conn, actor: str, code: str, name: str, *, code_qd20: str | None = None) -> Agency:

@@ -17,7 +17,7 @@ from axis.store.db import Conn
 
 CHANNEL = "axis_registry"
 #: What a history row is about (``subject_kind``): the filters offer these and nothing else.
-SUBJECT_KINDS = ("agency", "system", "admin", "user", "upstream")
+SUBJECT_KINDS = ("agency", "system", "admin", "user", "upstream", "external")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,10 @@
 Retiring, merging and moving ask first (`axis.web.confirm`): the form's POST answers with what
 will happen, by name, and only the confirmed POST changes the registry. A retired agency can be
 brought back the same way (``…/reactivate``).
+
+A search also lists, after the local agencies, those this axis knows only from the upstream's
+lists (``axis.registry.external``): marked as agencies outside the province, reached through the
+axis above, and read-only (no link to a page that could change them).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.http.params import Choice, Integer, Text, Where, accepts
-from axis.registry import agencies, browse
+from axis.registry import agencies, browse, external
 from axis.registry.model import Agency
 from axis.registry.resolve import Resolver
 from axis.store.db import Conn
@@ -52,13 +56,18 @@ async def agency_list(request: web.Request) -> web.Response:
     # "no". A first visit, with no query at all, shows retired agencies too.
     submitted = "q" in request.query
     include_retired = (RETIRED.of(request) or ("0" if submitted else "1")) == "1"
+    outside: list[Agency] = []
     async with axis_of(request).connection() as conn:
         if q:  # best match first, words across an agency and its parents (axis.registry.finder)
             ranked = axis_of(request).registry.finder.search(q, include_retired=include_retired)
             found = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+            outside = await external.following(
+                conn, len(ranked), q=q, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1
+            )
         else:
             found = [a for a in await browse.roots(conn) if include_retired or not a.retired]
         counts = await browse.child_counts(conn, [a.code for a in found])
+    found += outside
 
     def link(number: int) -> str:
         return "/ui/admin/agencies?" + urlencode({"q": q, "retired": "1" if include_retired else "0", "page": number})
@@ -69,6 +78,7 @@ async def agency_list(request: web.Request) -> web.Response:
         "agencies": found[:PAGE_SIZE],
         "counts": counts,
         "served": _served_by(request, found),
+        "external": {a.code for a in outside},
         "previous": link(page - 1) if q and page > 1 else None,
         "next": link(page + 1) if q and len(found) > PAGE_SIZE else None,
     }

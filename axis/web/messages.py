@@ -191,6 +191,10 @@ MESSAGES: Mapping[str, str] = {
     "registry.agency.unserved:disabled": (
         "Hệ thống[ «{system}»] phục vụ cơ quan[ «{agency_code}»] đang bị vô hiệu hóa."
     ),
+    "registry.agency.external": (
+        "Cơ quan[ «{agency_code}»] là cơ quan ngoài tỉnh, có trong danh bạ nhờ trục cấp trên: trên trục này "
+        "chỉ được tra cứu, không sửa được; thông tin của cơ quan do trục cấp trên cập nhật."
+    ),
     "registry.system.unknown": "Không có hệ thống kết nối nào mang mã[ «{system}»| này].",
     "registry.system.exists": "Đã có hệ thống mang mã[ «{system}»| này].",
     "registry.system.invalid": (
