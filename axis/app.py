@@ -155,6 +155,7 @@ class Axis:
             acquire_timeout=settings.db_acquire_timeout,
         )
         exchange.on_upstream = federation.wake
+        metrics.follow(lambda: federation.counters)
         relay.start()
         linker.start()
         federation.start()

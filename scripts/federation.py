@@ -7,7 +7,9 @@ for its agencies (tests/federation/three_axes.py). The run, in one go:
    province A, byte-identical at both; statuses 01, 03, 05 from B in the sender's timeline; then
    its revocation, and B's agreement (15) back in the sender's timeline;
 2. latency province -> province at ordinary load (``--latency-documents`` at ``--latency-rate``/s):
-   p50, p99 and max from the sender's submission to the recipient's eOffice seeing it in its inbox;
+   p50, p99 and max from the sender's submission to the recipient's eOffice seeing it in its inbox
+   (the eOffices look at an empty inbox every 0.25 s; the provinces poll the national axis every
+   ``--poll`` seconds);
 3. a load with faults (``--documents`` at ``--rate``/s): kill -9 of province A's axis, of the
    national axis and of province B's, each started again after ``--down`` seconds, and province A's
    link to the national axis cut for ``--cut`` seconds; then lost, duplicates in effect, altered,

@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
     revoke.set_defaults(handler=_revoke)
 
     log = actions.add_parser("history", help="the registry's change history, newest first")
-    log.add_argument("--kind", choices=("agency", "system", "admin"))
+    log.add_argument("--kind", choices=history.SUBJECT_KINDS)
     log.add_argument("--id", help="agency code or system id")
     log.add_argument("--action", help="action prefix, e.g. agency.retire or system.token")
     log.add_argument("--actor")

@@ -10,6 +10,7 @@ ErrorCode and ErrorDesc are kept in the details).
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from axis.federation.link import UpstreamLink
 from axis.federation.sdk.gson import GsonSyntaxError, JavaException, get_as_string, parse_gson
 from axis.federation.sdk.transport import exchange
 from axis.federation.sdk.wire import Endpoint, SdkService
+
+#: Answers longer than this are read on a thread (the gson reader is pure Python).
+_PARSE_ON_LOOP = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,7 +74,10 @@ async def call(
             upstream_code="",
             upstream_description="not an HTTP answer",
         ) from None
-    answer = _read(reply.body, operation, reply.status)
+    if len(reply.body) > _PARSE_ON_LOOP:  # a package or a national agency list: off the event loop
+        answer = await asyncio.to_thread(_read, reply.body, operation, reply.status)
+    else:
+        answer = _read(reply.body, operation, reply.status)
     if answer.status not in ("OK", "SUCCESS") or answer.error_code not in ("0", ""):
         raise AxisError(
             "upstream.refused",

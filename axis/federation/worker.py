@@ -61,6 +61,14 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, db.UNAVAILABLE)
 
 
+class _CannotLead(Exception):
+    """This process cannot work the link (it cannot open the upstream's secret)."""
+
+    def __init__(self, error: AxisError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 @dataclass
 class Counters:
     """What this process did on the link since it started (metrics read these)."""
@@ -103,6 +111,7 @@ class Federation:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.counters = Counters()
+        self._answered = False  # whether the current round had an answer from the upstream
 
     # --- life -------------------------------------------------------------------------------------
 
@@ -128,6 +137,7 @@ class Federation:
             except db.UNAVAILABLE:
                 await asyncio.sleep(2.0)
                 continue
+            pause = 1.0
             try:
                 while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
                     await asyncio.sleep(2.0)
@@ -135,10 +145,19 @@ class Federation:
                 await self._work(conn)
             except db.UNAVAILABLE as exc:
                 log.warning("federation.connection_lost", error=repr(exc))
-                await asyncio.sleep(1.0)
+            except _CannotLead as exc:
+                # This process cannot open the upstream's secret: another one (with the shared key)
+                # should work the link. Give the lead up, and try again later.
+                log.error("federation.cannot_lead", code=exc.error.code, error=exc.error.message)
+                await self._note_failure(exc.error)
+                pause = 30.0
+            except Exception:  # a bug must not end the worker: the link would stop unnoticed
+                log.exception("federation.worker_failed")
+                pause = 10.0
             finally:
                 with contextlib.suppress(Exception):
-                    await conn.close(timeout=2)
+                    await conn.close(timeout=2)  # the session's end releases the lock
+            await asyncio.sleep(pause)
 
     async def _work(self, lock: asyncpg.Connection[asyncpg.Record]) -> None:
         due = {name: 0.0 for name in self._intervals}
@@ -157,13 +176,13 @@ class Federation:
                     self.counters.up = True
                     backoff = 0.0
             except AxisError as exc:
-                if exc.code not in ("upstream.unreachable", "upstream.refused", "upstream.unknown"):
-                    raise
-                if exc.code != "upstream.unknown":
+                if exc.code != "upstream.unknown":  # (no link, or no secret: nothing to work)
                     self.counters.up = False
                     await self._note_failure(exc)
                 backoff = min(_MAX_LINK_BACKOFF, max(1.0, backoff * 2))
                 due = {name: max(t, time.monotonic() + backoff) for name, t in due.items()}
+            except _CannotLead:
+                raise
             except Exception as exc:
                 if not transient(exc):
                     log.exception("federation.round_failed")
@@ -194,8 +213,19 @@ class Federation:
                 return False
             box = self._box()
             if box is None:
-                return False
-            secret = await links.secret(conn, self._link_id, box)
+                raise _CannotLead(
+                    AxisError(
+                        "vdxp.key.missing",
+                        "This axis process has no key to open the upstream's secret: give every process "
+                        "the same AXIS_VDXP_SECRET_KEY_FILE.",
+                    )
+                )
+            try:
+                secret = await links.secret(conn, self._link_id, box)
+            except AxisError as exc:
+                if exc.code == "vdxp.key.missing":
+                    raise _CannotLead(exc) from None
+                raise
         system = self._system(link.id)
         if system is None or not system.active:
             return False
@@ -204,15 +234,19 @@ class Federation:
             "inbound": self._inbound,
             "agencies": self._agencies,
         }
+        self._answered = False
         more = await rounds[name](link, secret, system)
-        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-            await records.link_ok(conn, link.id)
+        if self._answered:  # a round that made no call says nothing about the link
+            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+                await records.link_ok(conn, link.id)
         return more
 
     async def _call(
         self, link: UpstreamLink, secret: bytes, operation: str, header: dict[str, object], payload: bytes | None = None
     ) -> upstream.Answer:
-        return await upstream.call(link, secret, operation, header, payload, timeout=self._timeout)
+        answer = await upstream.call(link, secret, operation, header, payload, timeout=self._timeout)
+        self._answered = True
+        return answer
 
     # --- outbound -----------------------------------------------------------------------------------
 
@@ -343,9 +377,12 @@ class Federation:
     # --- agencies -----------------------------------------------------------------------------------
 
     async def _agencies(self, link: UpstreamLink, secret: bytes, system: System) -> bool:
-        lists = {operation: await self._call(link, secret, operation, header) for operation, header in directory.CALLS}
+        answers = {}
+        for operation, header in directory.CALLS:  # the four QD20 levels are four answers: keyed apart
+            answer = await self._call(link, secret, operation, header)
+            answers[directory.answer_key(operation, header)] = answer.body.get("data")
         async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-            await directory.refresh(conn, link.id, {op: answer.body.get("data") for op, answer in lists.items()})
+            await directory.refresh(conn, link.id, answers)
         return False
 
 

@@ -19,6 +19,7 @@ KINDS = {
     "admin": "Token quản trị",
     "user": "Người dùng",
     "upstream": "Trục cấp trên",
+    "external": "Cơ quan ngoài tỉnh",
 }
 FILTERS = (Choice("kind", history.SUBJECT_KINDS), Text("id"), Text("action"), Text("actor"))
 BEFORE = Integer("before", 0, high=2**62)

@@ -60,6 +60,9 @@ ACTIONS = {
     "user.unlock": "Mở khóa người dùng",
     "upstream.configure": "Cấu hình kết nối lên trục cấp trên",
     "upstream.secret": "Đặt khóa bí mật của trục cấp trên",
+    "external.add": "Thêm cơ quan ngoài tỉnh (theo trục cấp trên)",
+    "external.change": "Cập nhật cơ quan ngoài tỉnh (theo trục cấp trên)",
+    "external.remove": "Bỏ cơ quan ngoài tỉnh (theo trục cấp trên)",
 }
 
 
