@@ -17,14 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import amqp
 import pg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from browsing import CHEAP, PASSWORD, Visitor
 from sdk_world import Sdk, make_sdk
 from world import World, axis_settings, status_of, wait_until
 
 from axis import pki
+from axis.accounts import passwords, users
+from axis.accounts.users import Role
 from axis.app import build_app
 from axis.edxml import build, sign
 from axis.edxml import model as m
@@ -113,6 +117,10 @@ async def province(national: Sdk, pg_template: str, tmp_path: Path) -> AsyncIter
             await systems.bind(conn, "province", "bac-eoffice", NORTH)
             await systems.add_certificate(conn, "province", "bac-eoffice", pki.cert_pem(identity.certificate))
             _, token = await systems.issue_token(conn, "province", "bac-eoffice")
+            await users.add(
+                conn, "province", "vanthu.tinh", passwords.hash_password(PASSWORD, CHEAP), role=Role.CLERK,
+                system_id="bac-eoffice", full_name="Nguyễn Thị Văn Thư",
+            )  # fmt: skip
             await links.configure(
                 conn, "province", "upstream", endpoint=national.endpoint, system_id="bac", serves=(NORTH,)
             )
@@ -184,6 +192,16 @@ async def test_a_document_to_an_agency_of_another_province_is_handed_to_the_nati
         return any(s["code"] == "03" for s in south["statuses"])
 
     await wait_until(status_arrived, 15)
+
+    # The province's clerk sees the same on the document's page: handed to the national axis, under
+    # its DocId there, and the other province's status.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        clerk = Visitor(province.client.make_url("/"), session)
+        await clerk.log_in("vanthu.tinh")
+        page = await clerk.get(f"/ui/documents/{accepted['package_id']}")
+    assert "Đã chuyển lên trục liên thông quốc gia" in page
+    assert str(items[0]["package_id"]) in page
+    assert 'class="step status status-03"' in page
 
 
 async def test_a_document_from_another_province_comes_down_once_and_is_delivered_locally(
