@@ -33,17 +33,9 @@ from prometheus_client.registry import Collector
 from axis.errors import AxisError
 from axis.federation import records
 from axis.federation.link import UPSTREAM
-from axis.federation.records import LinkState
 from axis.store.db import Conn
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-def link_up(state: LinkState) -> bool:
-    """Whether the upstream answered its last call: a success more recent than the last error."""
-    if state.last_ok_at is None:
-        return False
-    return state.last_error_at is None or state.last_ok_at > state.last_error_at
 
 
 class LinkCounters(Protocol):
@@ -189,7 +181,7 @@ class Metrics:
             "refused": state.refused,
             "inbound_failed": state.failed_inbound,
             "last_ok_age": (now - state.last_ok_at).total_seconds() if state.last_ok_at else -1.0,
-            "up": 1.0 if link_up(state) else 0.0,
+            "up": 1.0 if state.up else 0.0,
             "external_agencies": state.external_agencies,
         }
         for key, value in values.items():

@@ -17,10 +17,8 @@ from axis.config import Settings
 from axis.federation import links, records, upstream
 from axis.federation.link import UPSTREAM, UpstreamLink
 from axis.federation.records import LinkState
-from axis.metrics import link_up
 from axis.store.db import Conn
 from axis.vdxp.secret import SecretBox
-from axis.web.upstream import Kept, kept, kept_body
 from axis.web.vietnamese import clock
 
 
@@ -104,7 +102,7 @@ def _ago(then: dt.datetime | None, now: dt.datetime) -> str:
 
 
 def _print_state(state: LinkState, now: dt.datetime) -> None:
-    answering = "answering" if link_up(state) else "not answering" if state.last_error_at else "not called yet"
+    answering = "answering" if state.up else "not answering" if state.last_error_at else "not called yet"
     print(f"  upstream   {answering}; last ok {_ago(state.last_ok_at, now)}")
     if state.last_error:
         print(f"  last error {clock(state.last_error_at)}: {state.last_error}")
@@ -136,7 +134,7 @@ def _failed(args: argparse.Namespace) -> int:
 
         async def saving(conn: Conn) -> bytes | None:
             await links.require(conn, UPSTREAM)
-            return await kept_body(conn, UPSTREAM, doc_id)
+            return await records.kept_body(conn, UPSTREAM, doc_id)
 
         body = runtime.run(saving)
         if body is None:
@@ -154,9 +152,9 @@ def _failed(args: argparse.Namespace) -> int:
         print(f"{doc_id}: {len(body)} byte(s) written to {path}" + ("" if body else " (the upstream gave none)"))
         return 0
 
-    async def listing(conn: Conn) -> list[Kept]:
+    async def listing(conn: Conn) -> list[records.Kept]:
         await links.require(conn, UPSTREAM)
-        return await kept(conn, UPSTREAM)
+        return await records.kept(conn, UPSTREAM)
 
     refused = runtime.run(listing)
     if not refused:

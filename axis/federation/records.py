@@ -165,6 +165,13 @@ class LinkState:
     failed_inbound: int  # upstream documents local intake refused (kept for an operator)
     external_agencies: int
 
+    @property
+    def up(self) -> bool:
+        """Whether the upstream answered its last call: a success more recent than the last error."""
+        if self.last_ok_at is None:
+            return False
+        return self.last_error_at is None or self.last_ok_at > self.last_error_at
+
 
 async def state(conn: Conn, link_id: str) -> LinkState | None:
     row = await conn.fetchrow(
@@ -208,3 +215,38 @@ async def handed_for(conn: Conn, package_ids: list[uuid.UUID]) -> dict[uuid.UUID
         )
         for r in rows
     }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kept:
+    """An upstream document local intake refused: kept here with its bytes, the upstream told ``fail``."""
+
+    upstream_doc_id: str
+    message_type: str  # edoc | status
+    received_at: dt.datetime
+    reason: str
+    size: int
+
+
+async def kept(conn: Conn, link_id: str, limit: int | None = None) -> list[Kept]:
+    """The upstream documents local intake refused, latest first."""
+    rows = await conn.fetch(
+        """SELECT upstream_doc_id, message_type, received_at, coalesce(reason, '') AS reason,
+                  coalesce(octet_length(body), 0) AS size
+             FROM upstream_received WHERE link_id = $1 AND state = 'failed'
+            ORDER BY received_at DESC, upstream_doc_id LIMIT $2""",
+        link_id,
+        limit,
+    )
+    return [Kept(**dict(row)) for row in rows]
+
+
+async def kept_body(conn: Conn, link_id: str, doc_id: str) -> bytes | None:
+    """The bytes of a refused upstream document as the upstream gave them (None: no such one)."""
+    body: bytes | None = await conn.fetchval(
+        "SELECT coalesce(body, ''::bytea) FROM upstream_received WHERE link_id = $1 AND upstream_doc_id = $2"
+        " AND state = 'failed'",
+        link_id,
+        doc_id,
+    )
+    return body

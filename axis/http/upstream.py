@@ -19,7 +19,6 @@ from axis.http.admin import change, read
 from axis.http.body import field, json_object, text
 from axis.http.context import axis_of
 from axis.http.params import accepts
-from axis.metrics import link_up
 from axis.store.db import Conn
 from axis.vdxp.secret import SecretBox
 
@@ -41,7 +40,7 @@ def state_json(state: LinkState, now: dt.datetime) -> dict[str, object]:
     """The link's state; ``oldest_waiting_seconds`` is the age of the oldest package waiting."""
     oldest = state.oldest_waiting_at
     return {
-        "up": link_up(state),
+        "up": state.up,
         "last_ok_at": _moment(state.last_ok_at),
         "last_error": state.last_error,
         "last_error_at": _moment(state.last_error_at),

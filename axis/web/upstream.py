@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from aiohttp import web
 
 from axis.federation import links, records
 from axis.federation.link import UPSTREAM
 from axis.http.params import Text, Where, accepts
-from axis.metrics import link_up
-from axis.store.db import Conn
 from axis.vdxp.secret import SecretBox
 from axis.web import admin, messages, render, sessions
 from axis.web.site import axis_of
@@ -41,45 +38,6 @@ _PLAIN_REASONS: Mapping[str, str] = {
         "Trục cấp trên trả lời getEdoc thành công nhưng không kèm nội dung gói tin"
     ),
 }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Kept:
-    """An upstream document local intake refused: kept here with its bytes, the upstream told ``fail``."""
-
-    upstream_doc_id: str
-    message_type: str  # edoc | status
-    received_at: dt.datetime
-    reason: str
-    size: int
-
-
-# The two queries below read ``upstream_received``, whose other queries are in
-# axis.federation.records: they belong there, and are here only until that module's owner moves them.
-
-
-async def kept(conn: Conn, link_id: str, limit: int | None = None) -> list[Kept]:
-    """The upstream documents local intake refused, latest first."""
-    rows = await conn.fetch(
-        """SELECT upstream_doc_id, message_type, received_at, coalesce(reason, '') AS reason,
-                  coalesce(octet_length(body), 0) AS size
-             FROM upstream_received WHERE link_id = $1 AND state = 'failed'
-            ORDER BY received_at DESC, upstream_doc_id LIMIT $2""",
-        link_id,
-        limit,
-    )
-    return [Kept(**dict(row)) for row in rows]
-
-
-async def kept_body(conn: Conn, link_id: str, doc_id: str) -> bytes | None:
-    """The bytes of a refused upstream document as the upstream gave them (None: no such one)."""
-    body: bytes | None = await conn.fetchval(
-        "SELECT coalesce(body, ''::bytea) FROM upstream_received WHERE link_id = $1 AND upstream_doc_id = $2"
-        " AND state = 'failed'",
-        link_id,
-        doc_id,
-    )
-    return body
 
 
 def said(stored: str | None) -> str:
@@ -112,14 +70,14 @@ async def upstream_page(request: web.Request) -> web.Response:
     async with axis.connection() as conn:
         link = await links.get(conn, UPSTREAM)
         state = await records.state(conn, UPSTREAM) if link else None
-        refused_here = await kept(conn, UPSTREAM, KEPT_SHOWN) if state and state.failed_inbound else []
+        refused_here = await records.kept(conn, UPSTREAM, KEPT_SHOWN) if state and state.failed_inbound else []
     names = {code: agency.name for code, agency in axis.registry.resolver.snapshot.agencies.items()}
     now = dt.datetime.now(dt.UTC)
     context = {
         "link": link,
         "names": names,
         "state": state,
-        "up": link_up(state) if state else False,
+        "up": state.up if state else False,
         "waited": lasted((now - state.oldest_waiting_at).total_seconds()) if state and state.oldest_waiting_at else "",
         "kept": refused_here,
         "said": said,

@@ -29,7 +29,6 @@ from axis.exchange import status
 from axis.federation import links, records
 from axis.federation.link import UPSTREAM
 from axis.federation.records import LinkState
-from axis.metrics import link_up
 from axis.registry import history, systems
 from axis.store import db
 from axis.vdxp.secret import SecretBox
@@ -113,11 +112,11 @@ def test_the_link_is_up_when_its_last_answer_is_more_recent_than_its_last_failur
         failed_inbound=0,
         external_agencies=0,
     )
-    assert not link_up(never)
-    assert link_up(LinkState(**{**_fields(never), "last_ok_at": now}))
+    assert not never.up
+    assert LinkState(**{**_fields(never), "last_ok_at": now}).up
     failing = LinkState(**{**_fields(never), "last_ok_at": now, "last_error_at": now + dt.timedelta(seconds=1)})
-    assert not link_up(failing)
-    assert link_up(LinkState(**{**_fields(failing), "last_ok_at": now + dt.timedelta(seconds=2)}))
+    assert not failing.up
+    assert LinkState(**{**_fields(failing), "last_ok_at": now + dt.timedelta(seconds=2)}).up
 
 
 def _fields(state: LinkState) -> dict[str, Any]:
