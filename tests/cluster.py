@@ -99,10 +99,9 @@ def free_port() -> int:
         return port
 
 
-async def create(systems_count: int, keys: Path, *, prefix: str = "axis_cluster", **env: str) -> Cluster:
-    """A fresh database and vhost, development keys, and ``systems_count`` systems (even ones over
-    AMQP, odd ones over HTTP), each serving one fictitious province ``000.00.00.Hnn``."""
-    base = Settings.from_env()
+async def fresh_services(base: Settings, prefix: str) -> tuple[str, str, str]:
+    """A new database and a new RabbitMQ vhost (guest may use it), named after ``prefix`` and
+    unique: returns the database's name, its URL and the vhost."""
     database = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     vhost = f"{prefix.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
     url = db.with_database(base.database_url, database)
@@ -110,6 +109,14 @@ async def create(systems_count: int, keys: Path, *, prefix: str = "axis_cluster"
     async with Management(base.amqp_management_url) as management:
         await management.create_vhost(vhost)
         await management.set_permissions(vhost, "guest", ".*", ".*", ".*")
+    return database, url, vhost
+
+
+async def create(systems_count: int, keys: Path, *, prefix: str = "axis_cluster", **env: str) -> Cluster:
+    """A fresh database and vhost, development keys, and ``systems_count`` systems (even ones over
+    AMQP, odd ones over HTTP), each serving one fictitious province ``000.00.00.Hnn``."""
+    base = Settings.from_env()
+    database, url, vhost = await fresh_services(base, prefix)
     ca = pki.new_ca("Cluster CA")
     pki.save(ca, keys, "ca")
     pki.save(pki.issue(ca, None, "Trục liên thông (cluster)", key_type="ec"), keys, "axis")

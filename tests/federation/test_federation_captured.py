@@ -5,17 +5,14 @@ its own, with the secret the upstream gave."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import json
-import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import amqp
 import builders
 from aiohttp.test_utils import TestClient, TestServer
+from captured_upstream import captured, national_axis_as_captured
 from world import axis_settings, wait_until
 
 from axis import pki
@@ -27,49 +24,9 @@ from axis.store import db
 from axis.vdxp import signing
 from axis.vdxp.secret import SecretBox
 
-WIRE = Path(__file__).parents[1] / "vdxp" / "sdk-wire" / "answers"
 HERE = "000.00.00.H99"  # the province this axis serves (the captured package's recipient)
 THERE = "000.00.00.H98"  # another province, on the national axis (the captured package's sender)
 SECRET = "secret-the-national-axis-gave"
-
-
-def captured(operation: str, message_type: str) -> bytes:
-    name = {
-        "sendEdoc": "01-sendEdoc-edoc.http" if message_type == "edoc" else "02-sendEdoc-status.http",
-        "getReceivedEdocList": "04-getReceivedEdocList-edoc.http"
-        if message_type == "edoc"
-        else "05-getReceivedEdocList-status.http",
-        "getEdoc": "06-getEdoc.http",
-        "updateStatus": "10-updateStatus-done.http",
-        "getAgenciesList": "15-getAgenciesList.http",
-        "getAgenciesListQD20": "16-getAgenciesListQD20.http",
-        "getSynchronizeUnit": "17-getSynchronizeUnit.http",
-    }[operation]
-    return (WIRE / name).read_bytes()
-
-
-@contextlib.asynccontextmanager
-async def national_axis_as_captured() -> AsyncIterator[tuple[str, list[bytes]]]:
-    received: list[bytes] = []
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = re.search(rb"(?i)\r\ncontent-length: (\d+)", head)
-        body = await reader.readexactly(int(length.group(1))) if length else b""
-        received.append(head + body)
-        operation = head.split(b" ", 2)[1].rsplit(b"/", 1)[1].decode()
-        kind = re.search(rb"(?i)\r\nXroadVnpt-messagetype: (\w+)", head)
-        writer.write(captured(operation, kind.group(1).decode() if kind else ""))
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/vdxp", received
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def test_the_province_behaves_towards_the_national_axis_as_the_official_sdk_would(

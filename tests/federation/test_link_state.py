@@ -138,6 +138,14 @@ def test_a_stored_failure_reads_in_vietnamese_and_a_wait_as_a_person_says_it() -
     ]
 
 
+async def upstream_page(visit: Any) -> tuple[str, str]:
+    """The admin page of the link as the administrator sees it: the HTML, and its text outside code."""
+    admin = visit()
+    await admin.log_in("quantri")
+    page = await admin.get("/ui/admin/upstream")
+    return page, outside_code(page)
+
+
 async def test_an_unreachable_upstream_keeps_its_package_waiting_says_so_everywhere_and_the_axis_stays_ready(
     world: World, people: Any, visit: Any
 ) -> None:
@@ -184,10 +192,7 @@ async def test_an_unreachable_upstream_keeps_its_package_waiting_says_so_everywh
     assert api_state["oldest_waiting_seconds"] > 0
     assert dt.datetime.fromisoformat(api_state["oldest_waiting_at"]) == state.oldest_waiting_at
 
-    admin = visit()
-    await admin.log_in("quantri")
-    page = await admin.get("/ui/admin/upstream")
-    read = outside_code(page)
+    page, read = await upstream_page(visit)
     assert "Tình trạng liên kết" in read
     assert "Không trả lời hoặc từ chối" in read
     assert "Lần gọi thành công gần nhất Chưa có" in read
@@ -227,10 +232,7 @@ async def test_an_upstream_document_refused_here_is_kept_listed_and_given_back_b
 
     assert (await scrape(world))["axis_upstream_inbound_failed"] == 2
 
-    admin = visit()
-    await admin.log_in("quantri")
-    page = await admin.get("/ui/admin/upstream")
-    read = outside_code(page)
+    page, read = await upstream_page(visit)
     assert "Văn bản nhận về bị trục này từ chối 2 gói tin, được lưu nguyên nội dung" in read
     assert "QG-2026-000017" in page
     assert "QG-2026-000018" in page

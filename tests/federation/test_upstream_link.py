@@ -5,17 +5,15 @@ itself. From the CLI and the admin API alike, with history, the secret kept seal
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import os
-import re
 import subprocess
 import sys
 from asyncio.subprocess import PIPE
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from captured_upstream import national_axis_as_captured
 from sdk_world import make_sdk
 from world import Api, World
 
@@ -202,41 +200,6 @@ async def test_the_operator_checks_the_link_with_one_call_as_the_sdk_makes_it(wo
     status, _, err = await checking(env)
     assert status == 1
     assert "upstream.unreachable" in err
-
-
-WIRE = Path(__file__).parents[1] / "vdxp" / "sdk-wire"
-CAPTURED_ANSWERS = {
-    "sendEdoc": "01-sendEdoc-edoc.http",
-    "getReceivedEdocList": "04-getReceivedEdocList-edoc.http",
-    "updateStatus": "10-updateStatus-done.http",
-    "countReceiveEdoc": "13-countReceiveEdoc.http",
-    "getAgenciesList": "15-getAgenciesList.http",
-}
-
-
-@contextlib.asynccontextmanager
-async def national_axis_as_captured() -> AsyncIterator[tuple[str, list[bytes]]]:
-    """An upstream on a local port that answers each operation with the national axis's captured
-    answer (``sdk-wire/answers/``) and keeps each request as it arrived."""
-    received: list[bytes] = []
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = re.search(rb"(?i)\r\ncontent-length: (\d+)", head)
-        body = await reader.readexactly(int(length.group(1))) if length else b""
-        received.append(head + body)
-        operation = head.split(b" ", 2)[1].rsplit(b"/", 1)[1].decode()
-        writer.write((WIRE / "answers" / CAPTURED_ANSWERS[operation]).read_bytes())
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/vdxp", received
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def test_the_axis_speaks_to_an_upstream_that_answers_as_the_national_axis_did() -> None:

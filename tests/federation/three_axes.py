@@ -21,11 +21,11 @@ import signal
 import socket
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+from cluster import fresh_services
 
 from axis import pki
 from axis.broker.management import Management
@@ -162,13 +162,7 @@ class Federation:
 
 
 async def _axis(name: str, root: Path, ca: pki.Identity, base: Settings, prefix: str, **env: str) -> Axis:
-    database = f"{prefix}_{name}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    vhost = f"{prefix.replace('_', '-')}-{name}-{uuid.uuid4().hex[:8]}"
-    url = db.with_database(base.database_url, database)
-    await db.ensure_database(url)
-    async with Management(base.amqp_management_url) as management:
-        await management.create_vhost(vhost)
-        await management.set_permissions(vhost, "guest", ".*", ".*", ".*")
+    database, url, vhost = await fresh_services(base, f"{prefix}_{name}")
     keys = root / name / "keys"
     pki.save(ca, keys, "ca")
     pki.save(pki.issue(ca, None, f"Trục liên thông {name}", key_type="ec"), keys, "axis")
