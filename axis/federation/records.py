@@ -92,17 +92,21 @@ class ReceivedRow:
     state: str  # stored | done | own | failed
     package_id: uuid.UUID | None
     told: bool
+    reason: str | None = None
 
 
 async def received(conn: Conn, link_id: str, doc_ids: list[str]) -> dict[str, ReceivedRow]:
     rows = await conn.fetch(
-        "SELECT upstream_doc_id, state, package_id, told FROM upstream_received WHERE link_id = $1"
+        "SELECT upstream_doc_id, state, package_id, told, reason FROM upstream_received WHERE link_id = $1"
         " AND upstream_doc_id = ANY($2::text[])",
         link_id,
         doc_ids,
     )
     return {
-        r["upstream_doc_id"]: ReceivedRow(state=r["state"], package_id=r["package_id"], told=r["told"]) for r in rows
+        r["upstream_doc_id"]: ReceivedRow(
+            state=r["state"], package_id=r["package_id"], told=r["told"], reason=r["reason"]
+        )
+        for r in rows
     }
 
 

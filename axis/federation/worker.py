@@ -25,6 +25,7 @@ import base64
 import binascii
 import contextlib
 import time
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -326,7 +327,10 @@ class Federation:
                 if seen is None:
                     await self._take(link, secret, system, doc_id, message_type)
                 elif not seen.told:
-                    await self._tell(link, secret, doc_id, "fail" if seen.state == "failed" else "done")
+                    failed = seen.state == "failed"
+                    await self._tell(
+                        link, secret, doc_id, "fail" if failed else "done", seen.reason if failed else None
+                    )
             more = more or len(doc_ids) == self._batch
         return more
 
@@ -367,10 +371,18 @@ class Federation:
         elif state == "failed":
             self.counters.refused_inbound += 1
             log.warning("federation.inbound_refused", upstream_doc_id=doc_id, reason=reason)
-        await self._tell(link, secret, doc_id, "fail" if state == "failed" else "done")
+        await self._tell(link, secret, doc_id, "fail" if state == "failed" else "done", reason)
 
-    async def _tell(self, link: UpstreamLink, secret: bytes, doc_id: str, status: str) -> None:
-        await self._call(link, secret, "updateStatus", {"docId": doc_id, "status": status})
+    async def _tell(
+        self, link: UpstreamLink, secret: bytes, doc_id: str, status: str, reason: str | None = None
+    ) -> None:
+        """updateStatus as the SDK sends it; a refusal says why in the header's ``description``
+        (a key the vendor passes in the SDK's header map, signed like the others; plain ASCII, so
+        that no HTTP stack on the way cuts it)."""
+        header: dict[str, object] = {"docId": doc_id, "status": status}
+        if reason:
+            header["description"] = _ascii(reason)[:500]
+        await self._call(link, secret, "updateStatus", header)
         async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
             await records.told(conn, link.id, doc_id)
 
@@ -384,6 +396,11 @@ class Federation:
         async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
             await directory.refresh(conn, link.id, answers)
         return False
+
+
+def _ascii(text: str) -> str:
+    """``text`` without its diacritics (and anything else outside ASCII)."""
+    return unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D")).encode("ascii", "ignore").decode()
 
 
 def _text(value: object) -> str:

@@ -384,3 +384,37 @@ async def test_while_the_upstream_is_unreachable_packages_wait_and_go_when_it_is
     province.axis.federation.wake()
     items = await arrived(world, "south", timeout=90)
     assert items[0]["package_id"] != accepted["package_id"]  # the national axis's own id for it
+
+
+async def test_a_package_the_province_cannot_take_is_kept_and_the_national_axis_told_why(
+    national: Sdk, province: Province
+) -> None:
+    """The national axis knows an agency of the province that the province's own registry does
+    not: local intake refuses the package, the province keeps its bytes for an operator, and the
+    national axis hears ``fail`` with the reason, which its sender sees on the timeline."""
+    world = national.world
+    unknown_here = "000.00.07.H98"
+    conn = await db.connect(world.settings.database_url)
+    try:
+        async with conn.transaction():
+            await agencies.add(conn, "national", unknown_here, "Sở Mới Tỉnh Thử Nghiệm Bắc")
+    finally:
+        await conn.close()
+    document = dataclasses.replace(
+        world.document(sender="south", to=(unknown_here,)), sender=m.Organization(SOUTH, "UBND Tỉnh Thử Nghiệm Nam")
+    )
+    data = world.signed(document, "south")
+    await world.post(data, "south")
+
+    async def kept() -> bool:
+        rows = await province.fetch("SELECT state, told, reason, body FROM upstream_received")
+        return [(r["state"], r["told"]) for r in rows] == [("failed", True)]
+
+    await wait_until(kept, 15)
+    (row,) = await province.fetch("SELECT reason, body FROM upstream_received")
+    assert row["reason"].startswith("intake.recipient.unknown")
+    assert row["body"] == data  # nothing lost: the operator has the very bytes
+    timeline = await world.get(f"/api/v1/documents/{document.document_id}/status", "south")
+    (recipient,) = timeline["recipients"]
+    assert recipient["delivery"]["state"] == "failed"
+    assert "intake.recipient.unknown" in recipient["delivery"]["failed_reason"]

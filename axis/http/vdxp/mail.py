@@ -29,6 +29,7 @@ log = structlog.get_logger("axis.vdxp")
 #: The CRLF the SDK writes after the file.
 _FRAMING = 2
 _FAIL_REASON = "hệ thống nhận báo không xử lý được gói tin (updateStatus fail)"
+_MAX_DESCRIPTION = 500
 _UNSIGNED_HINT = (
     " Packages built by the SDK's EdXML102 library carry only a placeholder Signature in the edXML namespace,"
     " which signs nothing: sign each package with the agency's certificate, or ask the administrator of this"
@@ -146,9 +147,11 @@ async def update_status(call: Call) -> dict[str, Any]:
     doc_id = call.required("docId")
     report = Report(params.update_status(call.param("status")))
     call.may_change()
-    reported = await call.axis.exchange.report(
-        call.system, doc_id, report, reason=_FAIL_REASON, via="vdxp updateStatus"
-    )
+    # A vendor may pass a ``description`` in the header it gives the SDK (signed with the rest, as
+    # every key of that map is): the axis above a province does, to say why it refused a package.
+    said = (call.param("description") or "").strip()[:_MAX_DESCRIPTION]
+    reason = f"{_FAIL_REASON}: {said}" if said else _FAIL_REASON
+    reported = await call.axis.exchange.report(call.system, doc_id, report, reason=reason, via="vdxp updateStatus")
     if reported.noted_only:
         return answers.ok(ErrorDesc="Noted; the package was never fetched, so it stays listed: fetch it again.")
     return answers.ok()
