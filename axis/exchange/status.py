@@ -320,6 +320,18 @@ async def timeline(
                 staff=detail.get("staff", ""),
             )
         )
+    for entry in recipients.values():
+        # Handed to the axis above: the upstream acknowledged it, the recipient is still to be heard
+        # from. Silence past the deadline is overdue, as a local delivery not acknowledged would be.
+        heard = any(s.by == "recipient" for s in entry.statuses)
+        for d in entry.deliveries:
+            handed = d.upstream.handed_at if d.upstream is not None else None
+            if handed is not None and not heard and handed + ack_deadline < now:
+                hours = ack_deadline.total_seconds() / 3600
+                entry.overdue.append(
+                    f"package {d.package_id} handed to the national axis, "
+                    f"no answer from the recipient within {hours:g} h"
+                )
     today = now.astimezone(VN_TZ).date()
     for entry in recipients.values():
         codes = {s.code for s in entry.statuses if s.by == "recipient"}

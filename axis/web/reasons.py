@@ -36,6 +36,17 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
             f"Gói tin {m.group(1)}: quá {m.group(2).replace('.', ',')} giờ mà hệ thống nhận chưa xác nhận đã nhận"
         ),
     ),
+    (  # axis.exchange.status: handed to the axis above, and nothing heard from the recipient since
+        re.compile(r"^package (\S+) handed to the national axis, no answer from the recipient within (\S+) h$"),
+        lambda m: (
+            f"Gói tin {m.group(1)}: đã chuyển lên trục liên thông quốc gia nhưng quá {m.group(2).replace('.', ',')} "
+            "giờ chưa có trạng thái nào của nơi nhận"
+        ),
+    ),
+    (  # axis.http.vdxp.mail: updateStatus fail with the vendor's description (e.g. a provincial axis's)
+        re.compile(r"^hệ thống nhận báo không xử lý được gói tin \(updateStatus fail\): (.+)$", re.DOTALL),
+        lambda m: f"Hệ thống nhận báo không xử lý được gói tin; lý do hệ thống nhận nêu: {m.group(1)}",
+    ),
     (  # axis.exchange.status: the document's due date passed
         re.compile(r"^due date (\d{4}-\d{2}-\d{2}) passed before completion \(06\)$"),
         lambda m: f"Quá hạn xử lý {vietnamese.date(m.group(1))} mà chưa hoàn thành (06)",

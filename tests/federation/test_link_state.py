@@ -298,3 +298,6 @@ async def test_a_package_stuck_for_the_upstream_is_overdue_like_a_local_one_and_
     assert handed.deliveries[0].upstream.doc_id == "QG-2026-000042"
     assert unacknowledged not in handed.overdue
     assert (await link_state(world)).waiting == 0
+    # Handed, and then nothing from the recipient in the other province: overdue all the same.
+    silent = f"package {package_id} handed to the national axis, no answer from the recipient within 24 h"
+    assert silent in handed.overdue

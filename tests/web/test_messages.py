@@ -416,6 +416,14 @@ STORED_REASONS = {
         "Gói tin 5b3f2d9e-3c1a-4a57-9d1f-0c1e2b3a4d5f: quá 1,5 giờ mà hệ thống nhận chưa xác nhận đã nhận"
     ),
     "due date 2026-11-20 passed before completion (06)": "Quá hạn xử lý 20/11/2026 mà chưa hoàn thành (06)",
+    "package 5b3f2d9e-3c1a-4a57-9d1f-0c1e2b3a4d5f handed to the national axis, no answer from the recipient within 24 h": (
+        "Gói tin 5b3f2d9e-3c1a-4a57-9d1f-0c1e2b3a4d5f: đã chuyển lên trục liên thông quốc gia nhưng quá 24 giờ "
+        "chưa có trạng thái nào của nơi nhận"
+    ),
+    "hệ thống nhận báo không xử lý được gói tin (updateStatus fail): intake.recipient.unknown: Recipient 000.00.07.H98": (
+        "Hệ thống nhận báo không xử lý được gói tin; lý do hệ thống nhận nêu: intake.recipient.unknown: "
+        "Recipient 000.00.07.H98"
+    ),
 }
 
 
