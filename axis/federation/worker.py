@@ -47,6 +47,10 @@ log = structlog.get_logger("axis.federation")
 #: Any number will do, as long as nothing else in the database takes the same advisory lock.
 _LEADER_LOCK = 0x0A715_17  # "axis 17"
 _MAX_LINK_BACKOFF = 60.0
+#: Refusals of a package about a document this axis does not have (yet), and how long such a
+#: package is taken again before it is refused for good.
+_EARLY = frozenset({"status.document.unknown", "business.target.unknown"})
+_EARLY_GRACE = 600.0
 _MAX_PACKAGE_BACKOFF = 3600.0
 
 
@@ -113,6 +117,7 @@ class Federation:
         self._wake = asyncio.Event()
         self.counters = Counters()
         self._answered = False  # whether the current round had an answer from the upstream
+        self._early: dict[str, float] = {}  # upstream DocId -> when first found ahead of its document
 
     # --- life -------------------------------------------------------------------------------------
 
@@ -349,12 +354,21 @@ class Federation:
             except AxisError as exc:
                 if transient(exc):
                     raise
+                if (
+                    exc.code in _EARLY
+                    and self._early.setdefault(doc_id, time.monotonic()) > time.monotonic() - _EARLY_GRACE
+                ):
+                    # A status or revocation listed before the document it is about (an upstream need
+                    # not list in order): left untold, so it is listed and taken again later.
+                    log.info("federation.inbound_early", upstream_doc_id=doc_id, code=exc.code)
+                    return
                 if exc.code == "registry.sender.not_served":
                     state = "own"  # this axis's own agency's package, delivered back by the upstream
                 else:
                     state, reason = "failed", f"{exc.code}: {exc.message}"
             else:
                 package_id = accepted.package_id
+        self._early.pop(doc_id, None)
         async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
             await records.record_received(
                 conn,

@@ -418,3 +418,43 @@ async def test_a_package_the_province_cannot_take_is_kept_and_the_national_axis_
     (recipient,) = timeline["recipients"]
     assert recipient["delivery"]["state"] == "failed"
     assert "intake.recipient.unknown" in recipient["delivery"]["failed_reason"]
+
+
+async def test_a_revocation_listed_before_its_document_waits_for_it(national: Sdk, province: Province) -> None:
+    """An upstream need not list in order: a revocation met before the document it revokes is
+    left untold (listed again), not refused, and takes effect once the document is here."""
+    world = national.world
+    await province.axis.federation.stop()
+    document = dataclasses.replace(world.document(sender="south", to=(NORTH,)), sender=m.Organization(SOUTH, "Nam"))
+    await world.post(world.signed(document, "south"), "south")
+    revoke = dataclasses.replace(
+        document, business=m.Business(doc_type=m.BusinessDocType.REVOKE, reason="Ban hành nhầm")
+    )
+    await world.post(world.signed(revoke, "south"), "south")
+    listed = await national.ok(
+        national.service("north"), "getReceivedEdocList", {"servicetype": "eDoc", "messagetype": "edoc"}
+    )
+    assert listed.items is not None
+    first, second = (str(item["docId"]) for item in listed.items)
+
+    # The worker meets the revocation first (as if the upstream had listed it first).
+    federation = province.axis.federation
+    conn = await db.connect(province.database_url)
+    try:
+        link = await links.require(conn, "upstream")
+        secret = await links.secret(conn, "upstream", SecretBox.load(province.axis.settings.vdxp_key_path))
+    finally:
+        await conn.close()
+    upstream_system = province.axis.registry.snapshot.systems["upstream"]
+    await federation._take(link, secret, upstream_system, second, "edoc")
+    assert await province.fetch("SELECT 1 FROM upstream_received") == []  # not refused: to be taken again
+
+    federation.start()
+
+    async def revoked_here() -> bool:
+        rows = await province.fetch("SELECT upstream_doc_id, state FROM upstream_received ORDER BY received_at")
+        return [(r["upstream_doc_id"], r["state"]) for r in rows] == [(first, "done"), (second, "done")]
+
+    await wait_until(revoked_here, 15)
+    timeline = await province.get(f"/api/v1/documents/{document.document_id}/status")
+    assert timeline["state"] == "revoked"
