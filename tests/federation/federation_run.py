@@ -2,13 +2,15 @@
 a load with faults (SIGKILL of each axis, a cut link), checked against a ledger.
 
 The agencies behave as eOffice software does, through the project's client library: province A's
-people's committee sends each document to province B and to its own department, signed; each
-recipient pulls its inbox, verifies, acknowledges; province B answers every document with a signed
-status 01. A sender whose submission failed or went unanswered sends the same bytes again.
+people's committee (``a-ubnd``) sends documents to province B and to its own department; province
+B's (``b-ubnd``) sends documents to province A. Each recipient pulls its inbox, verifies,
+acknowledges, and answers every new document from the other province with a signed status 01. A
+sender whose submission failed or went unanswered sends the same bytes again.
 
-The ledger's verdict, once everything settled: every accepted document at each recipient exactly
-once in effect (one package, the bytes the sender signed), every status B's axis accepted in A's
-timeline. Lost, duplicates in effect and statuses missing must all be 0.
+The ledger's verdict, once everything settled: every accepted document at each of its recipients
+exactly once in effect (one package, the bytes the sender signed), and every status 01 an axis
+accepted in its sender's timeline. Lost, duplicates in effect, altered and statuses missing must
+all be 0.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from axis.edxml import model as m
 from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
 
-RECIPIENTS = {"b-ubnd": B, "a-so": A_DEPT}
+#: Each eOffice: the agency it serves.
+OFFICES = {"a-ubnd": A, "a-so": A_DEPT, "b-ubnd": B}
 #: How often an eOffice looks at an empty inbox (seconds): part of every latency measured.
 POLL = 0.25
 
@@ -39,18 +42,23 @@ POLL = 0.25
 class Ledger:
     submitted: dict[str, float] = field(default_factory=dict)  # document id -> when first submitted
     digests: dict[str, str] = field(default_factory=dict)  # document id -> sha256 of the signed bytes
-    arrivals: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # recipient -> doc -> package ids
-    first_seen: dict[tuple[str, str], float] = field(default_factory=dict)  # (recipient, doc) -> when
-    altered: list[tuple[str, str]] = field(default_factory=list)  # (recipient, doc) whose bytes differed
-    statuses_sent: set[str] = field(default_factory=set)  # doc ids B's axis accepted a status 01 for
+    addressed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # document id -> recipient eOffices
+    senders: dict[str, str] = field(default_factory=dict)  # document id -> the sending eOffice
+    arrivals: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # eOffice -> doc -> package ids
+    first_seen: dict[tuple[str, str], float] = field(default_factory=dict)  # (eOffice, doc) -> when
+    altered: list[tuple[str, str]] = field(default_factory=list)  # (eOffice, doc) whose bytes differed
+    statuses_sent: set[tuple[str, str]] = field(default_factory=set)  # (eOffice, doc): its 01 accepted
     copies_on_the_wire: int = 0  # a package seen again before its acknowledgement took effect
 
-    def arrived(self, recipient: str, document_id: str) -> bool:
-        return bool(self.arrivals.get(recipient, {}).get(document_id))
+    def arrived(self, office: str, document_id: str) -> bool:
+        return bool(self.arrivals.get(office, {}).get(document_id))
+
+    def settled(self, document_id: str) -> bool:
+        return all(self.arrived(office, document_id) for office in self.addressed[document_id])
 
 
 def agency(axis: Axis, system_id: str, federation: Federation) -> AgencyClient:
-    code = RECIPIENTS.get(system_id, A)
+    code = OFFICES[system_id]
     trust = TrustAnchors.from_files([axis.keys / "ca.pem"])
     return AgencyClient(
         axis.base_url,
@@ -61,8 +69,12 @@ def agency(axis: Axis, system_id: str, federation: Federation) -> AgencyClient:
     )
 
 
+def _province(code: str) -> str:
+    return code[-3:]
+
+
 async def insist(action: Callable[[], object], *, limit: float = 300.0) -> object:
-    """Again and again while the axis is down or refusing for now (503), as a good client does."""
+    """Again and again while the axis is down or refusing for now (503, 429), as a good client does."""
     deadline = time.monotonic() + limit
     while True:
         try:
@@ -79,44 +91,50 @@ async def insist(action: Callable[[], object], *, limit: float = 300.0) -> objec
 
 
 async def send_documents(
-    sender: AgencyClient, ledger: Ledger, count: int, rate: float, tag: str, *, to: tuple[str, ...] = (B, A_DEPT)
-) -> None:
-    """``count`` documents at ``rate`` per second, each signed once and sent until accepted."""
+    sender: AgencyClient,
+    ledger: Ledger,
+    count: int,
+    rate: float,
+    tag: str,
+    *,
+    to: tuple[str, ...] = ("b-ubnd", "a-so"),
+    sender_office: str = "a-ubnd",
+) -> list[str]:
+    """``count`` documents at ``rate`` per second to the eOffices ``to``, each signed once and sent
+    until accepted; returns their DocumentIds."""
     today = dt.datetime.now(m.VN_TZ).date()
     started = time.monotonic()
+    codes = tuple(OFFICES[office] for office in to)
+    made: list[str] = []
 
     async def one(i: int) -> None:
-        letter = sender.sign_package(
-            _letter(sender, to, number=str(i + 1), notation=tag, date=today)  # signed once: resent as is
+        letter = packages.Letter(
+            subject=f"V/v thử nghiệm liên thông ba trục, văn bản số {i + 1}",
+            code=m.Code(str(i + 1), tag),
+            date=today,
+            to=codes,
+            content="Đề nghị các cơ quan phối hợp.",
         )
-        document_id = f"{A},{today:%Y/%m/%d},{i + 1}/{tag}"
+        data = sender.sign_package(packages.document(sender.organization, letter, m.Business()))  # signed once
+        document_id = f"{sender.agency_code},{today:%Y/%m/%d},{i + 1}/{tag}"
+        made.append(document_id)
         ledger.submitted.setdefault(document_id, time.monotonic())
-        ledger.digests[document_id] = hashlib.sha256(letter).hexdigest()
-        await insist(lambda: sender.send_signed(letter, attempts=1))
+        ledger.digests[document_id] = hashlib.sha256(data).hexdigest()
+        ledger.addressed[document_id] = to
+        ledger.senders[document_id] = sender_office
+        await insist(lambda: sender.send_signed(data, attempts=1))
 
     tasks = []
     for i in range(count):
         await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
         tasks.append(asyncio.create_task(one(i)))
     await asyncio.gather(*tasks)
+    return made
 
 
-def _letter(sender: AgencyClient, to: tuple[str, ...], *, number: str, notation: str, date: dt.date) -> m.Package:
-    letter = packages.Letter(
-        subject=f"V/v thử nghiệm liên thông ba trục, văn bản số {number}",
-        code=m.Code(number, notation),
-        date=date,
-        to=to,
-        attachments=(),
-        content="Đề nghị các cơ quan phối hợp.",
-    )
-    return packages.document(sender.organization, letter, m.Business())
-
-
-async def receive(
-    client: AgencyClient, system_id: str, ledger: Ledger, stop: asyncio.Event, *, answer: bool = False
-) -> None:
-    """Pull, verify, record, (answer with status 01,) acknowledge; through restarts of its axis."""
+async def receive(client: AgencyClient, office: str, ledger: Ledger, stop: asyncio.Event) -> None:
+    """Pull, verify, record, answer a document from another province with status 01, acknowledge;
+    through restarts of its axis."""
     while not stop.is_set():
         try:
             items = await client.inbox(limit=100)
@@ -132,31 +150,33 @@ async def receive(
                     await client.ack_receipt(item.id)
                     continue
                 received = await client.receive(item.id)
-                if received.kind is m.Kind.DOCUMENT and system_id in RECIPIENTS:
+                if received.kind is m.Kind.DOCUMENT:
                     doc = received.document_id
-                    seen = ledger.arrivals.setdefault(system_id, {}).setdefault(doc, set())
+                    seen = ledger.arrivals.setdefault(office, {}).setdefault(doc, set())
                     if item.id in seen:
                         ledger.copies_on_the_wire += 1
                     seen.add(item.id)
-                    ledger.first_seen.setdefault((system_id, doc), time.monotonic())
+                    ledger.first_seen.setdefault((office, doc), time.monotonic())
                     business = getattr(received.package, "business", None)
                     new = business is None or business.doc_type is m.BusinessDocType.NEW
                     if new and hashlib.sha256(received.data).hexdigest() != ledger.digests.get(doc):
-                        ledger.altered.append((system_id, doc))
-                    if answer and new and doc not in ledger.statuses_sent:
+                        ledger.altered.append((office, doc))
+                    elsewhere = _province(received.package.sender.organ_id) != _province(OFFICES[office])
+                    if new and elsewhere and (office, doc) not in ledger.statuses_sent:
                         status = client.status_package(doc, StatusCode.ARRIVED, description="Đã đến")
                         await insist(lambda data=status: client.send_signed(data, attempts=1))
-                        ledger.statuses_sent.add(doc)
+                        ledger.statuses_sent.add((office, doc))
                 await client.ack(item.id)
 
 
 @dataclass
 class Verdict:
     documents: int
-    accepted: int
+    deliveries: int  # document x recipient
     lost: int
     duplicates: int
     altered: int
+    statuses: int  # statuses expected back in senders' timelines
     statuses_missing: int
     copies_on_the_wire: int
     seconds: float
@@ -166,46 +186,56 @@ class Verdict:
         return self.lost == 0 and self.duplicates == 0 and self.altered == 0 and self.statuses_missing == 0
 
 
-async def settle(sender: AgencyClient, ledger: Ledger, documents: list[str], *, limit: float) -> set[str]:
-    """Wait until every document arrived at both recipients and B's status reached A's timeline;
-    returns the documents whose status is still missing at the end."""
+def _expected_statuses(ledger: Ledger, documents: list[str]) -> set[tuple[str, str]]:
+    """(recipient eOffice, doc): each document's recipients in another province than its sender's."""
+    return {
+        (office, doc)
+        for doc in documents
+        for office in ledger.addressed[doc]
+        if _province(OFFICES[office]) != _province(OFFICES[ledger.senders[doc]])
+    }
+
+
+async def settle(
+    clients: dict[str, AgencyClient], ledger: Ledger, documents: list[str], *, limit: float
+) -> set[tuple[str, str]]:
+    """Wait until every document is at each of its recipients and each status 01 from another
+    province is in its sender's timeline; returns the (recipient, doc) statuses still missing."""
     deadline = time.monotonic() + limit
-    missing = set(documents)
+    missing = _expected_statuses(ledger, documents)
     while time.monotonic() < deadline:
-        arrived = all(ledger.arrived(r, d) for r in RECIPIENTS for d in documents)
-        if arrived:
-            for doc in list(missing):
+        if all(ledger.settled(doc) for doc in documents):
+            for office, doc in list(missing):
                 with contextlib.suppress(aiohttp.ClientError, TimeoutError, AxisError):
-                    timeline = await sender.status(doc)
-                    if any(s.code == "01" for r in timeline.recipients if r.agency == B for s in r.statuses):
-                        missing.discard(doc)
+                    timeline = await clients[ledger.senders[doc]].status(doc)
+                    code = OFFICES[office]
+                    if any(s.code == "01" for r in timeline.recipients if r.agency == code for s in r.statuses):
+                        missing.discard((office, doc))
             if not missing:
                 return missing
         await asyncio.sleep(1.0)
     return missing
 
 
-def verdict(ledger: Ledger, documents: list[str], statuses_missing: set[str], seconds: float) -> Verdict:
-    lost = sum(1 for r in RECIPIENTS for d in documents if not ledger.arrived(r, d))
-    duplicates = sum(max(0, len(ledger.arrivals.get(r, {}).get(d, ())) - 1) for r in RECIPIENTS for d in documents)
+def verdict(ledger: Ledger, documents: list[str], statuses_missing: set[tuple[str, str]], seconds: float) -> Verdict:
+    pairs = [(office, doc) for doc in documents for office in ledger.addressed[doc]]
     return Verdict(
         documents=len(documents),
-        accepted=len(documents),
-        lost=lost,
-        duplicates=duplicates,
+        deliveries=len(pairs),
+        lost=sum(1 for office, doc in pairs if not ledger.arrived(office, doc)),
+        duplicates=sum(max(0, len(ledger.arrivals.get(office, {}).get(doc, ())) - 1) for office, doc in pairs),
         altered=len(ledger.altered),
-        statuses_missing=len(statuses_missing & ledger.statuses_sent) + len(set(documents) - ledger.statuses_sent),
+        statuses=len(_expected_statuses(ledger, documents)),
+        statuses_missing=len(statuses_missing),
         copies_on_the_wire=ledger.copies_on_the_wire,
         seconds=seconds,
     )
 
 
-def latencies(ledger: Ledger, recipient: str, documents: list[str]) -> tuple[float, float, float]:
+def latencies(ledger: Ledger, office: str, documents: list[str]) -> tuple[float, float, float]:
     """p50, p99 and max of submit -> the recipient's eOffice sees it in its inbox, in seconds."""
     values = sorted(
-        ledger.first_seen[(recipient, d)] - ledger.submitted[d]
-        for d in documents
-        if (recipient, d) in ledger.first_seen
+        ledger.first_seen[(office, d)] - ledger.submitted[d] for d in documents if (office, d) in ledger.first_seen
     )
     if not values:
         return (float("nan"),) * 3  # type: ignore[return-value]
@@ -217,28 +247,29 @@ def latencies(ledger: Ledger, recipient: str, documents: list[str]) -> tuple[flo
 class Agencies:
     """The three eOffices and their receiving loops."""
 
-    sender: AgencyClient
-    b: AgencyClient
-    dept: AgencyClient
+    clients: dict[str, AgencyClient]
     ledger: Ledger
     stop: asyncio.Event
     tasks: list[asyncio.Task[None]]
 
+    @property
+    def sender(self) -> AgencyClient:  # province A's people's committee
+        return self.clients["a-ubnd"]
+
+    @property
+    def b(self) -> AgencyClient:
+        return self.clients["b-ubnd"]
+
     async def close(self) -> None:
         self.stop.set()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        for client in (self.sender, self.b, self.dept):
+        for client in self.clients.values():
             await client.close()
 
 
 def agencies(federation: Federation) -> Agencies:
     ledger, stop = Ledger(), asyncio.Event()
-    sender = agency(federation.a, "a-ubnd", federation)
-    b = agency(federation.b, "b-ubnd", federation)
-    dept = agency(federation.a, "a-so", federation)
-    tasks = [
-        asyncio.create_task(receive(b, "b-ubnd", ledger, stop, answer=True)),
-        asyncio.create_task(receive(dept, "a-so", ledger, stop)),
-        asyncio.create_task(receive(sender, "a-ubnd", ledger, stop)),  # receipts and statuses for the sender
-    ]
-    return Agencies(sender, b, dept, ledger, stop, tasks)
+    homes = {"a-ubnd": federation.a, "a-so": federation.a, "b-ubnd": federation.b}
+    clients = {office: agency(axis, office, federation) for office, axis in homes.items()}
+    tasks = [asyncio.create_task(receive(client, office, ledger, stop)) for office, client in clients.items()]
+    return Agencies(clients, ledger, stop, tasks)
