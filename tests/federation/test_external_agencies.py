@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sdk_world import make_sdk
 from world import Api, World
 
 from axis.errors import AxisError
@@ -344,3 +345,30 @@ async def test_an_administrator_sees_another_provinces_agency_marked_and_without
     assert "Cơ quan ngoài tỉnh (qua trục cấp trên)" in page
     assert 'href="/ui/admin/agencies/000.00.00.H29"' not in page
     assert "000.00.00.H29" in await admin.get("/ui/admin/agencies?q=H29")
+
+
+async def test_an_sdk_vendor_on_the_province_finds_other_provinces_agencies_in_the_sdks_lists(
+    world: World,
+) -> None:
+    """The official SDK's getAgenciesList, getAgenciesListQD20 and getSynchronizeUnit on a
+    province's /vdxp list the agencies learned from the axis above too, served by the upstream."""
+    sdk = await make_sdk(world)
+    elsewhere = "000.00.00.H29"
+    await refreshed(world.settings.database_url, lists([unit("1", "0", elsewhere, "UBND Tỉnh Khác")]), H98)
+    conn = await db.connect(world.settings.database_url)
+    try:
+        version = await history.version(conn)
+    finally:
+        await conn.close()
+    await world.axis.registry.wait_for(version)
+
+    listed = await sdk.ok(sdk.service("north"), "getAgenciesList", {})
+    assert listed.items is not None
+    assert {"code": elsewhere, "name": "UBND Tỉnh Khác"}.items() <= dict(
+        next(item for item in listed.items if item["code"] == elsewhere)
+    ).items()
+    assert {item["code"] for item in listed.items} >= {H98, H99, elsewhere}
+    units = await sdk.ok(sdk.service("north"), "getSynchronizeUnit", {})
+    assert units.items is not None
+    unit_there = next(item for item in units.items if item["code"] == elsewhere)
+    assert unit_there["centerCode"] == UPSTREAM

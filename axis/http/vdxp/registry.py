@@ -32,7 +32,13 @@ async def _cached(call: Call, key: str, build: Callable[[], Awaitable[list[dict[
 
 
 def _all(call: Call) -> list[Agency]:
-    return sorted(call.axis.registry.snapshot.agencies.values(), key=lambda a: a.code)
+    """The registry's agencies, and on a provincial axis those of the axis above (external ones,
+    where no local agency has the code): an SDK vendor there looks up another province's codes
+    the way it looks up its own."""
+    snapshot = call.axis.registry.snapshot
+    local = snapshot.agencies
+    external = (a for code, a in snapshot.external.items() if code not in local)
+    return sorted([*local.values(), *external], key=lambda a: a.code)
 
 
 async def agencies_list(call: Call) -> web.Response:
@@ -83,9 +89,10 @@ async def synchronize_units(call: Call) -> web.Response:
                 serving = resolver.serving_system(agency.code)
             except AxisError:
                 serving = None
-            units.append(
-                answers.unit_item(agency, center=serving.id if serving else "", modified=modified, version=version)
-            )
+            center = serving.id if serving else ""
+            if not center and not resolver.served_here(agency.code):
+                center = resolver.upstream_system() or ""  # an agency of the axis above
+            units.append(answers.unit_item(agency, center=center, modified=modified, version=version))
         return units
 
     return await _cached(call, "", build)
