@@ -86,10 +86,15 @@ class Settings:
     db_acquire_timeout: float = setting(
         5.0, doc="seconds to wait for a database connection before answering `503`", check=_more_than(0)
     )
-    amqp_url: str = setting("amqp://guest:guest@127.0.0.1:5672/", doc="RabbitMQ; its path is the vhost")
+    amqp_url: str = setting(
+        "amqp://guest:guest@127.0.0.1:5672/",
+        doc="RabbitMQ; its path is the vhost. A cluster: one URL per node, separated by commas (any live node is "
+        "used, another when it dies)",
+    )
     amqp_management_url: str = setting(
         "http://guest:guest@127.0.0.1:15672",
-        doc="RabbitMQ's management API (per-system users through `axis systems grant-amqp`, queue depths)",
+        doc="RabbitMQ's management API (per-system users through `axis systems grant-amqp`, queue depths); a "
+        "cluster: one URL per node, separated by commas",
     )
     publisher_confirm_timeout: float = setting(
         30.0, doc="seconds RabbitMQ has to confirm a publish before the outbox retries it", check=_more_than(0)
@@ -280,7 +285,7 @@ class Settings:
 
     @property
     def amqp_vhost(self) -> str:
-        path = urlsplit(self.amqp_url).path
+        path = urlsplit(amqp_addresses(self.amqp_url)[0]).path
         return unquote(path[1:]) if len(path) > 1 else "/"
 
     def validate(self) -> None:
@@ -294,6 +299,13 @@ class Settings:
             raise AxisError("config.invalid", "AXIS_TLS_CERT and AXIS_TLS_KEY go together: set both or neither.")
         if self.tls_client_ca is not None and self.tls_cert is None:
             raise AxisError("config.invalid", "AXIS_TLS_CLIENT_CA needs AXIS_TLS_CERT and AXIS_TLS_KEY (HTTPS).")
+        vhosts = {urlsplit(url).path for url in amqp_addresses(self.amqp_url)}
+        if len(vhosts) > 1:
+            raise AxisError(
+                "config.invalid",
+                "AXIS_AMQP_URL names several RabbitMQ nodes with different virtual hosts: one cluster, one vhost.",
+                setting="AXIS_AMQP_URL",
+            )
 
     def redacted(self) -> dict[str, object]:
         """The settings as they may be logged: passwords in URLs replaced by ``***``."""
@@ -327,8 +339,17 @@ def _kind(each: dataclasses.Field[Any]) -> str:
     return {"int": "an integer", "float": "a number"}.get(str(each.type), "a valid value")
 
 
+def amqp_addresses(text: str) -> tuple[str, ...]:
+    """The URLs of ``AXIS_AMQP_URL`` (or of the management API): one, or one per node of a
+    cluster, separated by commas."""
+    found = tuple(part.strip() for part in text.split(",") if part.strip())
+    return found or (text,)
+
+
 def redact_url(url: str) -> str:
-    """A URL as it may be logged: its password replaced by ``***``."""
+    """A URL as it may be logged: its password replaced by ``***`` (each URL of a comma list)."""
+    if "," in url:
+        return ",".join(redact_url(part) for part in amqp_addresses(url))
     parts = urlsplit(url)
     if parts.password is None:
         return url

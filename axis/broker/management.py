@@ -26,6 +26,7 @@ import structlog
 from yarl import URL
 
 from axis.broker import topology
+from axis.config import amqp_addresses
 from axis.errors import AxisError
 
 log = structlog.get_logger("axis.broker.management")
@@ -61,21 +62,36 @@ def _segment(text: str) -> str:
     return quote(text, safe="")
 
 
+def _node(url: str) -> tuple[str, dict[str, str]]:
+    """One node's API: its URL without credentials, and the Basic auth header its credentials make."""
+    parsed = URL(url)
+    headers = {} if parsed.user is None else {"Authorization": _basic(parsed.user, parsed.password)}
+    return str(parsed.with_user(None).with_query(None).with_fragment(None)).rstrip("/"), headers
+
+
 class Management:
-    """A client of one RabbitMQ management API.
+    """A client of one RabbitMQ management API (any node of a cluster answers for all of it).
 
     ``url`` carries the credentials (``http://user:password@host:15672``, optionally with the
-    management plugin's path prefix); they are sent as Basic auth and never logged. Without a
-    ``session`` the client opens and closes its own; a given session stays the caller's.
+    management plugin's path prefix); they are sent as Basic auth and never logged. A cluster's
+    nodes are given as several URLs separated by commas: a node that cannot be reached, or answers
+    5xx, is passed over for the next (and the one that answered is asked first next time). Without
+    a ``session`` the client opens and closes its own; a given session stays the caller's.
     """
 
     def __init__(self, url: str, session: aiohttp.ClientSession | None = None) -> None:
-        parsed = URL(url)
-        self._headers = {} if parsed.user is None else {"Authorization": _basic(parsed.user, parsed.password)}
-        #: The URL without credentials: safe for error details and logs.
-        self.base = str(parsed.with_user(None).with_query(None).with_fragment(None)).rstrip("/")
+        self._nodes = [_node(part) for part in amqp_addresses(url)]
         self._session = session
         self._owns_session = session is None
+
+    @property
+    def base(self) -> str:
+        """The URL of the node asked first, without credentials: safe for error details and logs."""
+        return self._nodes[0][0]
+
+    @property
+    def _headers(self) -> dict[str, str]:
+        return self._nodes[0][1]
 
     def _client(self) -> aiohttp.ClientSession:
         # Created on first use, inside the running event loop (aiohttp wants one).
@@ -108,20 +124,28 @@ class Management:
         axis (``broker.management.unavailable``); any other refusal means the request itself was
         wrong (``broker.management.refused``), with RabbitMQ's reason in the details.
         """
-        url = URL(f"{self.base}/api/{path}", encoded=True)
-        try:
-            async with self._client().request(
-                method, url, json=body, headers=self._headers, timeout=_TIMEOUT
-            ) as response:
-                status = response.status
-                text = await response.text()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise AxisError(
-                "broker.management.unavailable",
-                f"The RabbitMQ management API at {self.base} cannot be reached: {exc!r}",
-                url=self.base,
-                status=None,
-            ) from None
+        for attempt in range(len(self._nodes)):
+            try:
+                async with self._client().request(
+                    method, URL(f"{self.base}/api/{path}", encoded=True), json=body, headers=self._headers,
+                    timeout=_TIMEOUT,
+                ) as response:  # fmt: skip
+                    status = response.status
+                    text = await response.text()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                if attempt + 1 < len(self._nodes):
+                    self._nodes.append(self._nodes.pop(0))  # the next node of the cluster
+                    continue
+                raise AxisError(
+                    "broker.management.unavailable",
+                    f"The RabbitMQ management API at {self.base} cannot be reached: {exc!r}",
+                    url=self.base,
+                    status=None,
+                ) from None
+            if status >= 500 and attempt + 1 < len(self._nodes):
+                self._nodes.append(self._nodes.pop(0))
+                continue
+            break
         if status < 300:
             return _json(text, self.base, status)
         if status == 404 and missing_ok:

@@ -15,7 +15,7 @@ import aio_pika
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
-from axis.broker import topology
+from axis.broker import failover, topology
 
 log = structlog.get_logger("axis.broker")
 
@@ -69,7 +69,8 @@ class Broker:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self._url)
+        """Connect to any node of ``AXIS_AMQP_URL`` (one URL, or one per node of a cluster)."""
+        self._connection = await failover.connect(self._url)
         await self._open_channel()
 
     async def close(self) -> None:
