@@ -3,9 +3,9 @@
 Every registry change bumps ``registry_version`` and sends ``NOTIFY axis_registry`` in its
 transaction. Each process LISTENs on a connection of its own and reloads the snapshot when told;
 bursts of notifications coalesce into one reload. Notifications are lost while the listening
-connection is down, so after reconnecting the cache reloads anyway, and a slow poll of the version
-catches anything else. Readers never wait: they get the current ``Resolver`` until the next one
-is ready.
+connection is down, so the cache listens again as soon as it drops (on the promoted standby after a
+failover), reloads anyway, and a slow poll of the version catches anything else. Readers never
+wait: they get the current ``Resolver`` until the next one is ready.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class RegistryCache:
         self._resolver = Resolver(Snapshot())
         self._finder: Finder | None = None
         self._listener: asyncpg.Connection | None = None
+        self._listener_lost = asyncio.Event()
         self._reload_task: asyncio.Task[None] | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self._dirty = False
@@ -91,8 +92,13 @@ class RegistryCache:
         return self.snapshot
 
     async def _listen(self) -> None:
+        self._listener_lost.clear()
         self._listener = await db.connect(self._url)
+        self._listener.add_termination_listener(self._on_listener_lost)
         await self._listener.add_listener(history.CHANNEL, self._on_notify)
+
+    def _on_listener_lost(self, _conn: object) -> None:
+        self._listener_lost.set()
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         if isinstance(payload, str) and payload.isdigit() and int(payload) <= self.snapshot.version:
@@ -120,7 +126,7 @@ class RegistryCache:
     async def _watch(self) -> None:
         """Reconnect the listener when it drops, and poll the version as a safety net."""
         while not self._closing:
-            await asyncio.sleep(self._poll_seconds if self._listener_alive() else 1.0)
+            await self._pause()
             try:
                 if not self._listener_alive():
                     await self._listen()
@@ -133,6 +139,15 @@ class RegistryCache:
                     self._schedule_reload()
             except db.UNAVAILABLE as exc:
                 log.warning("registry.watch_failed", error=str(exc))
+
+    async def _pause(self) -> None:
+        """The poll interval, cut short when the listening connection drops: its server may be gone
+        for good (a standby was promoted), and notifications are lost until we listen again."""
+        if not self._listener_alive():
+            await asyncio.sleep(1.0)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._listener_lost.wait(), self._poll_seconds)
 
     def _listener_alive(self) -> bool:
         return self._listener is not None and not self._listener.is_closed()

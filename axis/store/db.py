@@ -7,6 +7,8 @@ the server's zone.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
@@ -107,16 +109,35 @@ async def ensure_database(url: str) -> bool:
     name = database_name(url)
     try:
         admin = await asyncpg.connect(with_database(url, "postgres"))
-    except (OSError, asyncpg.PostgresError) as exc:
+    except (OSError, asyncpg.PostgresError, asyncpg.InternalClientError) as exc:  # (no host takes writes)
         raise AxisError("config.invalid", f"Cannot reach PostgreSQL at {redact_url(url)}: {exc}") from None
     try:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if exists:
             return False
         await admin.execute(f'CREATE DATABASE "{name}"')
+        await _replayed_by_standbys(admin)
         return True
     finally:
         await admin.close()
+
+
+async def _replayed_by_standbys(admin: asyncpg.Connection[asyncpg.Record], timeout: float = 10.0) -> None:
+    """Wait (a while) until the streaming standbys have replayed what the primary has written.
+
+    With a multi-host URL (``…@127.0.0.1:5441,127.0.0.1:5442/axis?target_session_attrs=read-write``)
+    asyncpg passes over a host it cannot reach or that is read-only, but gives up at the first host
+    that refuses the login, and a standby refuses a database it has not replayed yet ("does not
+    exist"): a synchronous commit is on the standby's disk, not yet in its catalogue. Without
+    standbys this is two queries; a standby this role may not look into, or one lagging more than
+    ``timeout``, is not waited for.
+    """
+    lsn = await admin.fetchval("SELECT pg_current_wal_lsn()::text")
+    behind = "SELECT count(*) FROM pg_stat_replication WHERE replay_lsn < $1::text::pg_lsn"
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            while await admin.fetchval(behind, lsn):
+                await asyncio.sleep(0.02)
 
 
 def contains(text: str) -> str:
