@@ -23,6 +23,9 @@ log = structlog.get_logger("axis.broker")
 #: Message kinds whose body is a package (the others, receipts and refusals, are small).
 PACKAGE_KINDS = frozenset({"document", "status"})
 
+#: Seconds between two rounds of reconnection attempts (each round tries every node once).
+RECONNECT_INTERVAL = 1.0
+
 #: The largest package published in the message body rather than by reference (16 MiB).
 INLINE_MAX = 16 * 1024 * 1024
 
@@ -70,7 +73,7 @@ class Broker:
 
     async def start(self) -> None:
         """Connect to any node of ``AXIS_AMQP_URL`` (one URL, or one per node of a cluster)."""
-        self._connection = await failover.connect(self._url)
+        self._connection = await failover.connect(self._url, reconnect_interval=RECONNECT_INTERVAL)
         await self._open_channel()
 
     async def close(self) -> None:

@@ -1,10 +1,7 @@
 """Issue 18's RabbitMQ cluster, made by the project's own code: three extra nodes on this machine
 that hold a replicated quorum queue's message through the kill -9 of the node leading it.
 
-The cluster is module-scoped. A complete cluster found running (``scripts/ha_cluster.py up``) is
-used and left running: whoever started it wants it. Otherwise the fixture brings it up (about 40 s)
-and takes it down with its data at the end, so that CI leaves no three extra brokers (~450 MB)
-behind and every run starts from nothing.
+The cluster is the session's (``tests/ha/conftest.py``).
 """
 
 from __future__ import annotations
@@ -12,16 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import aio_pika
-import aiohttp
 import pytest
 import rabbitmq_cluster as rc
 from aio_pika.abc import AbstractIncomingMessage
+from ha_tools import api, eventually
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
@@ -30,61 +26,6 @@ QUORUM: dict[str, Any] = {
     "x-quorum-initial-group-size": 3,
     "x-queue-leader-locator": "balanced",
 }
-
-
-@pytest.fixture(scope="module")
-def rabbit_cluster() -> Iterator[rc.Cluster]:
-    cluster = rc.Cluster.default()
-    if rc.status(cluster).complete(cluster):
-        yield cluster
-        return
-    began = time.monotonic()
-    try:
-        rc.up(cluster)
-    except rc.ClusterError:
-        rc.down(cluster)  # no nodes left running by a failed start; their logs kept to read
-        raise
-    print(f"cluster up in {time.monotonic() - began:.1f} s")
-    try:
-        yield cluster
-    finally:
-        rc.down(cluster, wipe=True)
-
-
-@pytest.fixture
-async def vhost(rabbit_cluster: rc.Cluster) -> AsyncIterator[str]:
-    name = f"axis-ha-test-{uuid.uuid4().hex[:8]}"
-    await api(rabbit_cluster.nodes[0], "PUT", f"vhosts/{name}", {})  # its creator, guest, may do anything there
-    yield name
-    for node in rabbit_cluster.nodes:  # any node that answers deletes it for the whole cluster
-        try:
-            await api(node, "DELETE", f"vhosts/{name}")
-            break
-        except aiohttp.ClientError:
-            continue
-
-
-async def api(node: rc.Node, method: str, path: str, body: Any = None) -> Any:
-    """One management API call to ``node`` as guest; the decoded JSON answer (None when empty)."""
-    headers = {"Authorization": aiohttp.encode_basic_auth("guest", "guest")}
-    url = f"http://{rc.HOST}:{node.management_port}/api/{path}"
-    async with aiohttp.ClientSession(headers=headers) as session, session.request(method, url, json=body) as answer:
-        answer.raise_for_status()
-        return await answer.json() if answer.content_length else None
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float, what: str) -> T:
-    """The first answer of ``check`` that is not None (errors count as not yet), within ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
-    while time.monotonic() < deadline:
-        try:
-            if (answer := await check()) is not None:
-                return answer
-        except (aiohttp.ClientError, aio_pika.exceptions.AMQPError, TimeoutError, ConnectionError) as exc:
-            last = exc
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s (last error: {last!r})")
 
 
 async def queue_view(node: rc.Node, vhost: str, queue: str) -> dict[str, Any] | None:
