@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -22,7 +23,7 @@ import aiohttp
 
 from axis import pki
 from axis.broker.management import AmqpGrant, Management
-from axis.config import Settings
+from axis.config import Settings, amqp_addresses
 from axis.registry import agencies, systems
 from axis.store import db
 from axis.store.migrate import migrate
@@ -42,6 +43,12 @@ class Sim:
     def amqp_url(self, settings: Settings) -> str:
         assert self.grant is not None
         return settings.amqp_url.replace("guest:guest", f"{self.grant.username}:{self.grant.password}", 1)
+
+    def amqp_urls(self, settings: Settings) -> tuple[str, ...]:
+        """The system's URL at each RabbitMQ node the axis was given (one, or one per cluster node)."""
+        assert self.grant is not None
+        login = f"{self.grant.username}:{self.grant.password}"
+        return tuple(url.replace("guest:guest", login, 1) for url in amqp_addresses(settings.amqp_url))
 
 
 @dataclass
@@ -99,6 +106,11 @@ def free_port() -> int:
         return port
 
 
+#: On a RabbitMQ cluster, the queues' leaders spread over the nodes, as an operator's policy does
+#: (quorum queues otherwise all start with their leader on the node the axis declared them on).
+LEADERS_POLICY = ("axis-leaders", r"^axis\.", {"queue-leader-locator": "balanced"})
+
+
 async def fresh_services(base: Settings, prefix: str) -> tuple[str, str, str]:
     """A new database and a new RabbitMQ vhost (guest may use it), named after ``prefix`` and
     unique: returns the database's name, its URL and the vhost."""
@@ -109,20 +121,41 @@ async def fresh_services(base: Settings, prefix: str) -> tuple[str, str, str]:
     async with Management(base.amqp_management_url) as management:
         await management.create_vhost(vhost)
         await management.set_permissions(vhost, "guest", ".*", ".*", ".*")
+        if len(amqp_addresses(base.amqp_url)) > 1:
+            await management.set_policy(vhost, *LEADERS_POLICY)
     return database, url, vhost
 
 
-async def create(systems_count: int, keys: Path, *, prefix: str = "axis_cluster", **env: str) -> Cluster:
+async def create(
+    systems_count: int,
+    keys: Path,
+    *,
+    prefix: str = "axis_cluster",
+    amqp_url: str | None = None,
+    amqp_management_url: str | None = None,
+    database_url: str | None = None,
+    **env: str,
+) -> Cluster:
     """A fresh database and vhost, development keys, and ``systems_count`` systems (even ones over
-    AMQP, odd ones over HTTP), each serving one fictitious province ``000.00.00.Hnn``."""
+    AMQP, odd ones over HTTP), each serving one fictitious province ``000.00.00.Hnn``.
+
+    The servers are those of the environment (``AXIS_*``), or the ones given: ``amqp_url`` and
+    ``amqp_management_url`` may name every node of a RabbitMQ cluster (comma-separated, without a
+    vhost), ``database_url`` a multi-host PostgreSQL address (its database is replaced)."""
     base = Settings.from_env()
+    base = dataclasses.replace(
+        base,
+        amqp_url=amqp_url or base.amqp_url,
+        amqp_management_url=amqp_management_url or base.amqp_management_url,
+        database_url=database_url or base.database_url,
+    )
     database, url, vhost = await fresh_services(base, prefix)
     ca = pki.new_ca("Cluster CA")
     pki.save(ca, keys, "ca")
     pki.save(pki.issue(ca, None, "Trục liên thông (cluster)", key_type="ec"), keys, "axis")
     settings = Settings(
         database_url=url,
-        amqp_url=base.amqp_url.rstrip("/") + "/" + vhost,
+        amqp_url=",".join(address.rstrip("/") + "/" + vhost for address in amqp_addresses(base.amqp_url)),
         amqp_management_url=base.amqp_management_url,
         http_port=free_port(),
         keys_dir=keys,
