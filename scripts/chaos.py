@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "faults"), str(ROOT / "tests" / "ha")]
 
 import chaos  # noqa: E402
+import cluster_faults  # noqa: E402
 import postgres_pair as pg_pair  # noqa: E402
 import rabbitmq_cluster as rc  # noqa: E402
 
@@ -43,7 +44,7 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-def bring_up() -> tuple[chaos.HighAvailability, list[str]]:
+def bring_up() -> tuple[cluster_faults.HighAvailability, list[str]]:
     """The cluster and the pair running: what was started here, to take down afterwards."""
     rabbit, pair, started = rc.Cluster.default(), pg_pair.Pair(), []
     if not rc.status(rabbit).complete(rabbit):
@@ -53,10 +54,10 @@ def bring_up() -> tuple[chaos.HighAvailability, list[str]]:
     if not any(node.pid() is not None for node in pair.nodes):
         started.append("postgresql")
     pg_pair.up(pair, say)  # also repairs a pair found without its synchronous standby
-    return chaos.HighAvailability(rabbit, pair), started
+    return cluster_faults.HighAvailability(rabbit, pair), started
 
 
-def take_down(ha: chaos.HighAvailability, started: list[str]) -> None:
+def take_down(ha: cluster_faults.HighAvailability, started: list[str]) -> None:
     if "rabbitmq" in started:
         rc.down(ha.rabbit, wipe=True, say=say)
     if "postgresql" in started:
@@ -73,10 +74,10 @@ def main() -> int:
     parser.add_argument("--cluster", action="store_true", help="the RabbitMQ cluster and PostgreSQL pair (issue 18)")
     parser.add_argument(
         "--faults",
-        help=f"any of {','.join(chaos.FAULTS)}; with --cluster any of {','.join((*chaos.CLUSTER_FAULTS, 'consumer'))}",
+        help=f"any of {','.join(chaos.FAULTS)}; with --cluster any of {','.join((*cluster_faults.CLUSTER_FAULTS, 'consumer'))}",
     )
     args = parser.parse_args()
-    faults = args.faults or ",".join(chaos.CLUSTER_FAULTS if args.cluster else chaos.FAULTS)
+    faults = args.faults or ",".join(cluster_faults.CLUSTER_FAULTS if args.cluster else chaos.FAULTS)
     if (
         args.cluster
     ):  # the clients' reconnection attempts while nodes are down are expected: the report says what they cost
@@ -101,7 +102,7 @@ def main() -> int:
             )
     finally:
         if ha is not None:
-            chaos.heal()  # never leave the partition's firewall rules behind
+            cluster_faults.heal()  # never leave the partition's firewall rules behind
             take_down(ha, started)
     print("\n".join(report.lines()))
     return 0 if report.ok else 1

@@ -28,6 +28,7 @@ import rabbitmq_cluster as rc
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "faults"))
 
 import chaos
+import cluster_faults
 
 pytestmark = pytest.mark.slow
 
@@ -58,13 +59,13 @@ async def test_every_accepted_package_arrives_once_through_the_cluster_faults(
             documents=60,
             rate=10.0,
             gap=3.0,
-            faults=chaos.CLUSTER_FAULTS,
+            faults=cluster_faults.CLUSTER_FAULTS,
             keys=tmp_path / "keys",
-            ha=chaos.HighAvailability(rabbit_cluster, pair),
+            ha=cluster_faults.HighAvailability(rabbit_cluster, pair),
             progress=print,
         )
     finally:
-        chaos.heal()
+        cluster_faults.heal()
     print("\n".join(report.lines()))
     print(f"in {time.monotonic() - began:.0f} s")
     assert report.accepted == report.documents >= 60
@@ -73,7 +74,7 @@ async def test_every_accepted_package_arrives_once_through_the_cluster_faults(
     assert report.unaccepted_stored == 0
     assert report.missing_receipts == 0
     assert report.delivered_pairs == report.expected_pairs
-    assert [cost.fault for cost in report.costs] == list(chaos.CLUSTER_FAULTS)
+    assert [cost.fault for cost in report.costs] == list(cluster_faults.CLUSTER_FAULTS)
     # Every fault happened under load: the senders were still sending when it was over.
     assert report.documents > 60
     # /readyz told the truth: never "ready" while intake refused everything, "not ready" while
