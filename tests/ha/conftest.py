@@ -1,4 +1,4 @@
-"""The three-node RabbitMQ cluster of issue 18, for every test here.
+"""The three-node RabbitMQ cluster and the PostgreSQL pair of issue 18, for every test here.
 
 It is the session's: a complete cluster found running (``scripts/ha_cluster.py up``) is used and
 left running, since whoever started it wants it. Otherwise the fixture brings it up (about 40 s)
@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
+import postgres_pair as pg_pair
 import pytest
 import rabbitmq_cluster as rc
 from ha_tools import api
@@ -48,3 +49,31 @@ async def vhost(rabbit_cluster: rc.Cluster) -> AsyncIterator[str]:
             break
         except aiohttp.ClientError:
             continue
+
+
+@pytest.fixture(scope="session")
+def pair_made() -> Iterator[pg_pair.Pair]:
+    """A primary with a synchronous standby. One found running is used and left whole again (its
+    standby rebuilt from whichever node is primary by then); else it is made and wiped at the end."""
+    if not (pg_pair.BIN / "initdb").exists():
+        pytest.skip(f"PostgreSQL 15 is not installed in {pg_pair.BIN}")
+    pair = pg_pair.Pair()
+    found_running = any(node.pid() is not None for node in pair.nodes)
+    began = time.monotonic()
+    pg_pair.up(pair)
+    print(f"\npair up in {time.monotonic() - began:.1f} s")
+    try:
+        yield pair
+    finally:
+        if found_running:
+            pg_pair.up(pair)
+        else:
+            pg_pair.down(pair, wipe=True)
+
+
+@pytest.fixture(scope="module")
+def pair(pair_made: pg_pair.Pair) -> pg_pair.Pair:
+    """The pair whole again (a primary and its synchronous standby) for each module: the faults of
+    the one before may have left a promoted primary alone."""
+    pg_pair.up(pair_made)
+    return pair_made

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import postgres_pair as pg_pair
@@ -31,22 +30,6 @@ import chaos
 import cluster_faults
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def pair() -> Iterator[pg_pair.Pair]:
-    if not (pg_pair.BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL 15 is not installed in {pg_pair.BIN}")
-    pair = pg_pair.Pair()
-    found_running = any(node.pid() is not None for node in pair.nodes)
-    pg_pair.up(pair)
-    try:
-        yield pair
-    finally:
-        if found_running:
-            pg_pair.up(pair)  # whole again, whichever node is primary now
-        else:
-            pg_pair.down(pair, wipe=True)
 
 
 async def test_every_accepted_package_arrives_once_through_the_cluster_faults(

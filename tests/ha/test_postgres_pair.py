@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,24 +33,6 @@ pytestmark = pytest.mark.slow
 BURST = 30  # accepted before the primary is killed
 PACKAGES = 60  # in all: the rest are in flight or on their way while the primary dies
 SENDERS = 6
-
-
-@pytest.fixture(scope="module")
-def pair() -> Iterator[pg_pair.Pair]:
-    if not (pg_pair.BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL 15 is not installed in {pg_pair.BIN}")
-    pair = pg_pair.Pair()
-    found_running = any(node.pid() is not None for node in pair.nodes)
-    began = time.monotonic()
-    pg_pair.up(pair)
-    print(f"\npair up in {time.monotonic() - began:.1f} s")
-    try:
-        yield pair
-    finally:
-        if found_running:
-            pg_pair.up(pair)  # the standby rebuilt from whichever node is primary now
-        else:
-            pg_pair.down(pair, wipe=True)
 
 
 def test_the_primary_waits_for_its_synchronous_standby(pair: pg_pair.Pair) -> None:
@@ -214,6 +195,7 @@ async def test_a_database_the_axis_creates_through_the_pair_is_usable_at_once_wi
     pair: pg_pair.Pair,
 ) -> None:
     first = pair.nodes[0]
+    await asyncio.to_thread(pg_pair.rebuild, pair)  # a standby to switch over to, whatever came before
     if pg_pair.primary_of(pair) == first:  # switch over, so that asyncpg asks the standby first
         await asyncio.to_thread(pg_pair.kill_primary, pair)
         await asyncio.to_thread(pg_pair.promote, pair)
