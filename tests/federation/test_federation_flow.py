@@ -34,7 +34,7 @@ from axis.edxml import build, sign
 from axis.edxml import model as m
 from axis.federation import links
 from axis.http.context import AXIS
-from axis.registry import agencies, systems
+from axis.registry import agencies, history, systems
 from axis.store import db
 from axis.vdxp.secret import SecretBox
 
@@ -106,8 +106,10 @@ async def province(national: Sdk, pg_template: str, tmp_path: Path) -> AsyncIter
     try:  # the national axis knows the province's agencies (as registerAgency would have told it)
         async with conn.transaction():
             await agencies.add(conn, "national", NORTH_DEPT, "Sở Nội vụ Tỉnh Thử Nghiệm Bắc")
+        version = await history.version(conn)
     finally:
         await conn.close()
+    await world.axis.registry.wait_for(version)
     conn = await db.connect(url)
     try:
         async with conn.transaction():
@@ -398,8 +400,10 @@ async def test_a_package_the_province_cannot_take_is_kept_and_the_national_axis_
     try:
         async with conn.transaction():
             await agencies.add(conn, "national", unknown_here, "Sở Mới Tỉnh Thử Nghiệm Bắc")
+        version = await history.version(conn)
     finally:
         await conn.close()
+    await world.axis.registry.wait_for(version)  # the national axis knows it before the package comes
     document = dataclasses.replace(
         world.document(sender="south", to=(unknown_here,)), sender=m.Organization(SOUTH, "UBND Tỉnh Thử Nghiệm Nam")
     )
