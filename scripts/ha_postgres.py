@@ -1,16 +1,20 @@
-"""A PostgreSQL primary with a synchronous standby on this machine (ports 5441 and 5442), for the
-axis's high-availability tests and rehearsals; the machine's own cluster (5432) is left alone.
+"""A PostgreSQL primary with a synchronous standby on this machine, kept by Patroni with a local etcd
+(PostgreSQL on 5441 and 5442, Patroni's REST API on 8441 and 8442, etcd on 2479), for the axis's
+high-availability tests and rehearsals; the machine's own cluster (5432) is left alone.
 
-    .venv/bin/python scripts/ha_postgres.py up            # make or reuse the pair; prints its URL
-    .venv/bin/python scripts/ha_postgres.py status        # who is primary, who streams, who is fenced
-    .venv/bin/python scripts/ha_postgres.py kill-primary  # SIGKILL the primary's postmaster
-    .venv/bin/python scripts/ha_postgres.py promote       # fence the old primary, promote the standby
-    .venv/bin/python scripts/ha_postgres.py rebuild       # re-seed the other node as the standby
+    .venv/bin/python scripts/ha_postgres.py up              # make, start or rejoin; prints the URL
+    .venv/bin/python scripts/ha_postgres.py status          # who is primary, who is the synchronous standby
+    .venv/bin/python scripts/ha_postgres.py kill-primary    # the primary's machine dies: SIGKILL Patroni and postmaster
+    .venv/bin/python scripts/ha_postgres.py await-failover  # watch Patroni promote the standby (TTL 10 s)
+    .venv/bin/python scripts/ha_postgres.py up              # the killed node rejoins (pg_rewind) as the standby
+    .venv/bin/python scripts/ha_postgres.py switchover      # a planned switchover through Patroni
     .venv/bin/python scripts/ha_postgres.py down [--wipe]
 
-Run it as root (the clusters run as ``postgres``). The axis is given the pair's multi-host address,
+Run it as root (the pair runs as ``postgres``); Debian's ``patroni`` and ``etcd-server`` packages
+(``./dev test`` installs them when missing). The axis is given the pair's multi-host address,
 ``AXIS_DATABASE_URL=postgresql://postgres@127.0.0.1:5441,127.0.0.1:5442/axis?target_session_attrs=read-write``.
-How the pair is made and fenced: ``tests/ha/postgres_pair.py``.
+How the pair is made: ``tests/ha/postgres_pair.py``; ``patronictl -c /var/lib/postgresql/axis-ha/node1.yml
+list`` shows Patroni's own view.
 """
 
 from __future__ import annotations
@@ -40,12 +44,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", type=Path, default=pg_pair.DEFAULT_BASE, help="where the data directories live")
     verbs = parser.add_subparsers(dest="verb", required=True)
-    verbs.add_parser("up", help="make (or reuse, or repair) the pair")
+    verbs.add_parser("up", help="make, start or rejoin the pair")
     verbs.add_parser("status", help="each node's role")
-    verbs.add_parser("kill-primary", help="SIGKILL the primary's postmaster")
-    verbs.add_parser("promote", help="fence the old primary and promote the standby")
-    verbs.add_parser("rebuild", help="re-seed the node that is not the primary as its synchronous standby")
-    down = verbs.add_parser("down", help="stop both nodes")
+    verbs.add_parser("kill-primary", help="SIGKILL the primary's Patroni and postmaster")
+    verbs.add_parser("await-failover", help="wait until Patroni has promoted the standby")
+    verbs.add_parser("switchover", help="a planned switchover to the standby")
+    down = verbs.add_parser("down", help="stop both nodes and etcd")
     down.add_argument("--wipe", action="store_true", help="and remove their data directories")
     args = parser.parse_args()
     pair = pg_pair.Pair(args.base)
@@ -55,10 +59,10 @@ def main() -> int:
             pg_pair.up(pair, say)
         elif args.verb == "kill-primary":
             pg_pair.kill_primary(pair, say)
-        elif args.verb == "promote":
-            pg_pair.promote(pair, say)
-        elif args.verb == "rebuild":
-            pg_pair.rebuild(pair, say)
+        elif args.verb == "await-failover":
+            pg_pair.await_failover(pair, say)
+        elif args.verb == "switchover":
+            pg_pair.switchover(pair, say)
         elif args.verb == "down":
             pg_pair.down(pair, wipe=args.wipe, say=say)
             return 0

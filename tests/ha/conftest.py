@@ -53,12 +53,12 @@ async def vhost(rabbit_cluster: rc.Cluster) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def pair_made() -> Iterator[pg_pair.Pair]:
-    """A primary with a synchronous standby. One found running is used and left whole again (its
-    standby rebuilt from whichever node is primary by then); else it is made and wiped at the end."""
+    """A primary with a synchronous standby, kept by Patroni. One found running is used and left
+    whole again (a killed node rejoined); else it is made and wiped at the end."""
     if not (pg_pair.BIN / "initdb").exists():
         pytest.skip(f"PostgreSQL 15 is not installed in {pg_pair.BIN}")
     pair = pg_pair.Pair()
-    found_running = any(node.pid() is not None for node in pair.nodes)
+    found_running = any(node.patroni_pid() is not None for node in pair.nodes)
     began = time.monotonic()
     pg_pair.up(pair)
     print(f"\npair up in {time.monotonic() - began:.1f} s")

@@ -1,88 +1,83 @@
-"""A PostgreSQL primary with a synchronous streaming standby on this machine, beside the main cluster.
+"""A PostgreSQL primary with a synchronous streaming standby on this machine, kept by Patroni.
 
-The machine's own cluster (15/main, port 5432) is left alone. The pair is two clusters of the same
-installation run as the ``postgres`` user, each with a data directory under
-``/var/lib/postgresql/axis-ha/``: ``node1`` on port 5441 and ``node2`` on port 5442. Which of them
-is the primary is not fixed: after a promotion the roles swap, so every verb asks the servers
-(``pg_is_in_recovery()``) rather than trusting a name.
+The machine's own cluster (15/main, port 5432) is left alone. The pair is what an operator runs in
+production, made small: one etcd (the distributed configuration store Patroni keeps its leader
+key in; ports 2479/2480) and two Patroni members, each running one PostgreSQL 15 of the machine's
+installation as the ``postgres`` user, everything under ``/var/lib/postgresql/axis-ha/``:
 
-- ``up`` makes ``node1`` with ``initdb`` when there is nothing yet, seeds the other node from the
-  primary with ``pg_basebackup`` and waits until ``pg_stat_replication`` shows it as the
-  synchronous standby (``synchronous_standby_names = 'axis_standby'``, ``synchronous_commit =
-  on``): from then on a commit returns only once the standby has flushed it. A pair already
-  running is reused.
-- ``kill_primary`` sends SIGKILL to the primary's postmaster (the first line of ``postmaster.pid``).
-- ``promote`` is what the operator's tool does when the primary is gone: fence the old primary,
-  then ``pg_ctl promote`` the standby.
-- ``rebuild`` re-seeds the node that is not the primary as its synchronous standby: the pair again.
+- ``node1``: PostgreSQL on 5441, Patroni's REST API on 8441; ``node2``: 5442 and 8442.
+- Patroni bootstraps the first member with ``initdb`` and makes the other with ``pg_basebackup``.
+  ``synchronous_mode`` makes it name the streaming standby in ``synchronous_standby_names``, so a
+  commit returns only once the standby has flushed it, and lets only that standby be promoted:
+  nothing the axis was told is committed can be lost by a failover.
+- When the primary's machine dies (``kill_primary`` SIGKILLs its Patroni and its postmaster),
+  the leader key in etcd expires after ``TTL`` seconds and the standby's Patroni promotes it: the
+  detection and the promotion are Patroni's, not a script's. ``await_failover`` only watches.
+- Fencing is Patroni's too: a member that comes back finds the leader key held by the other, so
+  it never starts as a primary; it rewinds its data with ``pg_rewind`` (``wal_log_hints`` on) and
+  follows the new primary as its synchronous standby. ``up`` starts what is not running, which is
+  how the killed node rejoins.
+- Non-strict synchronous mode: when the standby dies, Patroni drops it from
+  ``synchronous_standby_names`` and the primary goes on alone (availability first) rather than
+  making every commit wait; ``synchronous_mode_strict`` is the other choice (docs/operations.md).
 
-Fencing: the old primary is first made certainly dead (SIGKILL if its postmaster still runs), then
-a ``standby.signal`` and a ``FENCED`` note are written into its data directory. Whoever starts it
-again (a reboot, a careless operator) gets a server in recovery, read-only: clients that ask for
-``target_session_attrs=read-write`` pass it by, so there can never be two primaries. ``up`` and
-``rebuild`` never start a fenced node; they re-seed it from the new primary (a fresh
-``pg_basebackup``: the data here is small; ``pg_rewind`` is the faster way for large data and
-needs ``wal_log_hints``, which is on).
-
-A primary killed and not (yet) replaced is simply started again by ``up`` (crash recovery; its
-standby reconnects): nothing was promoted, so nothing can diverge.
-
-Settings both nodes share are appended to ``postgresql.conf`` (``pg_basebackup`` copies it); what
-differs per node (port, ``cluster_name``, ``synchronous_standby_names``) is in ``node.conf``, which
-it includes last and which is rewritten after every copy. The nodes listen on 127.0.0.1 only, with
-no Unix socket: this machine's init reaps killed processes late, and a socket lock file naming a
-killed postmaster's zombie would keep the node from starting again.
-
-Durability: each node's ``node.conf`` sets ``synchronous_standby_names`` for its role, and a
-standby's says ``''``. So a promoted standby accepts commits at once, alone (availability first,
-as Patroni's non-strict synchronous mode), until ``rebuild`` gives it a synchronous standby again.
+Which node is the primary is not fixed: every verb asks the servers (``pg_is_in_recovery()``).
+The timings (``TTL`` 10 s, ``LOOP_WAIT`` 1 s) are shorter than Patroni's defaults (30 s, 10 s) so
+a rehearsal's failover takes seconds; production keeps the defaults and a watchdog (off here: no
+``/dev/watchdog`` in this machine's sandbox). The nodes listen on 127.0.0.1 only, with no Unix
+socket: this machine's init reaps killed processes late, and a socket lock file naming a killed
+postmaster's zombie would keep the node from starting again.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
+import json
 import os
 import shutil
 import signal
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 BIN = Path("/usr/lib/postgresql/15/bin")
+PATRONI = Path("/usr/bin/patroni")
+ETCD = Path("/usr/bin/etcd")
 POSTGRES_USER = "postgres"
 DEFAULT_BASE = Path("/var/lib/postgresql/axis-ha")
 HOST = "127.0.0.1"
 PORTS = (5441, 5442)
-STANDBY_NAME = "axis_standby"
-FENCED = "FENCED"
+REST_PORTS = (8441, 8442)
+ETCD_CLIENT, ETCD_PEER = 2479, 2480
+SCOPE = "axis-ha"
+TTL, LOOP_WAIT, RETRY_TIMEOUT = 10, 1, 3  # loop_wait + 2 * retry_timeout <= ttl, as Patroni requires
 Say = Callable[[str], None]
 
-#: Both nodes' postgresql.conf (copied to the standby by pg_basebackup); node.conf comes last.
-SETTINGS = f"""
-# --- axis-ha (tests/ha/postgres_pair.py) ---
-listen_addresses = '{HOST}'
-unix_socket_directories = ''  # TCP only: no lock file in /var/run/postgresql naming a killed postmaster
-wal_level = replica
-max_wal_senders = 5
-max_replication_slots = 5
-wal_keep_size = '256MB'
-hot_standby = on
-synchronous_commit = on
-wal_log_hints = on
-fsync = on
-log_line_prefix = '%m [%p] '
-include_if_exists = 'node.conf'
-"""
+#: PostgreSQL's settings on both members (Patroni writes postgresql.conf from them).
+PARAMETERS = {
+    "unix_socket_directories": "",  # TCP only: no lock file in /var/run/postgresql naming a killed postmaster
+    "wal_level": "replica",
+    "hot_standby": "on",
+    "wal_log_hints": "on",  # pg_rewind, so that a former primary rejoins without a full copy
+    "max_wal_senders": 5,
+    "max_replication_slots": 5,
+    "wal_keep_size": "256MB",
+    "synchronous_commit": "on",
+    "fsync": "on",
+    "log_line_prefix": "%m [%p] ",
+}
 
-HBA = f"""# axis-ha: trust on the loopback only, for clients and for replication
-local all all trust
-local replication all trust
-host all all {HOST}/32 trust
-host replication all {HOST}/32 trust
-"""
+HBA = [
+    "local all all trust",
+    "local replication all trust",
+    f"host all all {HOST}/32 trust",
+    f"host replication all {HOST}/32 trust",
+]
 
 
 class PairError(RuntimeError):
@@ -91,22 +86,23 @@ class PairError(RuntimeError):
 
 @dataclass(frozen=True)
 class Node:
-    name: str  # node1
+    name: str  # node1: also its Patroni member name and its application_name on the primary
     port: int
+    rest_port: int
     data: Path
 
     @property
-    def cluster_name(self) -> str:
-        """Shown in the process titles (``postgres: axis-ha-node1: …``), so its processes can be found."""
-        return f"axis-ha-{self.name}"
+    def config(self) -> Path:
+        return self.data.parent / f"{self.name}.yml"
 
     @property
     def log(self) -> Path:
+        """Patroni's log, and the PostgreSQL server's (Patroni passes its output through)."""
         return self.data.parent / f"{self.name}.log"
 
     @property
-    def fenced(self) -> bool:
-        return (self.data / FENCED).exists()
+    def rest(self) -> str:
+        return f"http://{HOST}:{self.rest_port}"
 
     def pid(self) -> int | None:
         """The postmaster's pid when it runs (a stale ``postmaster.pid`` after a kill says nothing)."""
@@ -114,11 +110,48 @@ class Node:
             pid = int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
         except (OSError, ValueError):
             return None
-        return pid if _alive(pid) else None
+        return pid if _alive(pid, b"postgres") else None
 
-    def node_conf(self, *, synchronous: bool) -> str:
-        names = STANDBY_NAME if synchronous else ""
-        return f"port = {self.port}\ncluster_name = '{self.cluster_name}'\nsynchronous_standby_names = '{names}'\n"
+    def patroni_pid(self) -> int | None:
+        found = _find(lambda argv: len(argv) >= 2 and argv[-2].endswith(b"patroni") and argv[-1] == bytes(self.config))
+        return found[0] if found else None
+
+    def settings(self, base: Path) -> dict[str, Any]:
+        """This member's Patroni configuration (JSON is YAML)."""
+        return {
+            "scope": SCOPE,
+            "name": self.name,
+            "log": {"level": "INFO"},
+            "restapi": {"listen": f"{HOST}:{self.rest_port}", "connect_address": f"{HOST}:{self.rest_port}"},
+            "etcd3": {"hosts": f"{HOST}:{ETCD_CLIENT}"},
+            "watchdog": {"mode": "off"},  # production: "required", with the softdog module loaded
+            "bootstrap": {
+                "dcs": {
+                    "ttl": TTL,
+                    "loop_wait": LOOP_WAIT,
+                    "retry_timeout": RETRY_TIMEOUT,
+                    "maximum_lag_on_failover": 0,
+                    "synchronous_mode": True,
+                    "synchronous_mode_strict": False,
+                    "postgresql": {"use_pg_rewind": True, "use_slots": True, "parameters": PARAMETERS},
+                },
+                "initdb": [{"encoding": "UTF8"}, {"auth": "trust"}],
+            },
+            "postgresql": {
+                "listen": f"{HOST}:{self.port}",
+                "connect_address": f"{HOST}:{self.port}",
+                "data_dir": str(self.data),
+                "bin_dir": str(BIN),
+                "pgpass": str(base / f"{self.name}.pgpass"),
+                "pg_hba": HBA,
+                "authentication": {
+                    "superuser": {"username": POSTGRES_USER},
+                    "replication": {"username": POSTGRES_USER},
+                    "rewind": {"username": POSTGRES_USER},
+                },
+                "parameters": {"unix_socket_directories": ""},
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -126,11 +159,15 @@ class NodeStatus:
     node: Node
     pid: int | None
     role: str  # primary, standby, down, starting
-    fenced: bool
+    patroni: int | None
+    synchronous: bool
 
     def line(self) -> str:
-        fence = " FENCED" if self.fenced else ""
-        return f"{self.node.name:6} port {self.node.port}  {self.role:8} pid {self.pid or '-'}{fence}"
+        sync = " (synchronous)" if self.synchronous else ""
+        return (
+            f"{self.node.name:6} port {self.node.port}  {self.role:8} pid {self.pid or '-':<7} "
+            f"patroni {self.patroni or 'down'}{sync}"
+        )
 
 
 @dataclass(frozen=True)
@@ -139,8 +176,15 @@ class Pair:
 
     @property
     def nodes(self) -> tuple[Node, Node]:
-        first, second = (Node(f"node{i}", port, self.base / f"node{i}") for i, port in enumerate(PORTS, 1))
+        first, second = (
+            Node(f"node{i}", port, rest, self.base / f"node{i}")
+            for i, (port, rest) in enumerate(zip(PORTS, REST_PORTS, strict=True), 1)
+        )
         return first, second
+
+    @property
+    def etcd_data(self) -> Path:
+        return self.base / "etcd"
 
     def url(self, database: str = "postgres") -> str:
         """The address the axis is given: both nodes, and only the one that takes writes will do."""
@@ -154,42 +198,61 @@ class Pair:
 # --- processes --------------------------------------------------------------------------------------
 
 
-def _alive(pid: int) -> bool:
+def _argv(pid: int) -> list[bytes] | None:
+    """A live process's command line (None when it is gone or a zombie, which init reaps late here)."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return False
+        return None
     zombie = any(line.startswith("State:") and "Z" in line.split()[1] for line in status.splitlines())
-    return not zombie and b"postgres" in cmdline
+    return None if zombie or not cmdline else cmdline.rstrip(b"\0").split(b"\0")
 
 
-def _processes_of(node: Node, *, postmaster_only: bool = False) -> list[int]:
-    """The node's processes: its postmaster (by its command line, whatever ``postmaster.pid`` says)
-    and, unless ``postmaster_only``, the postmaster's children, orphans included (by their title)."""
-    title = f"postgres: {node.cluster_name}:".encode()
-    postmaster = b"\0-D\0" + str(node.data).encode()
+def _alive(pid: int, marker: bytes) -> bool:
+    argv = _argv(pid)
+    return argv is not None and any(marker in arg for arg in argv)
+
+
+def _find(match: Callable[[list[bytes]], bool]) -> list[int]:
     found = []
     for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            with contextlib.suppress(OSError):
-                cmdline = (proc / "cmdline").read_bytes().rstrip(b"\0")
-                ours = cmdline.endswith(postmaster) or (not postmaster_only and cmdline.startswith(title))
-                if ours and _alive(int(proc.name)):
-                    found.append(int(proc.name))
+        if proc.name.isdigit() and (argv := _argv(int(proc.name))) is not None and match(argv):
+            found.append(int(proc.name))
     return found
 
 
-def _as_postgres(*command: str, timeout: float = 120) -> str:
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        prefix = ["runuser", "-u", POSTGRES_USER, "--"]
-    elif os.environ.get("USER") != POSTGRES_USER:
-        raise PairError(f"run as root or as {POSTGRES_USER}: the clusters belong to {POSTGRES_USER}")
-    done = subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=timeout, cwd="/")
-    if done.returncode != 0:
-        raise PairError(f"{Path(command[0]).name} failed ({done.returncode}): {(done.stderr or done.stdout).strip()}")
-    return done.stdout
+def _processes_of(node: Node, *, postmaster_only: bool = False) -> list[int]:
+    """The node's postmaster (by its ``-D``) and, unless ``postmaster_only``, its children, orphans
+    included: both members' children carry the title ``postgres: axis-ha: …`` (Patroni names the
+    cluster after its scope), so they are told apart by their working directory, the data directory."""
+    postmasters = _find(lambda argv: argv[0].endswith(b"postgres") and bytes(node.data) in argv)
+    if postmaster_only:
+        return postmasters
+    children = _find(lambda argv: argv[0].startswith(f"postgres: {SCOPE}:".encode()))
+    return postmasters + [pid for pid in children if _works_in(pid, node.data)]
+
+
+def _works_in(pid: int, directory: Path) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cwd").resolve() == directory.resolve()
+    return False
+
+
+def _spawn(command: list[str], log: Path, base: Path) -> None:
+    """Start a daemon as ``postgres`` in a session of its own, its output appended to ``log``."""
+    as_root = os.geteuid() == 0
+    if not as_root and os.environ.get("USER") != POSTGRES_USER:
+        raise PairError(f"run as root or as {POSTGRES_USER}: the pair belongs to {POSTGRES_USER}")
+    with log.open("a") as out:
+        if as_root:
+            shutil.chown(log, POSTGRES_USER, POSTGRES_USER)
+        subprocess.run(
+            ["setsid", "--fork", *command],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=base, check=True,
+            user=POSTGRES_USER if as_root else None, group=POSTGRES_USER if as_root else None,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(base), "LANG": "C.UTF-8"},
+        )  # fmt: skip
 
 
 def query(node: Node, sql: str, *, timeout: float = 10) -> str:
@@ -204,10 +267,18 @@ def query(node: Node, sql: str, *, timeout: float = 10) -> str:
     return done.stdout.strip()
 
 
-def _write(path: Path, text: str, *, append: bool = False) -> None:
-    with path.open("a" if append else "w") as out:
-        out.write(text)
-    shutil.chown(path, POSTGRES_USER, POSTGRES_USER)
+def _http(url: str, body: dict[str, Any] | None = None, timeout: float = 5) -> tuple[int, str]:
+    request = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="GET" if body is None else "POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
 
 
 def _until(what: str, check: Callable[[], bool], timeout: float) -> None:
@@ -218,10 +289,42 @@ def _until(what: str, check: Callable[[], bool], timeout: float) -> None:
         time.sleep(0.1)
 
 
-def _tail(node: Node, lines: int = 15) -> str:
+def _tail(path: Path, lines: int = 15) -> str:
     with contextlib.suppress(OSError):
-        return "\n".join(node.log.read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     return "(no log)"
+
+
+# --- etcd -------------------------------------------------------------------------------------------
+
+
+def _etcd_pid(pair: Pair) -> int | None:
+    found = _find(lambda argv: argv[0].endswith(b"etcd") and bytes(pair.etcd_data) in argv)
+    return found[0] if found else None
+
+
+def _etcd_healthy() -> bool:
+    with contextlib.suppress(OSError, ValueError):
+        status, body = _http(f"http://{HOST}:{ETCD_CLIENT}/health", timeout=2)
+        return status == 200 and json.loads(body).get("health") == "true"
+    return False
+
+
+def _start_etcd(pair: Pair, say: Say) -> None:
+    if _etcd_pid(pair) is None:
+        say(f"starting etcd (client port {ETCD_CLIENT})")
+        peer, client = f"http://{HOST}:{ETCD_PEER}", f"http://{HOST}:{ETCD_CLIENT}"
+        _spawn(
+            [str(ETCD), "--name", SCOPE, "--data-dir", str(pair.etcd_data),
+             "--listen-client-urls", client, "--advertise-client-urls", client,
+             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+             "--initial-cluster", f"{SCOPE}={peer}"],
+            pair.base / "etcd.log", pair.base,
+        )  # fmt: skip
+    try:
+        _until("etcd is healthy", _etcd_healthy, 30)
+    except PairError as error:
+        raise PairError(f"{error}\n{_tail(pair.base / 'etcd.log')}") from None
 
 
 # --- one node ---------------------------------------------------------------------------------------
@@ -236,23 +339,18 @@ def role(node: Node) -> str:
         return "starting"
 
 
-def _start(node: Node) -> None:
-    if node.fenced:
-        raise PairError(f"{node.name} is fenced (a former primary): rebuild it, never start it as it is")
-    if node.pid() is not None:
+def _start_patroni(pair: Pair, node: Node, say: Say) -> None:
+    if node.patroni_pid() is not None:
         return
-    try:
-        _as_postgres(str(BIN / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(node.data), "-l", str(node.log))
-    except PairError as exc:
-        raise PairError(f"{exc}\n{_tail(node)}") from None
-    _until(f"{node.name} answers", lambda: role(node) in ("primary", "standby"), 30)
-
-
-def _stop(node: Node, mode: str = "fast") -> None:
-    if node.pid() is not None:
-        with contextlib.suppress(PairError, subprocess.TimeoutExpired):
-            _as_postgres(str(BIN / "pg_ctl"), "stop", "-w", "-t", "30", "-m", mode, "-D", str(node.data), timeout=40)
-    _kill(node)
+    if node.pid() is None:
+        # This machine's init reaps late: Patroni and PostgreSQL would take a killed postmaster's
+        # zombie for a live one. Nothing of the node runs now: the lock file is stale.
+        (node.data / "postmaster.pid").unlink(missing_ok=True)
+    node.config.write_text(json.dumps(node.settings(pair.base), indent=2) + "\n")
+    if os.geteuid() == 0:
+        shutil.chown(node.config, POSTGRES_USER, POSTGRES_USER)
+    say(f"starting Patroni for {node.name} (PostgreSQL {node.port}, REST {node.rest_port})")
+    _spawn([str(PATRONI), str(node.config)], node.log, pair.base)
 
 
 def _kill(node: Node) -> int | None:
@@ -261,45 +359,39 @@ def _kill(node: Node) -> int | None:
     for each in {pid, *_processes_of(node, postmaster_only=True)} - {None}:
         with contextlib.suppress(ProcessLookupError):
             os.kill(each, signal.SIGKILL)
-    _until(f"{node.name}'s postmaster and its orphans are gone", lambda: not _processes_of(node), 10)
-    # This machine's init reaps late: PostgreSQL would take the killed postmaster's zombie for a
-    # live one and refuse to start on its lock file. Nothing of the node runs now: the file is stale.
-    (node.data / "postmaster.pid").unlink(missing_ok=True)
+    _until(f"{node.name}'s postmaster and its orphans are gone", lambda: not _processes_of(node), 15)
+    (node.data / "postmaster.pid").unlink(missing_ok=True)  # stale: see _start_patroni
     return pid
-
-
-def _init_primary(node: Node) -> None:
-    node.data.parent.mkdir(parents=True, exist_ok=True)
-    shutil.chown(node.data.parent, POSTGRES_USER, POSTGRES_USER)
-    _as_postgres(str(BIN / "initdb"), "-D", str(node.data), "-A", "trust", "-U", POSTGRES_USER, "-E", "UTF8")
-    _write(node.data / "postgresql.conf", SETTINGS, append=True)
-    _write(node.data / "pg_hba.conf", HBA)
-    _write(node.data / "node.conf", node.node_conf(synchronous=False))
-
-
-def _seed_standby(node: Node, primary: Node) -> None:
-    """A fresh copy of the primary that follows it under the name the primary waits for."""
-    _stop(node, "immediate")
-    if node.data.exists():
-        shutil.rmtree(node.data)
-    conninfo = f"host={HOST} port={primary.port} user={POSTGRES_USER} application_name={STANDBY_NAME}"
-    _as_postgres(str(BIN / "pg_basebackup"), "-d", conninfo, "-D", str(node.data), "-R", "-X", "stream", "-c", "fast")
-    _write(node.data / "node.conf", node.node_conf(synchronous=False))  # -R wrote primary_conninfo
-    _start(node)
-
-
-def _synchronous(primary: Node) -> bool:
-    sql = f"SELECT sync_state FROM pg_stat_replication WHERE application_name = '{STANDBY_NAME}'"
-    with contextlib.suppress(PairError, subprocess.TimeoutExpired):
-        return query(primary, sql) == "sync"
-    return False
 
 
 # --- the pair ---------------------------------------------------------------------------------------
 
 
+def members(pair: Pair) -> dict[str, dict[str, Any]]:
+    """Patroni's view of the cluster (``GET /cluster`` from any member that answers), by name."""
+    for node in pair.nodes:
+        with contextlib.suppress(OSError, ValueError):
+            status, body = _http(node.rest + "/cluster", timeout=2)
+            if status == 200:
+                return {m["name"]: m for m in json.loads(body).get("members", [])}
+    return {}
+
+
+def _whole(pair: Pair) -> bool:
+    """A running leader and a running synchronous standby, which the primary itself confirms."""
+    roles = {m.get("role"): m for m in members(pair).values() if m.get("state") in ("running", "streaming")}
+    if "leader" not in roles or "sync_standby" not in roles:
+        return False
+    primary = next(n for n in pair.nodes if n.name == roles["leader"]["name"])
+    sql = "SELECT application_name, sync_state FROM pg_stat_replication WHERE sync_state = 'sync'"
+    with contextlib.suppress(PairError, subprocess.TimeoutExpired):
+        return query(primary, sql) == f"{roles['sync_standby']['name']}|sync"
+    return False
+
+
 def status(pair: Pair) -> list[NodeStatus]:
-    return [NodeStatus(node, node.pid(), role(node), node.fenced) for node in pair.nodes]
+    sync = {name for name, m in members(pair).items() if m.get("role") == "sync_standby"}
+    return [NodeStatus(n, n.pid(), role(n), n.patroni_pid(), n.name in sync) for n in pair.nodes]
 
 
 def primary_of(pair: Pair) -> Node | None:
@@ -310,84 +402,112 @@ def primary_of(pair: Pair) -> Node | None:
 
 
 def up(pair: Pair = Pair(), say: Say = lambda _: None) -> Node:
-    """The pair running with a synchronous standby: made, started or repaired as needed; the primary."""
+    """The pair running with a synchronous standby: made, started or rejoined as needed; the primary.
+
+    A member whose Patroni is down (killed, stopped) is started: it rejoins as the standby."""
+    if not PATRONI.exists() or not ETCD.exists():
+        raise PairError("Patroni and etcd are not installed: apt-get install patroni etcd-server")
+    pair.base.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(pair.base, POSTGRES_USER, POSTGRES_USER)
+        pair.base.chmod(0o700)
+    _start_etcd(pair, say)
+    began = time.monotonic()
     first = pair.nodes[0]
-    if not (first.data / "PG_VERSION").exists() and not (pair.nodes[1].data / "PG_VERSION").exists():
-        say(f"initdb {first.name} (port {first.port})")
-        _init_primary(first)
+    if not any((node.data / "PG_VERSION").exists() for node in pair.nodes):
+        _start_patroni(pair, first, say)  # the first bootstraps (initdb) and leads
+        _until_or_log(pair, f"{first.name} is the primary", lambda: role(first) == "primary", 90)
     for node in pair.nodes:
-        if (node.data / "PG_VERSION").exists() and not node.fenced and node.pid() is None:
-            say(f"starting {node.name}")
-            _start(node)
+        _start_patroni(pair, node, say)
+    _until_or_log(pair, "there is a primary and its synchronous standby", lambda: _whole(pair), 120)
     primary = primary_of(pair)
     if primary is None:
-        raise PairError("no primary: `promote` the standby, or `down --wipe` and `up` again")
-    standby = pair.other(primary)
-    if role(standby) == "standby" and not standby.fenced:
-        with contextlib.suppress(PairError):
-            _until("the standby is synchronous", lambda: _synchronous(primary), 15)
-    if not _synchronous(primary):
-        rebuild(pair, say)
+        raise PairError("Patroni reports a leader but no node takes writes")
+    say(f"{primary.name} is the primary, {pair.other(primary).name} its synchronous standby "
+        f"({time.monotonic() - began:.1f} s)")  # fmt: skip
     return primary
 
 
-def rebuild(pair: Pair = Pair(), say: Say = lambda _: None) -> Node:
-    """Re-seed the node that is not the primary as its synchronous standby; the primary."""
-    primary = primary_of(pair)
-    if primary is None:
-        raise PairError("no primary to rebuild a standby from")
-    standby = pair.other(primary)
-    say(f"pg_basebackup {standby.name} from {primary.name} (port {primary.port})")
-    started = time.monotonic()
-    _seed_standby(standby, primary)
-    _write(primary.data / "node.conf", primary.node_conf(synchronous=True))
-    query(primary, "SELECT pg_reload_conf()")
-    _until(f"{standby.name} is the synchronous standby of {primary.name}", lambda: _synchronous(primary), 60)
-    say(f"{standby.name} streams synchronously from {primary.name} ({time.monotonic() - started:.1f} s)")
-    return primary
+def _until_or_log(pair: Pair, what: str, check: Callable[[], bool], timeout: float) -> None:
+    try:
+        _until(what, check, timeout)
+    except PairError as error:
+        logs = "\n".join(f"--- {n.log}\n{_tail(n.log)}" for n in pair.nodes)
+        raise PairError(f"{error}\n{logs}") from None
 
 
 def down(pair: Pair = Pair(), *, wipe: bool = False, say: Say = lambda _: None) -> None:
+    """Stop both members (Patroni stops its PostgreSQL on SIGTERM) and etcd; ``wipe`` removes the data."""
     for node in pair.nodes:
-        if node.pid() is not None:
+        if (pid := node.patroni_pid()) is not None:
             say(f"stopping {node.name}")
-        _stop(node)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+    with contextlib.suppress(PairError):
+        _until("the Patroni members stopped", lambda: all(n.patroni_pid() is None for n in pair.nodes), 30)
+    for node in pair.nodes:  # whatever is still running now is killed
+        if (pid := node.patroni_pid()) is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if node.pid() is not None or _processes_of(node):
+            with contextlib.suppress(PairError, subprocess.SubprocessError):
+                subprocess.run(
+                    [str(BIN / "pg_ctl"), "stop", "-w", "-t", "20", "-m", "fast", "-D", str(node.data)],
+                    capture_output=True, timeout=30, user=POSTGRES_USER if os.geteuid() == 0 else None,
+                )  # fmt: skip
+            _kill(node)
+    if (pid := _etcd_pid(pair)) is not None:
+        say("stopping etcd")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(PairError):
+            _until("etcd stopped", lambda: _etcd_pid(pair) is None, 15)
+        if (pid := _etcd_pid(pair)) is not None:
+            os.kill(pid, signal.SIGKILL)
     if wipe and pair.base.exists():
         say(f"removing {pair.base}")
         shutil.rmtree(pair.base)
 
 
+def kill(node: Node, say: Say = lambda _: None) -> None:
+    """The node's machine dies: SIGKILL its Patroni, then its postmaster (Patroni would restart it)."""
+    patroni = node.patroni_pid()
+    if patroni is not None:
+        os.kill(patroni, signal.SIGKILL)
+    pid = _kill(node)
+    say(f"killed {node.name}: Patroni (pid {patroni}) and its postmaster (pid {pid}) with SIGKILL")
+
+
 def kill_primary(pair: Pair = Pair(), say: Say = lambda _: None) -> Node:
-    """SIGKILL the primary's postmaster (its pid: the first line of postmaster.pid); the node killed."""
+    """The primary's machine dies; the node killed."""
     primary = primary_of(pair)
     if primary is None:
         raise PairError("no primary is running")
-    pid = _kill(primary)
-    say(f"killed {primary.name}'s postmaster (pid {pid}) with SIGKILL")
+    kill(primary, say)
     return primary
 
 
-def fence(node: Node, *, promoted: Node, say: Say = lambda _: None) -> None:
-    """Make sure ``node`` is dead, and can only ever come back read-only (in recovery)."""
-    if node.pid() is not None:
-        say(f"{node.name} still runs: SIGKILL (shoot the other node before promoting)")
-    _kill(node)
-    if (node.data / "PG_VERSION").exists():
-        _write(node.data / "standby.signal", "")
-        when = f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
-        _write(node.data / FENCED, f"Fenced {when}: {promoted.name} was promoted. Rebuild this node.\n")
-    say(f"fenced {node.name}: standby.signal and {FENCED} in {node.data}")
-
-
-def promote(pair: Pair = Pair(), say: Say = lambda _: None) -> Node:
-    """Fail over: fence the old primary, promote the standby; the new primary."""
-    standbys = [s.node for s in status(pair) if s.role == "standby" and not s.fenced]
-    if not standbys:
-        raise PairError("no running standby to promote")
-    standby = standbys[0]
-    fence(pair.other(standby), promoted=standby, say=say)
+def await_failover(pair: Pair, say: Say = lambda _: None) -> Node:
+    """Wait for Patroni to promote the standby after the primary died; the new primary. Patroni
+    acts once the dead leader's key expires in etcd (``TTL``) and its next loop comes."""
     started = time.monotonic()
-    _as_postgres(str(BIN / "pg_ctl"), "promote", "-w", "-t", "60", "-D", str(standby.data))
-    _until(f"{standby.name} takes writes", lambda: role(standby) == "primary", 60)
-    say(f"promoted {standby.name} (port {standby.port}) in {time.monotonic() - started:.1f} s")
-    return standby
+    _until_or_log(pair, "Patroni promotes the standby", lambda: primary_of(pair) is not None, TTL * 3 + 30)
+    new = primary_of(pair)
+    assert new is not None
+    say(f"Patroni promoted {new.name} (port {new.port}) {time.monotonic() - started:.1f} s later")
+    return new
+
+
+def switchover(pair: Pair = Pair(), say: Say = lambda _: None) -> Node:
+    """A planned switchover through Patroni's REST API (no data lost, no TTL to wait); the new primary."""
+    up(pair, say)
+    old = primary_of(pair)
+    if old is None:
+        raise PairError("no primary to switch over from")
+    new = pair.other(old)
+    status, body = _http(old.rest + "/switchover", {"leader": old.name, "candidate": new.name}, timeout=60)
+    if status != 200:
+        raise PairError(f"Patroni refused the switchover ({status}): {body.strip()}")
+    _until_or_log(pair, f"{new.name} leads with {old.name} as its synchronous standby", lambda: _whole(pair), 90)
+    say(f"switched over: {new.name} is the primary")
+    return new
