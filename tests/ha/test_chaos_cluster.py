@@ -5,13 +5,13 @@ accepted is lost, doubled in effect or left without its receipts.
 
 The faults, in order, each under load: kill -9 of the RabbitMQ node leading most of the vhost's
 queues; a second node stopped while it is down (the last node is a minority and pauses), then both
-started; kill -9 of the PostgreSQL primary, the standby promoted, the pair rebuilt; a partition
-cutting one node off, where iptables works on this machine. ``scripts/chaos.py --cluster`` runs the
+started; kill -9 of the PostgreSQL primary (its Patroni and postmaster), Patroni promotes the
+standby, the killed node rejoins; a partition cutting one node off, where iptables works here. ``scripts/chaos.py --cluster`` runs the
 same at full size (≥300 documents at 10/s, longer outages) with the report; only it shows the
 costs at that load.
 
 The RabbitMQ cluster is the session's (``tests/ha/conftest.py``). The PostgreSQL pair found running
-is left running and whole (rebuilt); one brought up here is taken down with its data.
+is left running and whole (the killed node rejoined); one brought up here is taken down with its data.
 """
 
 from __future__ import annotations
