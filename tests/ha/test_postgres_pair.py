@@ -25,6 +25,7 @@ import pytest
 from cluster import Cluster, Sim
 
 from axis.edxml import build, sign
+from axis.federation import worker as federation_worker
 from axis.registry import agencies
 from axis.store import db
 
@@ -188,6 +189,13 @@ async def test_a_package_the_axis_accepted_is_on_the_standby_promoted_after_the_
                     while await registry_version(session, cluster.base_url) < version:
                         await asyncio.sleep(0.1)
                 registry_seen = time.monotonic() - changed_at
+                # The federation worker's lead (an advisory lock on a session of the dead primary)
+                # is taken again on the new one: the link to the national axis goes on.
+                lead = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted"
+                async with asyncio.timeout(30):
+                    while not await conn.fetchval(lead, federation_worker._LEADER_LOCK):
+                        await asyncio.sleep(0.2)
+                lead_taken = time.monotonic() - promoted_at
                 stored = {str(r["id"]) for r in await conn.fetch("SELECT id FROM packages")}
                 async with asyncio.timeout(60):  # the outbox relay publishes from the new primary too
                     while await conn.fetchval("SELECT count(*) FROM outbox"):
@@ -213,6 +221,7 @@ async def test_a_package_the_axis_accepted_is_on_the_standby_promoted_after_the_
         if not_ready:
             print(f"/readyz not 200 from +{not_ready[0] - killed_at:.2f} s to +{not_ready[-1] - killed_at:.2f} s")
         print(f"registry change on the new primary seen by the axis after {registry_seen:.2f} s")
+        print(f"federation lead held on the new primary {lead_taken:.2f} s after the promotion (at the latest)")
         print(f"{len(intake.accepted)} accepted, {len(intake.accepted & stored)} of them on the promoted standby")
 
         assert len(intake.accepted) == PACKAGES + 1
