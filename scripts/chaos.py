@@ -8,16 +8,16 @@ It stops and restarts this machine's RabbitMQ and PostgreSQL: run it when nothin
 
 With ``--cluster`` the same load and ledger run on the high-availability setup of issue 18 instead
 (the machine's own RabbitMQ and PostgreSQL are left alone): the three-node RabbitMQ cluster
-(``scripts/ha_cluster.py``) and the PostgreSQL primary with its synchronous standby
+(``scripts/ha_cluster.py``) and the PostgreSQL primary with its synchronous standby kept by Patroni
 (``scripts/ha_postgres.py``), each brought up when it is not running and taken down again (wiped)
 if this script brought it up. The axis processes get every RabbitMQ node and the pair's multi-host
 address. The faults, in order, each under load: kill -9 of the node leading most queues; a second
 node stopped while it is down (the last one is a minority and pauses); both started again; kill -9
-of the PostgreSQL primary and promotion of the standby, then the pair rebuilt; a network partition
-cutting one node off (iptables on the loopback, if it works here). The load goes on past
-``--documents`` until the last fault is over; for each fault the report says how long intake
-refused (503 or no answer), how long deliveries paused and whether /readyz told the truth. Run it as
-root (the nodes run as rabbitmq and postgres; iptables).
+of the PostgreSQL primary (its Patroni and postmaster), Patroni promoting the standby, the killed
+node rejoining; a network partition cutting one node off (ss -K and iptables on the loopback, if
+they work here). The load goes on past ``--documents`` until the last fault is over; for each
+fault the report says how long intake refused (503 or no answer), how long deliveries paused and
+whether /readyz told the truth. Run it as root (the nodes run as rabbitmq and postgres; iptables).
 
     .venv/bin/python scripts/chaos.py --cluster [--documents 300] [--rate 10] [--gap 8]
 """
