@@ -1,0 +1,526 @@
+"""Benchmark: what users feel after a year of national mail, not on an empty database (issue 19).
+
+Starts the axis (``axis serve``) on a fresh database and vhost with four real systems (two over
+HTTP, two over AMQP), adds the national registry's size beside them (the ~112k agencies of
+``bench_registry.py``, 2,000 systems bound to them), then grows the database in steps to
+``--packages`` and, at each step, measures p50/p99 of what agencies and clerks do, through the
+real HTTP path, with real signed packages:
+
+  intake, inbox, fetch, acknowledge, status view, document search by each filter, the clerk's
+  list and document pages, the admin systems list, a relay round, and ``axis audit verify``'s rate
+
+and prints each figure at every step side by side, with the bytes on disk per package (heap,
+indexes, TOAST) at the last.
+
+The history is loaded in bulk inside PostgreSQL (``INSERT … SELECT`` from generated series, not
+the HTTP path), shaped as the exchange writes it: documents to one recipient system mostly, to a
+few often, to tens sometimes and to hundreds rarely (mean ~5); each recipient answers with status
+packages (01 arrived on most, 03, 04, 05, 06 on many, 02 rejected on a few), each a package of
+its own with its delivery, events and receipts; 1 % of deliveries failed, a few still waiting at
+bulk systems; spread over the twelve months before now; the events chained by the axis's own
+``audit_link_events``. ``--packages`` counts every package, status packages included (about 20
+per document with this mix). Systems are picked by a power law (the busiest system sends ~8 % of
+all, the top 1 % ~22 %); the four measured systems are the four busiest, so their searches and
+lists are the worst case. What is smaller than life: package and receipt bodies in the bulk are
+placeholders of 256 bytes (real: ~30 KB packages, ~2.3 KB receipts), so heap and TOAST bytes per
+package understate a real year; rows, indexes and counts do not.
+
+    .venv/bin/python scripts/bench_scale.py [--packages 1000000] [--steps 0,100000,1000000] [--samples 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_registry
+import browsing
+import builders
+import cluster as cluster_module
+from cluster import Cluster, Sim
+
+from axis import audit
+from axis.accounts import passwords, users
+from axis.edxml import build, sign
+from axis.registry import systems as registry_systems
+from axis.registry.folding import fold
+from axis.store import db
+
+SYSTEMS = 2000
+PLACEHOLDER = 256  # bytes of a bulk package's or receipt's body
+BATCH_DOCUMENTS = 5000  # documents per bulk transaction (about 100k packages)
+
+# --- the bulk history --------------------------------------------------------------------------------
+
+#: Rank 0 is the busiest system: rank = floor(S * random()^3) puts ~8 % of picks on it.
+PICK = "floor({systems} * power(random(), 3))::int"
+
+FILL = """
+CREATE TEMP TABLE bd ON COMMIT DROP AS
+SELECT n, gen_random_uuid() AS id, 'BULK-' || n AS document_id,
+       {pick} AS sender_rank,
+       CASE WHEN r < 0.60 THEN 1 WHEN r < 0.85 THEN 2 + floor(random() * 3)::int
+            WHEN r < 0.99 THEN 5 + floor(random() * 20)::int ELSE 100 + floor(random() * 200)::int END AS k,
+       $3::timestamptz + least(n::float8 / $4, 1.0) * ($5::timestamptz - $3::timestamptz) AS at
+  FROM (SELECT $1 + i AS n, random() AS r FROM generate_series(0, $2 - 1) i) g;
+
+CREATE TEMP TABLE br ON COMMIT DROP AS
+SELECT DISTINCT ON (bd.id, s.system_id) bd.id AS package_id, bd.document_id, bd.at, bd.sender_rank,
+       s.system_id, s.agency_code, s.http,
+       CASE WHEN random() < 0.01 THEN 'failed' WHEN s.rank >= 4 AND random() < 0.002 THEN 'queued'
+            ELSE 'delivered' END AS state
+  FROM bd CROSS JOIN LATERAL (SELECT {pick} AS rank FROM generate_series(1, bd.k)) picked
+  JOIN bulk_systems s ON s.rank = picked.rank
+ WHERE s.rank <> bd.sender_rank;
+
+CREATE TEMP TABLE bs ON COMMIT DROP AS
+SELECT gen_random_uuid() AS id, br.package_id AS document_package, br.document_id, br.system_id AS sender_system,
+       br.agency_code AS sender_code, br.sender_rank, c.code,
+       br.at + (c.o * 3 + random() * 2) * interval '1 hour' AS at
+  FROM br CROSS JOIN LATERAL (VALUES ('01', 0.95, 0), ('03', 0.85, 1), ('04', 0.60, 2), ('05', 0.50, 3),
+                                     ('06', 0.70, 4), ('02', 0.03, 5)) AS c (code, p, o)
+ WHERE br.state = 'delivered' AND random() < c.p;
+
+INSERT INTO packages (id, kind, dedupe_key, document_id, sender_code, sender_system, business_type, code_number,
+                      code_notation, subject, subject_folded, promulgation_date, digest, size, body,
+                      signature_policy, received_via, received_at)
+SELECT bd.id, 'document', 'document:' || bd.document_id || ':0', bd.document_id, s.agency_code, s.system_id, 0,
+       (bd.n % 9000 + 1)::text, 'QĐ-BULK' || bd.sender_rank,
+       'Về việc triển khai nhiệm vụ số ' || bd.n, 've viec trien khai nhiem vu so ' || bd.n, bd.at::date,
+       md5(bd.id::text), {placeholder}, convert_to(repeat('x', {placeholder}), 'UTF8'), 'strict',
+       CASE WHEN s.http THEN 'http' ELSE 'amqp' END, bd.at
+  FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank;
+
+INSERT INTO documents (document_id, sender_code, sender_system, package_id, created_at, updated_at)
+SELECT bd.document_id, s.agency_code, s.system_id, bd.id, bd.at, bd.at
+  FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank;
+
+INSERT INTO packages (id, kind, dedupe_key, document_id, sender_code, sender_system, status_code, digest, size,
+                      body, signature_policy, received_via, received_at)
+SELECT bs.id, 'status', 'status:' || bs.id, bs.document_id, bs.sender_code, bs.sender_system, bs.code,
+       md5(bs.id::text), {placeholder}, convert_to(repeat('s', {placeholder}), 'UTF8'), 'strict', 'http', bs.at
+  FROM bs;
+
+INSERT INTO package_recipients (package_id, requested_code, agency_code, system_id)
+SELECT package_id, agency_code, agency_code, system_id FROM br
+UNION ALL
+SELECT bs.id, s.agency_code, s.agency_code, s.system_id FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank;
+
+INSERT INTO deliveries (package_id, system_id, state, created_at, published_at, fetched_at, delivered_at, failed_reason)
+SELECT package_id, system_id, state, at, CASE WHEN NOT http THEN at + interval '1 second' END,
+       CASE WHEN http AND state = 'delivered' THEN at + interval '1 minute' END,
+       CASE WHEN state = 'delivered' THEN at + interval '2 minutes' END,
+       CASE WHEN state = 'failed' THEN 'the recipient system was disabled' END
+  FROM br
+UNION ALL
+SELECT bs.id, s.system_id, 'delivered', bs.at, NULL, bs.at + interval '1 minute', bs.at + interval '2 minutes', NULL
+  FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank;
+
+INSERT INTO receipts (id, package_id, kind, for_system, about_system, body, created_at, acknowledged_at)
+SELECT gen_random_uuid(), bd.id, 'acceptance', s.system_id, NULL, convert_to(repeat('r', {placeholder}), 'UTF8'),
+       bd.at, bd.at + interval '1 minute'
+  FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank
+UNION ALL
+SELECT gen_random_uuid(), br.package_id, 'delivery', s.system_id, br.system_id,
+       convert_to(repeat('r', {placeholder}), 'UTF8'), br.at + interval '2 minutes', br.at + interval '3 minutes'
+  FROM br JOIN bulk_systems s ON s.rank = br.sender_rank WHERE br.state = 'delivered'
+UNION ALL
+SELECT gen_random_uuid(), bs.id, 'acceptance', bs.sender_system, NULL, convert_to(repeat('r', {placeholder}), 'UTF8'),
+       bs.at, bs.at + interval '1 minute'
+  FROM bs
+UNION ALL
+SELECT gen_random_uuid(), bs.id, 'delivery', bs.sender_system, s.system_id,
+       convert_to(repeat('r', {placeholder}), 'UTF8'), bs.at + interval '2 minutes', bs.at + interval '3 minutes'
+  FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank;
+
+INSERT INTO events (at, document_id, package_id, kind, system_id, agency_code, detail)
+SELECT at, document_id, package_id, kind, system_id, agency_code, detail FROM (
+    SELECT bd.at, bd.document_id, bd.id AS package_id, 'accepted' AS kind, s.system_id, NULL AS agency_code,
+           jsonb_build_object('via', 'http', 'kind', 'document', 'digest', md5(bd.id::text)) AS detail
+      FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank
+    UNION ALL
+    SELECT at, document_id, package_id, 'queued', system_id, agency_code,
+           jsonb_build_object('requested', agency_code, 'redirects', NULL) FROM br
+    UNION ALL
+    SELECT at + interval '1 minute', document_id, package_id, CASE WHEN http THEN 'fetched' ELSE 'published' END,
+           system_id, NULL, '{{}}'::jsonb FROM br WHERE state = 'delivered'
+    UNION ALL
+    SELECT at + interval '2 minutes', document_id, package_id, 'delivered', system_id, NULL,
+           jsonb_build_object('how', 'acknowledged') FROM br WHERE state = 'delivered'
+    UNION ALL
+    SELECT at + interval '2 minutes', document_id, package_id, 'receipt', system_id, NULL,
+           jsonb_build_object('kind', 'delivery') FROM br WHERE state = 'delivered'
+    UNION ALL
+    SELECT at + interval '1 minute', document_id, package_id, 'failed', system_id, NULL,
+           jsonb_build_object('reason', 'the recipient system was disabled') FROM br WHERE state = 'failed'
+    UNION ALL
+    SELECT bs.at, bs.document_id, bs.id, e.kind, CASE WHEN e.kind = 'status' THEN bs.sender_system ELSE s.system_id END,
+           NULL, CASE WHEN e.kind = 'status' THEN jsonb_build_object('by', 'recipient', 'code', bs.code,
+                                                                      'author', bs.sender_code)
+                      WHEN e.kind = 'accepted' THEN jsonb_build_object('via', 'http', 'kind', 'status')
+                      ELSE '{{}}'::jsonb END
+      FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank
+     CROSS JOIN (VALUES ('accepted'), ('queued'), ('status'), ('fetched'), ('delivered'), ('receipt')) AS e (kind)
+) all_events ORDER BY at;
+"""
+
+
+@dataclass
+class Filler:
+    conn: Any  # asyncpg.Connection
+    total_documents: int
+    start: str  # ISO timestamps: the year's bounds
+    end: str
+    documents: int = 0
+
+    async def packages(self) -> int:
+        count: int = await self.conn.fetchval("SELECT count(*) FROM packages")
+        return count
+
+    async def grow_to(self, target_packages: int, say: Callable[[str], None]) -> float:
+        """Add documents (with their statuses) in batches until ``target_packages``; seconds taken."""
+        began = time.perf_counter()
+        sql = FILL.format(pick=PICK.format(systems=SYSTEMS), placeholder=PLACEHOLDER)
+        while (have := await self.packages()) < target_packages:
+            per_document = have / self.documents if self.documents else 20.0
+            batch = max(100, min(BATCH_DOCUMENTS, int((target_packages - have) / per_document) + 1))
+            async with self.conn.transaction():
+                await self.conn.execute(_bind(sql, self.documents, batch, self.start, self.total_documents, self.end))
+            self.documents += batch
+            say(f"  {await self.packages():>12,} packages ({self.documents:,} documents), "
+                f"{time.perf_counter() - began:.0f} s")  # fmt: skip
+        chained = 0
+        while linked := await self.conn.fetchval("SELECT audit_link_events('0 seconds'::interval, 200000)"):
+            chained += linked
+        say(f"  chained {chained:,} events; analyzing")
+        await self.conn.execute("VACUUM ANALYZE")
+        return time.perf_counter() - began
+
+
+def _bind(sql: str, offset: int, batch: int, start: str, total: int, end: str) -> str:
+    """The fill is several statements: asyncpg's simple protocol takes no parameters, so they are
+    literals here (numbers and timestamps this script made)."""
+    values = {"$1": str(offset), "$2": str(batch), "$3": f"'{start}'", "$4": str(total), "$5": f"'{end}'"}
+    for name in sorted(values, reverse=True):
+        sql = sql.replace(name, values[name])
+    return sql
+
+
+async def add_registry(conn: Any, sims: list[Sim], say: Callable[[str], None]) -> None:
+    """The national registry's size: the generated agencies, 2,000 systems bound to them; the four
+    real systems take ranks 0-3 (the busiest)."""
+    rows, bindable = bench_registry.generate()
+    await conn.execute("CREATE TEMP TABLE new_agencies (code text, name text, name_folded text, parent_code text)")
+    await conn.copy_records_to_table(
+        "new_agencies",
+        records=[(r["code"], r["name"], fold(r["name"]), None) for r in rows],
+    )
+    await conn.execute(
+        "INSERT INTO agencies (code, name, name_folded) SELECT code, name, name_folded FROM new_agencies "
+        "ON CONFLICT (code) DO NOTHING"
+    )
+    taken = {s.code for s in sims}
+    codes = [c for c in bindable if c not in taken][: SYSTEMS - len(sims)]
+    bulk = [(f"bulk-{i:04d}", code) for i, code in enumerate(codes, len(sims))]
+    await conn.executemany(
+        "INSERT INTO systems (id, name, delivery_http, delivery_amqp) VALUES ($1, $2, $3, $4)",
+        [(sid, f"Hệ thống {code}", i % 2 == 1, i % 2 == 0) for i, (sid, code) in enumerate(bulk)],
+    )
+    await conn.executemany("INSERT INTO bindings (agency_code, system_id) VALUES ($2, $1)", bulk)
+    await conn.execute(
+        "CREATE TABLE bulk_systems (rank int PRIMARY KEY, system_id text NOT NULL, agency_code text NOT NULL, "
+        "http boolean NOT NULL)"
+    )
+    members = [(s.system_id, s.code, not s.amqp) for s in sims]
+    members += [(sid, code, i % 2 == 1) for i, (sid, code) in enumerate(bulk)]
+    ranked = [(rank, *member) for rank, member in enumerate(members)]
+    assert len(ranked) == SYSTEMS, len(ranked)
+    await conn.executemany("INSERT INTO bulk_systems VALUES ($1, $2, $3, $4)", ranked)
+    await conn.execute("UPDATE registry_version SET version = version + 1")
+    await conn.execute("NOTIFY axis_registry")
+    say(f"registry: {await conn.fetchval('SELECT count(*) FROM agencies'):,} agencies, "
+        f"{await conn.fetchval('SELECT count(*) FROM systems'):,} systems")  # fmt: skip
+
+
+# --- the measurements --------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    times: dict[str, list[float]] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.times.setdefault(name, []).append(seconds)
+
+    def p(self, name: str, q: float) -> float | None:
+        values = sorted(self.times.get(name, []))
+        if not values:
+            return None
+        return values[min(len(values) - 1, int(q * len(values)))]
+
+
+async def timed(figures: Figures, name: str, call: Callable[[], Awaitable[Any]]) -> Any:
+    began = time.perf_counter()
+    result = await call()
+    figures.add(name, time.perf_counter() - began)
+    return result
+
+
+class Agent:
+    """A system's software, over HTTP: each call raises on anything but success."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str, sim: Sim) -> None:
+        self.session, self.base, self.sim = session, base, sim
+        self.headers = {"Authorization": f"Bearer {sim.token}"}
+
+    async def call(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        headers = {**self.headers, **(headers or {})}
+        async with self.session.request(method, self.base + path, headers=headers, **kwargs) as response:
+            body = await response.read()
+            if response.status >= 300:
+                raise RuntimeError(f"{method} {path}: {response.status} {body[:300]!r}")
+            return await response.json() if response.content_type == "application/json" else body
+
+
+def signed(sender: Sim, recipients: list[Sim], number: int) -> bytes:
+    document = builders.document(
+        sender=sender.code,
+        recipients=tuple(r.code for r in recipients),
+        number=str(number),
+        notation=f"SCALE-{number}",
+    )
+    return sign(build(document), sender.identity.key, sender.identity.cert_chain)
+
+
+async def measure(env: Cluster, samples: int, step: int, admin_token: str, say: Callable[[str], None]) -> Figures:
+    figures = Figures()
+    sender = env.sims[0]  # HTTP, the busiest system (rank 0)
+    http_recipient = next(s for s in env.sims if not s.amqp and s != sender)
+    amqp_recipient = next(s for s in env.sims if s.amqp)
+    packages = [signed(sender, [http_recipient, amqp_recipient], step * 1000 + n) for n in range(samples)]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        out, into = Agent(session, env.base_url, sender), Agent(session, env.base_url, http_recipient)
+        sent: list[dict[str, Any]] = []
+        for data in packages:
+            sent.append(
+                await timed(
+                    figures,
+                    "intake",
+                    lambda data=data: out.call(
+                        "POST",
+                        "/api/v1/packages",
+                        data=data,
+                        headers={**out.headers, "Content-Type": "application/xml"},
+                    ),
+                )
+            )
+        await asyncio.sleep(1.0)
+        for _ in range(samples):
+            await timed(figures, "inbox", lambda: into.call("GET", "/api/v1/inbox?limit=100"))
+        for item in sent:
+            pid = item["package_id"]
+            await timed(figures, "fetch", lambda pid=pid: into.call("GET", f"/api/v1/packages/{pid}"))
+            await timed(figures, "acknowledge", lambda pid=pid: into.call("POST", f"/api/v1/packages/{pid}/ack"))
+        documents = [item.get("document_id") for item in sent]
+        bulk_document = await bulk_document_of(env, sender)
+        for n in range(samples):
+            doc = documents[n % len(documents)] if n % 2 or bulk_document is None else bulk_document
+            await timed(figures, "status view", lambda doc=doc: out.call("GET", f"/api/v1/documents/{doc}/status"))
+        filters = {
+            "search sent": "direction=sent",
+            "search received": "direction=received",
+            "search document_id": f"document_id={documents[0]}",
+            "search number": "number=17",
+            "search notation": "notation=SCALE-1",
+            "search words": "q=trien+khai+nhiem+vu",
+            "search dates": "from=2026-01-01&to=2026-02-01",
+            "search counterpart": f"counterpart={http_recipient.code}",
+            "search delivery=failed": "delivery=failed",
+            "search delivery=waiting": "delivery=waiting",
+            "search delivery=done": "delivery=done",
+        }
+        for name, query in filters.items():
+            for _ in range(max(5, samples // 4)):
+                await timed(figures, name, lambda query=query: out.call("GET", f"/api/v1/documents?{query}&limit=50"))
+        clerk = browsing.Visitor(URL(env.base_url), session)
+        await clerk.log_in(f"vanthu.{sender.system_id}")
+        for n in range(max(5, samples // 4)):
+            await timed(figures, "clerk list page", lambda: clerk.get("/ui/documents"))
+            pid = sent[n % len(sent)]["package_id"]
+            await timed(figures, "clerk document page", lambda pid=pid: clerk.get(f"/ui/documents/{pid}"))
+        admin = {"Authorization": f"Bearer {admin_token}"}
+        for _ in range(max(5, samples // 4)):
+
+            async def systems_list() -> None:
+                async with session.get(env.base_url + "/api/v1/admin/systems", headers=admin) as response:
+                    assert response.status == 200, await response.text()
+                    await response.read()
+
+            await timed(figures, "admin systems list", systems_list)
+        figures.notes["relay"] = await relay_round(env, [item["package_id"] for item in sent], amqp_recipient, figures)
+    return figures
+
+
+async def bulk_document_of(env: Cluster, sim: Sim) -> str | None:
+    """One of the system's documents from the bulk history, with its statuses (None when empty)."""
+    conn = await db.connect(env.settings.database_url)
+    try:
+        found = await conn.fetchval(
+            "SELECT document_id FROM packages WHERE sender_system = $1 AND kind = 'document' AND document_id LIKE 'BULK-%'"
+            " ORDER BY received_at DESC LIMIT 1",
+            sim.system_id,
+        )
+        return str(found) if found else None
+    finally:
+        await conn.close()
+
+
+async def relay_round(env: Cluster, package_ids: list[str], recipient: Sim, figures: Figures) -> str:
+    """Due outbox rows for packages just sent (the relay publishes them again; consumers absorb the
+    copies): how long the running axis's relay takes to drain them."""
+    conn = await db.connect(env.settings.database_url)
+    try:
+        rows = [(pid, "package", recipient.system_id) for pid in package_ids]
+        began = time.perf_counter()
+        await conn.executemany(
+            "INSERT INTO outbox (message_id, kind, system_id, next_attempt_at) VALUES ($1, $2, $3, now())", rows
+        )
+        await conn.execute("NOTIFY axis_outbox")
+        while await conn.fetchval("SELECT count(*) FROM outbox WHERE message_id = ANY($1::text[])", package_ids):
+            await asyncio.sleep(0.02)
+        seconds = time.perf_counter() - began
+        figures.add("relay round", seconds)
+        return f"{len(rows)} due rows drained in {seconds:.2f} s"
+    finally:
+        await conn.close()
+
+
+async def audit_rate(env: Cluster) -> str:
+    conn = await db.connect(env.settings.database_url)
+    try:
+        began = time.perf_counter()
+        report = await audit.verify(conn, "events")
+        seconds = time.perf_counter() - began
+        return f"{report.rows:,} rows in {seconds:.1f} s ({report.rows / max(seconds, 1e-9):,.0f}/s), intact={report.intact}"
+    finally:
+        await conn.close()
+
+
+async def disk(env: Cluster) -> list[str]:
+    conn = await db.connect(env.settings.database_url)
+    try:
+        count = await conn.fetchval("SELECT count(*) FROM packages")
+        rows = await conn.fetch(
+            """SELECT c.relname, pg_relation_size(c.oid) AS heap, pg_indexes_size(c.oid) AS indexes,
+                      coalesce(pg_total_relation_size(c.reltoastrelid), 0) AS toast
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY pg_total_relation_size(c.oid) DESC LIMIT 12"""
+        )
+        lines = [f"{'table':<22}{'heap B/pkg':>12}{'index B/pkg':>12}{'toast B/pkg':>12}"]
+        totals = [0, 0, 0]
+        for row in rows:
+            heap, indexes, toast = row["heap"], row["indexes"], row["toast"]
+            totals = [totals[0] + heap, totals[1] + indexes, totals[2] + toast]
+            lines.append(f"{row['relname']:<22}{heap / count:>12,.0f}{indexes / count:>12,.0f}{toast / count:>12,.0f}")
+        lines.append(f"{'all':<22}{totals[0] / count:>12,.0f}{totals[1] / count:>12,.0f}{totals[2] / count:>12,.0f}")
+        lines.append(f"({count:,} packages; bodies in the bulk are {PLACEHOLDER}-byte placeholders)")
+        return lines
+    finally:
+        await conn.close()
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def main(args: argparse.Namespace) -> None:
+    steps = sorted({int(s) for s in args.steps.split(",")} | {args.packages}) if args.steps else [0, args.packages]
+    with tempfile.TemporaryDirectory() as keys:
+        env = await cluster_module.create(4, Path(keys), prefix="axis_scale", AXIS_RATE_LIMIT_PER_MINUTE="0")
+        try:
+            conn = await db.connect(env.settings.database_url)
+            async with conn.transaction():
+                await add_registry(conn, env.sims, say)
+                _, admin_token = await registry_systems.issue_admin_token(conn, "bench", "bench-admin")
+                for sim in env.sims:
+                    await users.add(
+                        conn, "bench", f"vanthu.{sim.system_id}",
+                        passwords.hash_password(browsing.PASSWORD, browsing.CHEAP),
+                        role=users.Role.CLERK, system_id=sim.system_id, full_name="Văn thư (benchmark)",
+                    )  # fmt: skip
+            # The year ends a day ago, so that every status of the newest documents is in the past
+            # (the audit linker chains only what is).
+            end = await conn.fetchval("SELECT now() - interval '1 day'")
+            start = (end - dt.timedelta(days=365)).isoformat()
+            filler = Filler(conn, max(1, args.packages // 20), start, end.isoformat())
+            env.start_process()
+            await env.wait_ready(120)
+            results: dict[int, Figures] = {}
+            for step in steps:
+                if step > 0:
+                    say(f"growing to {step:,} packages")
+                    took = await filler.grow_to(step, say)
+                    say(f"  in {took:.0f} s")
+                actual = await filler.packages()
+                say(f"measuring at {actual:,} packages")
+                results[step] = await measure(env, args.samples, len(results) + 1, admin_token, say)
+                results[step].notes["audit verify"] = await audit_rate(env)
+                say(f"  relay: {results[step].notes['relay']}; audit verify: {results[step].notes['audit verify']}")
+            await conn.close()
+            report(results)
+            for line in await disk(env):
+                print(line)
+        finally:
+            if not args.keep:
+                await cluster_module.destroy(env)
+            else:
+                env.stop_all()
+                print(f"kept database {env.database}")
+
+
+def report(results: dict[int, Figures]) -> None:
+    steps = sorted(results)
+    names = list(results[steps[0]].times)
+    head = f"{'p50 / p99 (ms)':<26}" + "".join(f"{f'{s:,} packages':>22}" for s in steps) + f"{'p99 ratio':>11}"
+    print(head)
+    for name in names:
+        cells = []
+        for s in steps:
+            p50, p99 = results[s].p(name, 0.5), results[s].p(name, 0.99)
+            cells.append(
+                f"{p50 * 1000:>9.1f} / {p99 * 1000:>8.1f}  " if p50 is not None and p99 is not None else " " * 22
+            )
+        first, last = results[steps[0]].p(name, 0.99), results[steps[-1]].p(name, 0.99)
+        ratio = f"{last / first:>10.2f}x" if first and last else ""
+        print(f"{name:<26}" + "".join(cells) + ratio)
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--packages", type=int, default=1_000_000, help="packages in the database at the end")
+    parser.add_argument("--steps", default="", help="comma-separated package counts to measure at (0 = empty)")
+    parser.add_argument("--samples", type=int, default=40, help="requests per measured operation")
+    parser.add_argument("--keep", action="store_true", help="keep the database (and stop the axis) at the end")
+    asyncio.run(main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    cli()
