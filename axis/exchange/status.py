@@ -424,7 +424,8 @@ async def search(
         args.append(value)
         return f"${len(args)}"
 
-    conditions.append({"sent": _SEARCH.sent, "received": _SEARCH.received}.get(direction, _SEARCH.package))
+    if direction not in ("sent", "received", "all"):
+        direction = "all"
     if document_id:
         conditions.append(f"p.document_id = {arg(document_id)}")
     if number:
@@ -453,16 +454,36 @@ async def search(
         )
     elif delivery is not None:
         raise AxisError("http.bad_request", f"delivery is one of {', '.join(DELIVERY_FILTERS)}.")
+    where = " AND ".join(conditions)
+    # The documents a system may see are those it sent and those delivered to it: two walks, each
+    # down an index in time order (its packages by received_at; its deliveries by created_at, the
+    # same instant, written in the accepting transaction), filtered on the way and cut at what the
+    # page needs, then merged. One walk over all packages ("sent or received") grew with the
+    # whole database; these grow with the system's own share of it.
+    enough = arg(limit + offset)
+    walks = []
+    if direction in ("sent", "all"):
+        walks.append(
+            f"""(SELECT p.id, p.received_at FROM packages p WHERE p.sender_system = $1 AND {where}
+                  ORDER BY p.received_at DESC LIMIT {enough})"""
+        )
+    if direction in ("received", "all"):
+        walks.append(
+            f"""(SELECT p.id, p.received_at FROM deliveries seen JOIN packages p ON p.id = seen.package_id
+                  WHERE seen.system_id = $1 AND p.sender_system <> $1 AND {where}
+                  ORDER BY seen.created_at DESC LIMIT {enough})"""
+        )
     rows = await conn.fetch(
-        f"""SELECT p.id, p.document_id, p.business_type, p.sender_code, p.sender_system, p.subject,
+        f"""WITH found AS ({" UNION ALL ".join(walks)})
+            SELECT p.id, p.document_id, p.business_type, p.sender_code, p.sender_system, p.subject,
                    p.code_number, p.code_notation, p.promulgation_date, p.due_date, p.received_at,
                    p.signature_policy,
                    (SELECT jsonb_build_object('delivered', count(*) FILTER (WHERE d.state = 'delivered'),
                                               'queued', count(*) FILTER (WHERE d.state = 'queued'),
                                               'failed', count(*) FILTER (WHERE d.state = 'failed'))
                       FROM {_VISIBLE_DELIVERIES}) AS deliveries
-              FROM packages p WHERE {" AND ".join(conditions)}
-             ORDER BY p.received_at DESC LIMIT {arg(limit)} OFFSET {arg(offset)}""",
+              FROM found JOIN packages p ON p.id = found.id
+             ORDER BY p.received_at DESC, p.id LIMIT {arg(limit)} OFFSET {arg(offset)}""",
         *args,
     )
     return [
