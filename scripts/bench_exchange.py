@@ -23,6 +23,7 @@ whole path and reports the axis's peak memory against the package size (goal: un
 
     .venv/bin/python scripts/bench_exchange.py [--systems 6] [--documents 60] [--processes 2] [--intake-only]
     .venv/bin/python scripts/bench_exchange.py --large [--size-mb 50]
+    .venv/bin/python scripts/bench_exchange.py --rate 50 [--documents 60]   # open loop at 50 packages/s
 """
 
 from __future__ import annotations
@@ -140,13 +141,26 @@ class Tally:
 
     submitted_at: dict[str, float] = field(default_factory=dict)
     acked_at: list[tuple[str, float]] = field(default_factory=list)
+    receipts_at: list[tuple[str, float]] = field(default_factory=list)  # delivery receipts seen by senders
     done: asyncio.Event = field(default_factory=asyncio.Event)
     total: int = 0
+    wait_for_receipts: bool = False
 
     def ack(self, package_id: str) -> None:
         self.acked_at.append((package_id, time.perf_counter()))
-        if len(self.acked_at) == self.total:
+        self._check()
+
+    def receipt(self, package_id: str) -> None:
+        self.receipts_at.append((package_id, time.perf_counter()))
+        self._check()
+
+    def _check(self) -> None:
+        if len(self.acked_at) >= self.total and (not self.wait_for_receipts or len(self.receipts_at) >= self.total):
             self.done.set()
+
+    @property
+    def receipt_latencies(self) -> list[float]:
+        return [at - self.submitted_at[pid] for pid, at in self.receipts_at if pid in self.submitted_at]
 
     @property
     def latencies(self) -> list[float]:
@@ -167,13 +181,18 @@ async def http_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, 
                     tally.ack(package_id)
 
         while not tally.done.is_set():
-            items = await client.inbox(limit=200, only="package")
-            ids = [item["id"] for item in items]
+            items = await client.inbox(limit=200, only=None if tally.wait_for_receipts else "package")
+            ids = [item["id"] for item in items if item["type"] == "package"]
+            receipts = [item for item in items if item["type"] == "receipt"]
+            for item in receipts:
+                if item["kind"] == "delivery":
+                    tally.receipt(item["package_id"])
             await asyncio.gather(*(take(package_id) for package_id in ids))
-            if batch and ids:
-                await client.ack_many(packages=ids)
-                for package_id in ids:
-                    tally.ack(package_id)
+            if (batch and ids) or receipts:
+                await client.ack_many(packages=ids if batch else [], receipts=[r["id"] for r in receipts])
+                if batch:
+                    for package_id in ids:
+                        tally.ack(package_id)
             if not items:
                 await asyncio.sleep(0.05)
 
@@ -214,6 +233,8 @@ async def amqp_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, 
         async def consume() -> None:
             async with contextlib.aclosing(mailbox.deliveries()) as deliveries:
                 async for delivery in deliveries:
+                    if delivery.kind == "receipt" and delivery.correlation_id and b"DeliveredTo" in delivery.body:
+                        tally.receipt(delivery.correlation_id)  # (a receipt over AMQP needs no ack)
                     if delivery.kind == "document":
                         if batch:
                             pending.append(delivery.message_id)
@@ -297,6 +318,64 @@ async def load(
     return elapsed, tally, everything, cpu
 
 
+async def load_at_rate(
+    env: Cluster, documents: int, rate: float, concurrency: int, axis_pids: set[int]
+) -> tuple[float, Tally, list[bytes], dict[str, float]]:
+    """Open loop: every package is submitted at its own time, ``rate`` a second across all senders,
+    whatever the earlier ones are doing (a closed loop measures latency only at saturation)."""
+    rng = random.Random(5)
+    attachment = builders.attachment_of_size(20_000)
+    schedule: list[tuple[Sim, bytes]] = []
+    for n in range(1, documents + 1):
+        for sim in env.sims:
+            others = [o for o in env.sims if o is not sim]
+            schedule.append((sim, signed_document(sim, rng.sample(others, 3), n, (attachment,))))
+    tally = Tally(total=len(schedule) * 3, wait_for_receipts=True)
+    receivers = [
+        asyncio.create_task(
+            amqp_receiver(env, sim, tally, concurrency, True)
+            if sim.amqp
+            else http_receiver(env, sim, tally, concurrency, True)
+        )
+        for sim in env.sims
+    ]
+    clients = {sim.system_id: AxisClient(env.base_url, sim.token) for sim in env.sims}
+    late: list[float] = []
+
+    async def submit(sim: Sim, data: bytes, at: float) -> None:
+        late.append(time.perf_counter() - at)
+        started = time.perf_counter()
+        answer = await clients[sim.system_id].submit(data)
+        tally.submitted_at.setdefault(answer["package_id"], started)
+
+    start, cpu_before = time.perf_counter(), cpu_seconds(axis_pids)
+    try:
+        async with asyncio.TaskGroup() as group:
+            for index, (sim, data) in enumerate(schedule):
+                at = start + index / rate
+                await asyncio.sleep(max(0.0, at - time.perf_counter()))
+                group.create_task(submit(sim, data, at))
+        finished, _ = await asyncio.wait(
+            [asyncio.create_task(tally.done.wait()), *receivers], timeout=600, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in finished:
+            if task in receivers:
+                task.result()  # a receiver that stopped early says why
+        if not tally.done.is_set():
+            raise TimeoutError(f"{len(tally.acked_at)} acks, {len(tally.receipts_at)} receipts of {tally.total}")
+    finally:
+        for task in receivers:
+            task.cancel()
+        await asyncio.gather(*receivers, return_exceptions=True)
+        for client in clients.values():
+            await client.close()
+    elapsed = time.perf_counter() - start
+    cpu_after = cpu_seconds(axis_pids)
+    if max(late) > 0.1:
+        print(f"warning: the load generator fell behind its schedule by up to {max(late) * 1000:.0f} ms")
+    return elapsed, tally, [data for _, data in schedule], {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
+
+
 def bare_verification_rate(packages: list[bytes], ca_file: Path, seconds: float = 5.0) -> float:
     config = SignatureConfiguration(expect_references=1)
     count, start = 0, time.perf_counter()
@@ -316,14 +395,19 @@ async def main_load(args: argparse.Namespace) -> None:
         processes = start_axis(env, args.processes)
         try:
             await env.wait_ready()
-            elapsed, tally, packages, cpu = await load(
-                env,
-                args.documents,
-                args.concurrency,
-                args.ack == "batch",
-                {p.pid for p in processes},
-                intake_only=args.intake_only,
-            )
+            if args.rate:
+                elapsed, tally, packages, cpu = await load_at_rate(
+                    env, args.documents, args.rate, args.concurrency, {p.pid for p in processes}
+                )
+            else:
+                elapsed, tally, packages, cpu = await load(
+                    env,
+                    args.documents,
+                    args.concurrency,
+                    args.ack == "batch",
+                    {p.pid for p in processes},
+                    intake_only=args.intake_only,
+                )
             peaks = [peak_memory_mb(p.pid) for p in processes]
         finally:
             env.stop_all()
@@ -340,7 +424,15 @@ async def main_load(args: argparse.Namespace) -> None:
             else f"acks {'in batches' if args.ack == 'batch' else 'one request each'}"
         )
     )
-    if args.intake_only:
+    if args.rate:
+        acks, receipts = sorted(tally.latencies), sorted(tally.receipt_latencies)
+        print(f"open loop       {args.rate:8.1f} packages/s offered, {len(packages)} packages in {elapsed:.1f} s")
+        for name, values in (("submit → ack", acks), ("submit → receipt", receipts)):
+            print(
+                f"{name:<16}p50 {percentile(values, 50) * 1000:6.0f} ms   p99 {percentile(values, 99) * 1000:6.0f} ms   "
+                f"max {values[-1] * 1000:6.0f} ms   ({len(values)} deliveries)"
+            )
+    elif args.intake_only:
         print(f"intake          {packages_per_second:8.1f} packages/s   ({elapsed:.1f} s, first submit → last 202)")
     else:
         latencies = sorted(tally.latencies)
@@ -481,6 +573,13 @@ def main() -> None:
         "--intake-only",
         action="store_true",
         help="only submissions, nobody receives: the axis's intake against bench_naive.py's naive process",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="open loop: submit this many packages a second in all (run it at half the saturated rate); "
+        "prints latency submit → each recipient's ack and submit → the sender's delivery receipt",
     )
     parser.add_argument("--size-mb", type=int, default=50)
     parser.add_argument("--verify-workers", type=int, default=1, help="AXIS_VERIFY_WORKERS of each axis process")

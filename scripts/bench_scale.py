@@ -116,6 +116,20 @@ SELECT bs.id, 'status', 'status:' || bs.id, bs.document_id, bs.sender_code, bs.s
        md5(bs.id::text), {placeholder}, convert_to(repeat('s', {placeholder}), 'UTF8'), 'strict', 'http', bs.at
   FROM bs;
 
+INSERT INTO system_documents (system_id, package_id, sent, received_at, code_number, promulgation_date)
+SELECT s.system_id, bd.id, true, bd.at, (bd.n % 9000 + 1)::text, bd.at::date
+  FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank
+UNION ALL
+SELECT br.system_id, br.package_id, false, br.at,
+       (bd.n % 9000 + 1)::text, br.at::date
+  FROM br JOIN bd ON bd.id = br.package_id;
+
+INSERT INTO system_counterparts (system_id, agency_code)
+SELECT s.system_id, br.agency_code FROM br JOIN bulk_systems s ON s.rank = br.sender_rank
+UNION
+SELECT br.system_id, s.agency_code FROM br JOIN bulk_systems s ON s.rank = br.sender_rank
+ON CONFLICT DO NOTHING;
+
 INSERT INTO package_recipients (package_id, requested_code, agency_code, system_id)
 SELECT package_id, agency_code, agency_code, system_id FROM br
 UNION ALL

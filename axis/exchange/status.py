@@ -417,27 +417,29 @@ async def search(
     """Newest first; each with ``deliveries``: how many of its recipient agencies (those the
     caller may see) have it ``delivered``, ``queued`` or ``failed``, so that a list shows where
     each document stands without opening it."""
-    conditions = ["p.kind = 'document'"]
+    conditions = ["sd.system_id = $1"]
     args: list[Any] = [system_id]
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
 
-    if direction not in ("sent", "received", "all"):
-        direction = "all"
+    if direction == "sent":
+        conditions.append("sd.sent")
+    elif direction == "received":
+        conditions.append("NOT sd.sent")
     if document_id:
         conditions.append(f"p.document_id = {arg(document_id)}")
     if number:
-        conditions.append(f"p.code_number = {arg(number)}")
+        conditions.append(f"sd.code_number = {arg(number)}")
     if notation:
         conditions.append(f"p.code_notation ILIKE {arg(notation)}")
     for word in folding.words(words or ""):
         conditions.append(f"p.subject_folded LIKE {arg(contains(word))}")
     if since:
-        conditions.append(f"p.promulgation_date >= {arg(since)}")
+        conditions.append(f"sd.promulgation_date >= {arg(since)}")
     if until:
-        conditions.append(f"p.promulgation_date <= {arg(until)}")
+        conditions.append(f"sd.promulgation_date <= {arg(until)}")
     if counterpart:
         code = arg(counterpart)
         conditions.append(
@@ -454,36 +456,20 @@ async def search(
         )
     elif delivery is not None:
         raise AxisError("http.bad_request", f"delivery is one of {', '.join(DELIVERY_FILTERS)}.")
-    where = " AND ".join(conditions)
-    # The documents a system may see are those it sent and those delivered to it: two walks, each
-    # down an index in time order (its packages by received_at; its deliveries by created_at, the
-    # same instant, written in the accepting transaction), filtered on the way and cut at what the
-    # page needs, then merged. One walk over all packages ("sent or received") grew with the
-    # whole database; these grow with the system's own share of it.
-    enough = arg(limit + offset)
-    walks = []
-    if direction in ("sent", "all"):
-        walks.append(
-            f"""(SELECT p.id, p.received_at FROM packages p WHERE p.sender_system = $1 AND {where}
-                  ORDER BY p.received_at DESC LIMIT {enough})"""
-        )
-    if direction in ("received", "all"):
-        walks.append(
-            f"""(SELECT p.id, p.received_at FROM deliveries seen JOIN packages p ON p.id = seen.package_id
-                  WHERE seen.system_id = $1 AND p.sender_system <> $1 AND {where}
-                  ORDER BY seen.created_at DESC LIMIT {enough})"""
-        )
+    # The documents a system may see are its rows of system_documents (written at intake): the
+    # search walks those, in time order or down the filter's index (number, dates), never every
+    # package, so that its cost follows the system's own share of the history.
     rows = await conn.fetch(
-        f"""WITH found AS ({" UNION ALL ".join(walks)})
-            SELECT p.id, p.document_id, p.business_type, p.sender_code, p.sender_system, p.subject,
+        f"""SELECT p.id, p.document_id, p.business_type, p.sender_code, p.sender_system, p.subject,
                    p.code_number, p.code_notation, p.promulgation_date, p.due_date, p.received_at,
                    p.signature_policy,
                    (SELECT jsonb_build_object('delivered', count(*) FILTER (WHERE d.state = 'delivered'),
                                               'queued', count(*) FILTER (WHERE d.state = 'queued'),
                                               'failed', count(*) FILTER (WHERE d.state = 'failed'))
                       FROM {_VISIBLE_DELIVERIES}) AS deliveries
-              FROM found JOIN packages p ON p.id = found.id
-             ORDER BY p.received_at DESC, p.id LIMIT {arg(limit)} OFFSET {arg(offset)}""",
+              FROM system_documents sd JOIN packages p ON p.id = sd.package_id
+             WHERE {" AND ".join(conditions)}
+             ORDER BY sd.received_at DESC, sd.package_id LIMIT {arg(limit)} OFFSET {arg(offset)}""",
         *args,
     )
     return [

@@ -118,6 +118,26 @@ async def accept(
                INSERT INTO outbox (message_id, kind, system_id, next_attempt_at)
                SELECT t.message_id, t.kind, t.system, {DUE_AFTER_GRACE}
                  FROM p, unnest($31::text[], $32::text[], $33::text[]) AS t (message_id, kind, system)),
+           cp AS (
+               -- Whom each system exchanges documents with (the clerk's search form lists them):
+               -- the sender's system with each recipient agency, each recipient system with the
+               -- sender. Kept here, a few rows per document, so that reading it never scans history.
+               INSERT INTO system_counterparts (system_id, agency_code)
+               SELECT DISTINCT x.system_id, x.agency_code
+                 FROM p, (SELECT $6 AS system_id, t.agency AS agency_code FROM unnest($24::text[]) AS t (agency)
+                          UNION SELECT t.system, $5 FROM unnest($25::text[]) AS t (system)) AS x
+                WHERE $2 = 'document'
+               ON CONFLICT DO NOTHING),
+           sd AS (
+               -- The systems that may see a document: its sender's, and each recipient system
+               -- (axis.exchange.visibility), for the document search (migration 020).
+               INSERT INTO system_documents (system_id, package_id, sent, received_at, code_number,
+                                             promulgation_date)
+               SELECT x.system_id, p.id, x.sent, now(), $9, $13
+                 FROM p, (SELECT $6 AS system_id, true AS sent
+                          UNION ALL SELECT t.system, false FROM unnest($27::text[]) AS t (system)
+                           WHERE t.system <> $6) AS x
+                WHERE $2 = 'document'),
            doc AS (
                -- A new or replacing document starts a document record (an existing one stays).
                INSERT INTO documents (document_id, sender_code, sender_system, package_id, due_date)
