@@ -62,6 +62,50 @@ from axis.registry.folding import fold
 from axis.store import db
 
 SYSTEMS = 2000
+#: Subjects of the bulk documents: "Về việc <topic> số N", forty topics in turn, so that a search
+#: by a topic's word matches one document in forty (the bench searches "chuyển đổi số").
+TOPICS = [
+    "triển khai nhiệm vụ năm",
+    "báo cáo tình hình kinh tế xã hội",
+    "tăng cường công tác phòng cháy",
+    "chuyển đổi số trong cơ quan nhà nước",
+    "phân bổ ngân sách",
+    "tổ chức hội nghị trực tuyến",
+    "kiểm tra công tác cải cách hành chính",
+    "phòng chống thiên tai",
+    "quản lý đất đai",
+    "tuyển dụng công chức",
+    "đào tạo bồi dưỡng cán bộ",
+    "thi đua khen thưởng",
+    "an toàn giao thông",
+    "phòng chống dịch bệnh",
+    "xây dựng nông thôn mới",
+    "bảo vệ môi trường",
+    "quản lý thuế",
+    "giải quyết khiếu nại tố cáo",
+    "công tác dân tộc",
+    "phát triển du lịch",
+    "an ninh mạng",
+    "quy hoạch đô thị",
+    "giáo dục đào tạo",
+    "y tế cơ sở",
+    "bảo hiểm xã hội",
+    "lao động việc làm",
+    "khoa học công nghệ",
+    "văn hóa thể thao",
+    "quốc phòng địa phương",
+    "tài nguyên nước",
+    "đầu tư công",
+    "hỗ trợ doanh nghiệp",
+    "thống kê dân số",
+    "cấp giấy phép xây dựng",
+    "quản lý chợ",
+    "phòng chống tham nhũng",
+    "công tác thanh niên",
+    "bình đẳng giới",
+    "chính sách người có công",
+    "sắp xếp đơn vị hành chính",
+]
 PLACEHOLDER = 256  # bytes of a bulk package's or receipt's body
 BATCH_DOCUMENTS = 5000  # documents per bulk transaction (about 100k packages)
 
@@ -101,10 +145,11 @@ INSERT INTO packages (id, kind, dedupe_key, document_id, sender_code, sender_sys
                       signature_policy, received_via, received_at)
 SELECT bd.id, 'document', 'document:' || bd.document_id || ':0', bd.document_id, s.agency_code, s.system_id, 0,
        (bd.n % 9000 + 1)::text, 'QĐ-BULK' || bd.sender_rank,
-       'Về việc triển khai nhiệm vụ số ' || bd.n, 've viec trien khai nhiem vu so ' || bd.n, bd.at::date,
+       'Về việc ' || t.topic || ' số ' || bd.n, 've viec ' || t.folded || ' so ' || bd.n, bd.at::date,
        md5(bd.id::text), {placeholder}, convert_to(repeat('x', {placeholder}), 'UTF8'), 'strict',
        CASE WHEN s.http THEN 'http' ELSE 'amqp' END, bd.at
-  FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank;
+  FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank
+  JOIN bulk_topics t ON t.n = bd.n % 40;
 
 INSERT INTO documents (document_id, sender_code, sender_system, package_id, created_at, updated_at)
 SELECT bd.document_id, s.agency_code, s.system_id, bd.id, bd.at, bd.at
@@ -116,12 +161,13 @@ SELECT bs.id, 'status', 'status:' || bs.id, bs.document_id, bs.sender_code, bs.s
        md5(bs.id::text), {placeholder}, convert_to(repeat('s', {placeholder}), 'UTF8'), 'strict', 'http', bs.at
   FROM bs;
 
-INSERT INTO system_documents (system_id, package_id, sent, received_at, code_number, promulgation_date)
-SELECT s.system_id, bd.id, true, bd.at, (bd.n % 9000 + 1)::text, bd.at::date
+INSERT INTO system_documents (system_id, package_id, sent, received_at, code_number, notation_folded,
+                              promulgation_date)
+SELECT s.system_id, bd.id, true, bd.at, (bd.n % 9000 + 1)::text, lower('QĐ-BULK' || bd.sender_rank), bd.at::date
   FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank
 UNION ALL
-SELECT br.system_id, br.package_id, false, br.at,
-       (bd.n % 9000 + 1)::text, br.at::date
+SELECT br.system_id, br.package_id, false, br.at, (bd.n % 9000 + 1)::text, lower('QĐ-BULK' || bd.sender_rank),
+       br.at::date
   FROM br JOIN bd ON bd.id = br.package_id;
 
 INSERT INTO system_counterparts (system_id, agency_code)
@@ -265,6 +311,10 @@ async def add_registry(conn: Any, sims: list[Sim], say: Callable[[str], None]) -
     ranked = [(rank, *member) for rank, member in enumerate(members)]
     assert len(ranked) == SYSTEMS, len(ranked)
     await conn.executemany("INSERT INTO bulk_systems VALUES ($1, $2, $3, $4)", ranked)
+    await conn.execute("CREATE TABLE bulk_topics (n int PRIMARY KEY, topic text NOT NULL, folded text NOT NULL)")
+    await conn.executemany(
+        "INSERT INTO bulk_topics VALUES ($1, $2, $3)", [(i, t, fold(t)) for i, t in enumerate(TOPICS)]
+    )
     await conn.execute("UPDATE registry_version SET version = version + 1")
     await conn.execute("NOTIFY axis_registry")
     say(f"registry: {await conn.fetchval('SELECT count(*) FROM agencies'):,} agencies, "
@@ -361,8 +411,8 @@ async def measure(env: Cluster, samples: int, step: int, admin_token: str, say: 
             "search received": "direction=received",
             "search document_id": f"document_id={documents[0]}",
             "search number": "number=17",
-            "search notation": "notation=SCALE-1",
-            "search words": "q=trien+khai+nhiem+vu",
+            "search notation": "notation=scale-1",
+            "search words": "q=chuyen+doi+so",
             "search dates": "from=2026-01-01&to=2026-02-01",
             "search counterpart": f"counterpart={http_recipient.code}",
             "search delivery=failed": "delivery=failed",

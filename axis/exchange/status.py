@@ -12,6 +12,7 @@ statuses) that no SHA-2 XML Signature stood behind, so that nobody has to look f
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -388,6 +389,9 @@ class _Recipient:
         )
 
 
+#: What makes a LIKE pattern more than a string to compare (then the notation filter walks).
+_LIKE_WILDCARDS = re.compile(r"[%_\\]")
+
 #: ``search``'s ``delivery`` filter: some recipient failed, some still waits, all took it.
 DELIVERY_FILTERS = ("failed", "waiting", "done")
 
@@ -432,7 +436,9 @@ async def search(
         conditions.append(f"p.document_id = {arg(document_id)}")
     if number:
         conditions.append(f"sd.code_number = {arg(number)}")
-    if notation:
+    if notation and not _LIKE_WILDCARDS.search(notation):
+        conditions.append(f"sd.notation_folded = lower({arg(notation)})")  # ILIKE's meaning, on an index
+    elif notation:
         conditions.append(f"p.code_notation ILIKE {arg(notation)}")
     for word in folding.words(words or ""):
         conditions.append(f"p.subject_folded LIKE {arg(contains(word))}")
@@ -446,10 +452,14 @@ async def search(
             f"(p.sender_code = {code} OR EXISTS (SELECT 1 FROM package_recipients r"
             f" WHERE r.package_id = p.id AND (r.agency_code = {code} OR r.requested_code = {code})))"
         )
-    if delivery == "failed":
-        conditions.append(f"EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state = {arg(DeliveryState.FAILED)})")
-    elif delivery == "waiting":
-        conditions.append(f"EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state = {arg(DeliveryState.QUEUED)})")
+    if delivery in ("failed", "waiting"):
+        # Failed and waiting deliveries are few (partial indexes hold them): start from those,
+        # rather than test every document of the system for one.
+        state = arg(DeliveryState.FAILED if delivery == "failed" else DeliveryState.QUEUED)
+        conditions.append(
+            f"sd.package_id IN (SELECT pending.package_id FROM deliveries pending WHERE pending.state = {state})"
+        )
+        conditions.append(f"EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state = {state})")
     elif delivery == "done":
         conditions.append(
             f"NOT EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state <> {arg(DeliveryState.DELIVERED)})"

@@ -132,8 +132,8 @@ async def accept(
                -- The systems that may see a document: its sender's, and each recipient system
                -- (axis.exchange.visibility), for the document search (migration 020).
                INSERT INTO system_documents (system_id, package_id, sent, received_at, code_number,
-                                             promulgation_date)
-               SELECT x.system_id, p.id, x.sent, now(), $9, $13
+                                             notation_folded, promulgation_date)
+               SELECT x.system_id, p.id, x.sent, now(), $9, lower($10), $13
                  FROM p, (SELECT $6 AS system_id, true AS sent
                           UNION ALL SELECT t.system, false FROM unnest($27::text[]) AS t (system)
                            WHERE t.system <> $6) AS x

@@ -155,3 +155,21 @@ async def register_rows(clerk: Any, query: str) -> list[list[str]]:
     response = await clerk.response(f"/ui/documents.csv?{query}")
     _, *rows = csv.reader(io.StringIO((await response.read()).decode("utf-16")), delimiter="\t")
     return rows
+
+
+async def test_the_search_form_suggests_the_agencies_a_system_exchanged_documents_with(
+    world: World, people: Any, visit: Any
+) -> None:
+    """The sender's clerk is offered the recipients; a recipient's clerk the sender, and not the
+    other recipients, with whom it exchanged nothing (kept at intake: migration 019)."""
+    await world.post(world.signed(world.document(to=("000.00.00.H99", "000.00.00.G98"))))
+    sender = visit()
+    await sender.log_in("vanthu.bac")
+    offered = await sender.get("/ui/documents")
+    assert '<option value="000.00.00.H99">' in offered
+    assert '<option value="000.00.00.G98">' in offered
+    recipient = visit()
+    await recipient.log_in("vanthu.nam")
+    offered = await recipient.get("/ui/documents")
+    assert '<option value="000.00.00.H98">' in offered
+    assert '<option value="000.00.00.G98">' not in offered
