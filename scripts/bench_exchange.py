@@ -427,7 +427,7 @@ async def main_load(args: argparse.Namespace) -> None:
     if args.rate:
         acks, receipts = sorted(tally.latencies), sorted(tally.receipt_latencies)
         print(f"open loop       {args.rate:8.1f} packages/s offered, {len(packages)} packages in {elapsed:.1f} s")
-        for name, values in (("submit → ack", acks), ("submit → receipt", receipts)):  # noqa: RUF001
+        for name, values in (("submit → ack", acks), ("submit → receipt", receipts)):
             print(
                 f"{name:<18}p50 {percentile(values, 50) * 1000:6.0f} ms   p99 {percentile(values, 99) * 1000:6.0f} ms   "
                 f"max {values[-1] * 1000:6.0f} ms   ({len(values)} deliveries)"
