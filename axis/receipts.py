@@ -50,6 +50,7 @@ from axis.edxml.signature import (
     _Verifier,
     certificates,
     empty_values,
+    non_base64_values,
     validity_problem,
 )
 from axis.edxml.trust import AppliedPolicy, Signer, TrustAnchors
@@ -337,6 +338,8 @@ def _precheck(signature: etree._Element) -> None:
         )
     if (missing := empty_values(signature)) is not None:
         raise ReceiptError("receipt.malformed", f"The receipt's {missing} is empty.", element=missing)
+    if (garbled := non_base64_values(signature)) is not None:
+        raise ReceiptError("receipt.malformed", f"The receipt's {garbled} is not base64.", element=garbled)
     algorithms = [
         (CanonicalizationMethod, signed_info.find(ds("CanonicalizationMethod")), set(CanonicalizationMethod)),
         (SignatureMethod, signed_info.find(ds("SignatureMethod")), _STRONG_SIGNATURES),

@@ -19,6 +19,7 @@ import binascii
 import datetime as dt
 import functools
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -264,6 +265,8 @@ def _precheck(signature: etree._Element, policy: SignaturePolicy) -> tuple[Signa
         )
     if (missing := empty_values(signature)) is not None:
         raise SignatureError("signature.malformed", f"The signature's {missing} is empty.", element=missing)
+    if (garbled := non_base64_values(signature)) is not None:
+        raise SignatureError("signature.malformed", f"The signature's {garbled} is not base64.", element=garbled)
     digest_el = references[0].find(ds("DigestMethod"))
     method = _algorithm(SignatureMethod, method_el.get("Algorithm"), policy, _STRONG_SIGNATURES, _SHA1_SIGNATURES)
     digest = _algorithm(
@@ -274,6 +277,24 @@ def _precheck(signature: etree._Element, policy: SignaturePolicy) -> tuple[Signa
         _SHA1_DIGESTS,
     )
     return method, digest
+
+
+#: What base64 text may hold (whitespace between lines included).
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
+
+
+def non_base64_values(signature: etree._Element) -> str | None:
+    """The first of SignatureValue and the Reference's DigestValue whose text is not base64.
+    signxml decodes them with ``b64decode``, which raises a bare ValueError on a non-ASCII
+    character (found by the fuzz test: a right-to-left override in SignatureValue)."""
+    reference = signature.find(f"{ds('SignedInfo')}/{ds('Reference')}")
+    for name, element in (
+        ("SignatureValue", signature.find(ds("SignatureValue"))),
+        ("DigestValue", reference.find(ds("DigestValue")) if reference is not None else None),
+    ):
+        if element is not None and not _BASE64.fullmatch(element.text or ""):
+            return name
+    return None
 
 
 def empty_values(signature: etree._Element) -> str | None:

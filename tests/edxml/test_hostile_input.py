@@ -290,6 +290,16 @@ def tampered_signature_value(keys: Keys) -> bytes:
     return serialize(root)
 
 
+def non_ascii_signature_value(keys: Keys) -> bytes:
+    """Found by the fuzzer: a right-to-left override as the SignatureValue; signxml's b64decode
+    raised a bare ValueError (a 500) instead of a refusal."""
+    root = tree(signed(keys))
+    value = root.find(f".//{ds('SignatureValue')}")
+    assert value is not None
+    value.text = "\u202e"
+    return serialize(root)
+
+
 def empty_signature_value(keys: Keys) -> bytes:
     """Found by the fuzzer: the schema lets an empty base64 value through, and signxml then fails
     with a TypeError (a 500) instead of a refusal."""
@@ -379,6 +389,7 @@ CASES: list[tuple[Callable[[Keys], bytes], str]] = [
     (recipient_added_after_signing, "signature.digest_mismatch"),
     (tampered_signature_value, "signature.invalid"),
     (empty_signature_value, "signature.malformed"),
+    (non_ascii_signature_value, "signature.malformed"),
     (empty_digest_value, "signature.malformed"),
     (sha1_under_strict_policy, "signature.algorithm.forbidden"),
     (hmac_signature, "signature.algorithm.forbidden"),
