@@ -260,6 +260,18 @@ async def amqp_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, 
                 task.cancel()
 
 
+def start_receivers(env: Cluster, tally: Tally, concurrency: int, batch: bool) -> list[asyncio.Task[None]]:
+    """Every system receives: over AMQP or by pulling its inbox over HTTP, as it is set up."""
+    return [
+        asyncio.create_task(
+            amqp_receiver(env, sim, tally, concurrency, batch)
+            if sim.amqp
+            else http_receiver(env, sim, tally, concurrency, batch)
+        )
+        for sim in env.sims
+    ]
+
+
 async def sender(env: Cluster, sim: Sim, packages: list[bytes], tally: Tally, concurrency: int) -> None:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for data in packages:
@@ -291,15 +303,7 @@ async def load(
         ]
         everything += per_sender[sim.system_id]
     tally = Tally(total=len(everything) * 3)
-    receivers = [
-        asyncio.create_task(
-            amqp_receiver(env, sim, tally, concurrency, batch)
-            if sim.amqp
-            else http_receiver(env, sim, tally, concurrency, batch)
-        )
-        for sim in env.sims
-        if not intake_only
-    ]
+    receivers = [] if intake_only else start_receivers(env, tally, concurrency, batch)
     start, cpu_before = time.perf_counter(), cpu_seconds(axis_pids)
     await asyncio.gather(*(sender(env, sim, per_sender[sim.system_id], tally, concurrency) for sim in env.sims))
     if not intake_only:
@@ -331,14 +335,7 @@ async def load_at_rate(
             others = [o for o in env.sims if o is not sim]
             schedule.append((sim, signed_document(sim, rng.sample(others, 3), n, (attachment,))))
     tally = Tally(total=len(schedule) * 3, wait_for_receipts=True)
-    receivers = [
-        asyncio.create_task(
-            amqp_receiver(env, sim, tally, concurrency, True)
-            if sim.amqp
-            else http_receiver(env, sim, tally, concurrency, True)
-        )
-        for sim in env.sims
-    ]
+    receivers = start_receivers(env, tally, concurrency, True)
     clients = {sim.system_id: AxisClient(env.base_url, sim.token) for sim in env.sims}
     late: list[float] = []
 

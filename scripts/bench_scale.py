@@ -372,7 +372,7 @@ def signed(sender: Sim, recipients: list[Sim], number: int) -> bytes:
     return sign(build(document), sender.identity.key, sender.identity.cert_chain)
 
 
-async def measure(env: Cluster, samples: int, step: int, admin_token: str, say: Callable[[str], None]) -> Figures:
+async def measure(env: Cluster, samples: int, step: int, admin_token: str) -> Figures:
     figures = Figures()
     sender = env.sims[0]  # HTTP, the busiest system (rank 0)
     http_recipient = next(s for s in env.sims if not s.amqp and s != sender)
@@ -562,7 +562,7 @@ async def main(args: argparse.Namespace) -> None:
                     say(f"  in {took:.0f} s")
                 actual = await filler.packages()
                 say(f"measuring at {actual:,} packages")
-                results[step] = await measure(env, args.samples, len(results) + 1, admin_token, say)
+                results[step] = await measure(env, args.samples, len(results) + 1, admin_token)
                 results[step].notes["audit verify"] = await audit_rate(env)
                 say(f"  relay: {results[step].notes['relay']}; audit verify: {results[step].notes['audit verify']}")
             await conn.close()

@@ -130,7 +130,7 @@ async def accept(
                ON CONFLICT DO NOTHING),
            sd AS (
                -- The systems that may see a document: its sender's, and each recipient system
-               -- (axis.exchange.visibility), for the document search (migration 020).
+               -- (axis.exchange.visibility), for the document search (migration 019).
                INSERT INTO system_documents (system_id, package_id, sent, received_at, code_number,
                                              notation_folded, promulgation_date)
                SELECT x.system_id, p.id, x.sent, now(), $9, lower($10), $13

@@ -161,7 +161,7 @@ async def test_the_search_form_suggests_the_agencies_a_system_exchanged_document
     world: World, people: Any, visit: Any
 ) -> None:
     """The sender's clerk is offered the recipients; a recipient's clerk the sender, and not the
-    other recipients, with whom it exchanged nothing (kept at intake: migration 019)."""
+    other recipients, with whom it exchanged nothing (kept at intake: migration 018)."""
     await world.post(world.signed(world.document(to=("000.00.00.H99", "000.00.00.G98"))))
     sender = visit()
     await sender.log_in("vanthu.bac")

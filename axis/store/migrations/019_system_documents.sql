@@ -28,6 +28,3 @@ SELECT d.system_id, p.id, false, p.received_at, p.code_number, lower(p.code_nota
   FROM deliveries d JOIN packages p ON p.id = d.package_id
  WHERE p.kind = 'document'
 ON CONFLICT DO NOTHING;
-
--- Migration 018's index served the walk over deliveries that this table replaces.
-DROP INDEX deliveries_system_created;
