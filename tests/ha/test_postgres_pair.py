@@ -235,6 +235,7 @@ async def test_a_package_the_axis_accepted_is_on_the_standby_promoted_after_the_
 async def test_a_database_the_axis_creates_through_the_pair_is_usable_at_once_with_the_standby_listed_first(
     pair: pg_pair.Pair,
 ) -> None:
+    await asyncio.to_thread(pg_pair.up, pair)  # the story before killed a primary: it rejoins first
     first = pair.nodes[0]
     if pg_pair.primary_of(pair) == first:  # switch over, so that asyncpg asks the standby first
         await asyncio.to_thread(pg_pair.switchover, pair)
