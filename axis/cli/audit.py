@@ -7,6 +7,7 @@ from typing import Any
 
 from axis import audit
 from axis.cli import runtime
+from axis.cli.progress import Progress
 from axis.store.db import Conn
 
 
@@ -22,7 +23,11 @@ def _verify(args: argparse.Namespace) -> int:
     chains = args.chain or sorted(audit.CHAINS)
 
     async def action(conn: Conn) -> list[audit.ChainReport]:
-        return [await audit.verify(conn, chain) for chain in chains]
+        reports = []
+        for chain in chains:
+            with Progress(0, f"verifying {chain}") as bar:
+                reports.append(await audit.verify(conn, chain, progress=bar.update))
+        return reports
 
     broken = 0
     for report in runtime.run(action):

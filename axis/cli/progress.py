@@ -15,7 +15,10 @@ class Progress:
         self.enabled = self.stream.isatty() and total > 0
         self._last = 0.0
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, total: int | None = None) -> None:
+        """``total`` when it is known only once the work has begun (the head of an audit chain)."""
+        if total is not None and total != self.total:
+            self.total, self.enabled = total, self.stream.isatty() and total > 0
         now = time.monotonic()
         if not self.enabled or (now - self._last < 0.1 and done < self.total):
             return
