@@ -54,6 +54,18 @@ def read_archive(path: Path, digest: str) -> bytes:
     return data
 
 
+async def count_candidates(conn: Conn, *, older_than: dt.timedelta) -> int:
+    """How many packages ``run`` would archive now, all batches together (a dry run's answer, and
+    the total a progress bar counts towards)."""
+    count: int = await conn.fetchval(
+        """SELECT count(*) FROM packages p
+            WHERE p.archived_at IS NULL AND p.received_at < now() - $1::interval
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.package_id = p.id AND d.state = 'queued')""",
+        older_than,
+    )
+    return count
+
+
 async def run(
     conn: Conn, directory: Path, *, older_than: dt.timedelta, dry_run: bool = False, batch: int = 200
 ) -> RetentionReport:
