@@ -55,6 +55,7 @@ from cluster import Cluster, Sim
 
 from axis import audit
 from axis.accounts import passwords, users
+from axis.broker.management import Management
 from axis.broker.outbox import PostgresOutbox
 from axis.edxml import build, sign
 from axis.registry import systems as registry_systems
@@ -162,13 +163,14 @@ SELECT bs.id, 'status', 'status:' || bs.id, bs.document_id, bs.sender_code, bs.s
   FROM bs;
 
 INSERT INTO system_documents (system_id, package_id, sent, received_at, code_number, notation_folded,
-                              promulgation_date)
-SELECT s.system_id, bd.id, true, bd.at, (bd.n % 9000 + 1)::text, lower('QĐ-BULK' || bd.sender_rank), bd.at::date
-  FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank
+                              promulgation_date, subject_folded)
+SELECT s.system_id, bd.id, true, bd.at, (bd.n % 9000 + 1)::text, lower('QĐ-BULK' || bd.sender_rank), bd.at::date,
+       've viec ' || t.folded || ' so ' || bd.n
+  FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank JOIN bulk_topics t ON t.n = bd.n % 40
 UNION ALL
 SELECT br.system_id, br.package_id, false, br.at, (bd.n % 9000 + 1)::text, lower('QĐ-BULK' || bd.sender_rank),
-       br.at::date
-  FROM br JOIN bd ON bd.id = br.package_id;
+       br.at::date, 've viec ' || t.folded || ' so ' || bd.n
+  FROM br JOIN bd ON bd.id = br.package_id JOIN bulk_topics t ON t.n = bd.n % 40;
 
 INSERT INTO system_counterparts (system_id, agency_code)
 SELECT s.system_id, br.agency_code FROM br JOIN bulk_systems s ON s.rank = br.sender_rank
@@ -181,14 +183,16 @@ SELECT package_id, agency_code, agency_code, system_id FROM br
 UNION ALL
 SELECT bs.id, s.agency_code, s.agency_code, s.system_id FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank;
 
-INSERT INTO deliveries (package_id, system_id, state, created_at, published_at, fetched_at, delivered_at, failed_reason)
-SELECT package_id, system_id, state, at, CASE WHEN NOT http THEN at + interval '1 second' END,
-       CASE WHEN http AND state = 'delivered' THEN at + interval '1 minute' END,
-       CASE WHEN state = 'delivered' THEN at + interval '2 minutes' END,
-       CASE WHEN state = 'failed' THEN 'the recipient system was disabled' END
-  FROM br
+INSERT INTO deliveries (package_id, system_id, state, created_at, published_at, fetched_at, delivered_at, failed_reason,
+                        sender_system)
+SELECT br.package_id, br.system_id, br.state, br.at, CASE WHEN NOT br.http THEN br.at + interval '1 second' END,
+       CASE WHEN br.http AND br.state = 'delivered' THEN br.at + interval '1 minute' END,
+       CASE WHEN br.state = 'delivered' THEN br.at + interval '2 minutes' END,
+       CASE WHEN br.state = 'failed' THEN 'the recipient system was disabled' END, s.system_id
+  FROM br JOIN bulk_systems s ON s.rank = br.sender_rank
 UNION ALL
-SELECT bs.id, s.system_id, 'delivered', bs.at, NULL, bs.at + interval '1 minute', bs.at + interval '2 minutes', NULL
+SELECT bs.id, s.system_id, 'delivered', bs.at, NULL, bs.at + interval '1 minute', bs.at + interval '2 minutes', NULL,
+       bs.sender_system
   FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank;
 
 INSERT INTO receipts (id, package_id, kind, for_system, about_system, body, created_at, acknowledged_at)
@@ -573,7 +577,11 @@ async def main(args: argparse.Namespace) -> None:
             if not args.keep:
                 await cluster_module.destroy(env)
             else:
+                # The database only: the vhost's 2,000 quorum queues (one per bulk system) left on
+                # the machine's RabbitMQ made every later vhost creation hang.
                 env.stop_all()
+                async with Management(env.settings.amqp_management_url) as management:
+                    await management.delete_vhost(env.vhost)
                 print(f"kept database {env.database}")
 
 

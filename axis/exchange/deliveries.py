@@ -67,18 +67,20 @@ _QUEUED, _DELIVERED, _FAILED = (
 )
 
 
-def start(package: str, systems: str) -> str:
+def start(package: str, systems: str, sender: str) -> str:
     """The INSERT that starts one queued delivery per recipient system, for a CTE of the statement
     that stores a package (``axis.exchange.store.accept``): ``package`` names the CTE that inserted
-    the package, ``systems`` the ``text[]`` placeholder of its recipient systems.
+    the package, ``systems`` the ``text[]`` placeholder of its recipient systems, ``sender`` the
+    placeholder of its sender's system (kept on each delivery so that the sender's search for its
+    failed or waiting deliveries starts from those few, migration 021).
 
     A fragment rather than a call so that a package and its deliveries stay one round trip. The
     ``queued`` events stay with ``accept``: there is one per recipient agency, naming the agency
     the sender asked for and its redirects, which only the routing knows.
     """
     return (
-        f"INSERT INTO deliveries (package_id, system_id, state)"
-        f" SELECT {package}.id, unnest({systems}::text[]), {_QUEUED} FROM {package}"
+        f"INSERT INTO deliveries (package_id, system_id, state, sender_system)"
+        f" SELECT {package}.id, unnest({systems}::text[]), {_QUEUED}, {sender} FROM {package}"
     )
 
 

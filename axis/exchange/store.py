@@ -100,7 +100,7 @@ async def accept(
                       coalesce(string_to_array(NULLIF(t.redirects, ''), ','), '{{}}')
                  FROM p, unnest($23::text[], $24::text[], $25::text[], $26::text[])
                       AS t (requested, agency, system, redirects)),
-           d AS ({deliveries.start("p", "$27")}),
+           d AS ({deliveries.start("p", "$27", "$6")}),
            e AS (
                INSERT INTO events (document_id, package_id, kind, system_id, agency_code, detail)
                SELECT $4, p.id, 'accepted', $6, NULL, $28::jsonb FROM p
@@ -130,10 +130,10 @@ async def accept(
                ON CONFLICT DO NOTHING),
            sd AS (
                -- The systems that may see a document: its sender's, and each recipient system
-               -- (axis.exchange.visibility), for the document search (migration 019).
+               -- (axis.exchange.visibility), for the document search (migrations 019, 021).
                INSERT INTO system_documents (system_id, package_id, sent, received_at, code_number,
-                                             notation_folded, promulgation_date)
-               SELECT x.system_id, p.id, x.sent, now(), $9, lower($10), $13
+                                             notation_folded, promulgation_date, subject_folded)
+               SELECT x.system_id, p.id, x.sent, now(), $9, lower($10), $13, $12
                  FROM p, (SELECT $6 AS system_id, true AS sent
                           UNION ALL SELECT t.system, false FROM unnest($27::text[]) AS t (system)
                            WHERE t.system <> $6) AS x

@@ -1,0 +1,55 @@
+"""A clerk's document search: by subject words (accents optional), by direction, and by
+promulgation dates, where the documents come in the order of the register: promulgated newest
+first, whatever order they arrived in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from world import World
+
+from axis.exchange import status
+from axis.store import db
+
+SOUTH = "000.00.00.H99"
+
+
+@pytest.fixture
+async def conn(world: World) -> AsyncIterator[asyncpg.Connection]:
+    connection = await db.connect(world.settings.database_url)
+    yield connection
+    await connection.close()
+
+
+async def test_a_clerk_finds_documents_by_words_direction_and_promulgation_dates(
+    world: World, conn: asyncpg.Connection
+) -> None:
+    sent = {}
+    # Arriving in this order: the November one first, the one of 3 January last.
+    for number, date, subject in [
+        ("1", dt.date(2025, 11, 20), "Về việc chuyển đổi số trong cơ quan"),
+        ("2", dt.date(2026, 1, 3), "Về việc phòng chống thiên tai"),
+        ("3", dt.date(2025, 12, 1), "Về việc Chuyển đổi số năm 2026"),
+        ("4", dt.date(2026, 1, 2), "Về việc quản lý đất đai"),
+    ]:
+        document = world.document(to=(SOUTH,), number=number, date=date, subject=subject)
+        sent[number] = (await world.post(world.signed(document)))["package_id"]
+    north, south = world["north"].system_id, world["south"].system_id
+
+    async def numbers(system: str, **filters: Any) -> list[str | None]:
+        return [d.number for d in await status.search(conn, system, **filters)]
+
+    assert await numbers(north) == ["4", "3", "2", "1"]  # newest arrival first
+    assert await numbers(north, words="chuyen doi so") == ["3", "1"]  # accents and case optional
+    assert await numbers(south, words="CHUYỂN đổi") == ["3", "1"]
+    assert await numbers(north, words="chuyen thien") == []  # every word must be there
+    assert await numbers(south, direction="received", words="dat dai") == ["4"]
+    assert await numbers(south, direction="sent") == []
+    in_the_period = await numbers(north, since=dt.date(2025, 12, 1), until=dt.date(2026, 1, 31))
+    assert in_the_period == ["2", "4", "3"]  # promulgated newest first, not as they arrived
+    assert await numbers(north, since=dt.date(2026, 1, 3)) == ["2"]
+    assert await numbers(north, until=dt.date(2025, 11, 30), words="so") == ["1"]
