@@ -122,11 +122,14 @@ async def accept(
                -- Whom each system exchanges documents with (the clerk's search form lists them):
                -- the sender's system with each recipient agency, each recipient system with the
                -- sender. Kept here, a few rows per document, so that reading it never scans history.
+               -- In key order: two documents making the same new pairs wait for each other instead
+               -- of deadlocking (each waits on the other's uncommitted row; bench_exchange did).
                INSERT INTO system_counterparts (system_id, agency_code)
                SELECT DISTINCT x.system_id, x.agency_code
                  FROM p, (SELECT $6 AS system_id, t.agency AS agency_code FROM unnest($24::text[]) AS t (agency)
                           UNION SELECT t.system, $5 FROM unnest($25::text[]) AS t (system)) AS x
                 WHERE $2 = 'document'
+                ORDER BY x.system_id, x.agency_code
                ON CONFLICT DO NOTHING),
            sd AS (
                -- The systems that may see a document: its sender's, and each recipient system

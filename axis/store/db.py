@@ -60,7 +60,7 @@ async def _rolled_back_only(conn: asyncpg.Connection[asyncpg.Record]) -> None:
     asyncpg's default reset sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``,
     one more round trip per borrowed connection (a third of all statements under load). Pool
     users here keep no session state (advisory locks are transaction-scoped, LISTEN has its own
-    connection, cursors live inside transactions, ``SET`` is ``SET CONSTRAINTS``), and asyncpg
+    connection, cursors live inside transactions, ``SET`` is ``SET CONSTRAINTS`` or ``SET LOCAL``), and asyncpg
     still rolls back a transaction left open before this is called.
     """
 

@@ -4,6 +4,7 @@ first, whatever order they arrived in."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
@@ -53,3 +54,16 @@ async def test_a_clerk_finds_documents_by_words_direction_and_promulgation_dates
     assert in_the_period == ["2", "4", "3"]  # promulgated newest first, not as they arrived
     assert await numbers(north, since=dt.date(2026, 1, 3)) == ["2"]
     assert await numbers(north, until=dt.date(2025, 11, 30), words="so") == ["1"]
+
+
+async def test_documents_sent_at_once_to_new_counterparts_in_every_order_are_all_accepted(world: World) -> None:
+    """The first documents between a system and new counterparts all record the same pairs for
+    the search form; sent at the same moment with their recipients in different orders, none is
+    refused (they once deadlocked on those pairs, and the loser was answered 503)."""
+    codes = ("000.00.00.H99", "000.00.11.H99", "000.00.00.G98")
+    orders = [codes[i:] + codes[:i] for i in range(3)] + [tuple(reversed(codes[i:] + codes[:i])) for i in range(3)]
+    packages = [
+        world.signed(world.document(to=order, number=str(100 + n))) for n, order in enumerate(orders * 3)
+    ]
+    answers = await asyncio.gather(*(world.post(data) for data in packages))
+    assert len({a["package_id"] for a in answers}) == len(packages)
