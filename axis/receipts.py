@@ -21,9 +21,13 @@ also certifies agencies would let any agency's key pass as the axis's.
 
 from __future__ import annotations
 
+import base64
+import copy
 import datetime as dt
 import enum
+import hashlib
 import re
+import urllib.parse
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -59,7 +63,10 @@ from axis.errors import AxisError, PackageError, SignatureError
 RECEIPT_NS = "urn:axis:receipt:1"
 _PREFIX = "r"
 _EXC_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
-# A receipt is shallow (the signature's Transform is the deepest element, at level 6).
+_ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+#: How a batch's manifest entry was computed from its receipt (and how a reader recomputes it).
+_MANIFEST_TRANSFORMS = (_ENVELOPED, _EXC_C14N.value)
+# A receipt is shallow (the deepest element, a batch manifest's Transform, is at level 7).
 _LIMITS = xmlsafe.Limits(max_depth=12)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # Characters XML 1.0 cannot carry at all: refused when a receipt is made, not when it is serialized.
@@ -185,6 +192,63 @@ def sign(receipt: Receipt, key: SigningKey, cert_chain: Sequence[x509.Certificat
     A key that does not belong to the first certificate would make receipts nobody can verify, and
     the first sender to notice would be the one in a dispute: that is refused here, as a setting error.
     """
+    _check_key(key, cert_chain)
+    signer = _signer(key, methods.enveloped)
+    return _serialize(signer.sign(_tree(receipt, signed=True), key=key, cert=_pems(cert_chain)))
+
+
+def sign_batch(batch: Sequence[Receipt], key: SigningKey, cert_chain: Sequence[x509.Certificate]) -> list[bytes]:
+    """Each receipt of ``batch`` signed, with one signature for them all: what a recipient's batch
+    acknowledgement makes (a delivery receipt per package), at the cost of one.
+
+    The signature signs a ``ds:Manifest`` (in a ``ds:Object`` of the signature, ``URI="#object"``)
+    listing each receipt's digest: SHA-256 of the receipt's exclusive C14N without its signature
+    (the enveloped-signature transform), under the URI ``receipt_uri`` names. Every receipt carries
+    that same signature, so each stands alone: an XML Signature tool checks the signature (xmlsec1
+    included), and the receipt's own digest, compared with its entry, binds it to the manifest
+    (``verify`` does both; ``docs/api.md`` shows it by hand). A single receipt is signed as ``sign``
+    signs it.
+    """
+    if len(batch) == 1:
+        return [sign(batch[0], key, cert_chain)]
+    _check_key(key, cert_chain)
+    trees, uris = [], set()
+    manifest = etree.Element(ds("Manifest"), nsmap={"ds": DS_NS})
+    for receipt in batch:
+        uri = receipt_uri(receipt)
+        if uri in uris:
+            raise ValueError(f"Two receipts of one batch would both be {uri}")
+        uris.add(uri)
+        tree = _tree(receipt)
+        # The signature goes after the last element, indented like it, and the closing tag follows
+        # it directly: removing the signature (the enveloped-signature transform) then gives back
+        # exactly the tree digested here.
+        tree[-1].tail = "\n  "
+        trees.append(tree)
+        reference = etree.SubElement(manifest, ds("Reference"), URI=uri)
+        transforms = etree.SubElement(reference, ds("Transforms"))
+        for algorithm in _MANIFEST_TRANSFORMS:
+            etree.SubElement(transforms, ds("Transform"), Algorithm=algorithm)
+        etree.SubElement(reference, ds("DigestMethod"), Algorithm=DigestAlgorithm.SHA256.value)
+        etree.SubElement(reference, ds("DigestValue")).text = _digest(tree)
+    signature = _signer(key, methods.enveloping).sign(manifest, key=key, cert=_pems(cert_chain))
+    signed = []
+    for tree in trees:
+        tree.append(copy.deepcopy(signature))
+        signed.append(_serialize(tree))
+    return signed
+
+
+def receipt_uri(receipt: Receipt) -> str:
+    """The name of a receipt in a batch's manifest: its kind, package and, for a delivery, the
+    system it was delivered to (percent-encoded: system ids may hold any letter)."""
+    uri = f"urn:axis:receipt:{receipt.kind.value}:{receipt.package_id}"
+    if receipt.delivered_to is not None:
+        uri += ":" + urllib.parse.quote(receipt.delivered_to, safe="")
+    return uri
+
+
+def _check_key(key: SigningKey, cert_chain: Sequence[x509.Certificate]) -> None:
     if not cert_chain:
         raise AxisError("config.invalid", "Signing a receipt needs the axis certificate.")
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -193,15 +257,26 @@ def sign(receipt: Receipt, key: SigningKey, cert_chain: Sequence[x509.Certificat
             "config.invalid",
             f"The axis signing key does not belong to the axis certificate ({cert_chain[0].subject.rfc4514_string()}).",
         )
+
+
+def _signer(key: SigningKey, method: methods) -> XMLSigner:
     is_rsa = isinstance(key, rsa.RSAPrivateKey)
-    signer = XMLSigner(
-        method=methods.enveloped,
+    return XMLSigner(
+        method=method,
         signature_algorithm=SignatureMethod.RSA_SHA256 if is_rsa else SignatureMethod.ECDSA_SHA256,
         digest_algorithm=DigestAlgorithm.SHA256,
         c14n_algorithm=_EXC_C14N,
     )
-    pems = [c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in cert_chain]
-    return _serialize(signer.sign(_tree(receipt, signed=True), key=key, cert=pems))
+
+
+def _pems(cert_chain: Sequence[x509.Certificate]) -> list[str]:
+    return [c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in cert_chain]
+
+
+def _digest(root: etree._Element) -> str:
+    """Base64 SHA-256 of the exclusive C14N of a receipt without its signature."""
+    canonical = etree.tostring(root, method="c14n", exclusive=True, with_comments=False)
+    return base64.b64encode(hashlib.sha256(canonical).digest()).decode("ascii")
 
 
 def _tree(receipt: Receipt, *, signed: bool = False) -> etree._Element:
@@ -251,7 +326,8 @@ def verify(data: bytes, trust: TrustAnchors, *, at: dt.datetime | None = None) -
         raise ValueError("verify(at=...) needs an aware datetime")
     root = _parse(data)
     signature = _signature(root)
-    _precheck(signature)
+    batch = _is_batch(signature)
+    _precheck(signature, batch=batch)
     when = at or dt.datetime.now(dt.UTC)
     try:
         chain = certificates(signature)
@@ -282,9 +358,63 @@ def verify(data: bytes, trust: TrustAnchors, *, at: dt.datetime | None = None) -
     except (InvalidInput, etree.DocumentInvalid) as exc:
         raise ReceiptError("receipt.malformed", f"The receipt's signature cannot be processed: {exc}") from None
     signed = result.signed_xml if isinstance(result, VerifyResult) else None
+    if batch and signed is not None and verifier.leaf is not None:
+        return _in_manifest(root, signature, signed), Signer.from_certificate(verifier.leaf)
     if signed is None or signed.tag != _r("Receipt") or verifier.leaf is None:
         raise ReceiptError("receipt.signature.partial", "The verified content is not the whole receipt.")
     return _read(signed), Signer.from_certificate(verifier.leaf)
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    """Remove an element node only, as XPath's data model does: the text after it stays (lxml's
+    ``remove`` would take it along, and the digest would not be the one any other tool computes)."""
+    parent, previous, tail = element.getparent(), element.getprevious(), element.tail or ""
+    assert parent is not None
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _is_batch(signature: etree._Element) -> bool:
+    """Whether the signature is a batch's (``sign_batch``): it signs its own ``ds:Object``."""
+    uris = [each.get("URI") for each in signature.iterfind(f"{ds('SignedInfo')}/{ds('Reference')}")]
+    return uris == ["#object"] and signature.find(ds("Object")) is not None
+
+
+def _in_manifest(root: etree._Element, signature: etree._Element, signed: etree._Element) -> Receipt:
+    """The receipt of a batch, read from the tree whose digest the verified manifest lists under
+    its name; the manifest is taken from what signxml verified, never from the input bytes."""
+    entries = signed.findall(ds("Manifest")) if signed.tag == ds("Object") else []
+    if len(entries) != 1 or len(signed) != 1 or (signed.text or "").strip():
+        raise ReceiptError("receipt.signature.partial", "A batch signature signs one ds:Manifest and nothing else.")
+    digests: dict[str, str] = {}
+    for reference in entries[0]:
+        uri = reference.get("URI")
+        transforms = [each.get("Algorithm") for each in reference.iterfind(f"{ds('Transforms')}/{ds('Transform')}")]
+        method = reference.find(ds("DigestMethod"))
+        value = reference.find(ds("DigestValue"))
+        if (
+            reference.tag != ds("Reference")
+            or uri is None
+            or uri in digests
+            or tuple(transforms) != _MANIFEST_TRANSFORMS
+            or method is None
+            or method.get("Algorithm") != DigestAlgorithm.SHA256.value
+            or value is None
+        ):
+            raise ReceiptError("receipt.malformed", "The batch manifest's entries are not those an axis makes.")
+        digests[uri] = (value.text or "").strip()
+    _remove_keeping_tail(signature)  # the enveloped-signature transform
+    receipt = _read(copy.deepcopy(root))
+    expected = digests.get(receipt_uri(receipt))
+    if expected is None:
+        raise ReceiptError("receipt.invalid", "The batch signature does not list this receipt.")
+    if expected != _digest(root):
+        message = "The receipt was changed after signing (its digest is not the one listed)."
+        raise ReceiptError("receipt.invalid", message)
+    return receipt
 
 
 def parse_unverified(data: bytes) -> Receipt:
@@ -323,14 +453,14 @@ def _signature(root: etree._Element) -> etree._Element:
     return found[0]
 
 
-def _precheck(signature: etree._Element) -> None:
+def _precheck(signature: etree._Element, *, batch: bool = False) -> None:
     """Name the problem before signxml decides; these reads of unverified data only pick the code."""
     signed_info = signature.find(ds("SignedInfo"))
     if signed_info is None:
         raise ReceiptError("receipt.malformed", "The receipt's signature has no SignedInfo.")
     references = signed_info.findall(ds("Reference"))
     uris = [each.get("URI") for each in references]
-    if uris != [""]:
+    if uris != [""] and not batch:
         raise ReceiptError(
             "receipt.signature.partial",
             f'A receipt signature has one Reference with URI="" (the whole receipt); it has {uris}.',

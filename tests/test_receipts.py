@@ -7,6 +7,7 @@ way of changing, re-signing or re-arranging one is refused with its own code.
 
 from __future__ import annotations
 
+import base64
 import copy
 import dataclasses
 import datetime as dt
@@ -25,7 +26,7 @@ from axis import pki, receipts
 from axis.edxml.namespaces import DS_NS, ds
 from axis.edxml.trust import AppliedPolicy, TrustAnchors
 from axis.errors import AxisError
-from axis.receipts import RECEIPT_NS, Receipt, ReceiptError, ReceiptKind, ReceiptRecipient
+from axis.receipts import RECEIPT_NS, Receipt, ReceiptError, ReceiptKind, ReceiptRecipient, receipt_uri
 
 XMLSEC1 = shutil.which("xmlsec1")
 DATA = Path(__file__).resolve().parent / "data"
@@ -423,3 +424,88 @@ def test_any_receipt_round_trips_through_sign_and_verify(
     assert verified == receipt
     assert verified.at.utcoffset() == receipt.at.utcoffset()
     assert receipts.parse_unverified(signed) == receipt == receipts.parse_unverified(receipts.build(receipt))
+
+
+# --- the receipts of one acknowledgement: one signature for the batch -----------------------------------
+
+
+def deliveries_to(system: str, count: int) -> list[Receipt]:
+    """What a recipient system's batch acknowledgement makes: a delivery receipt per package."""
+    served = tuple(dataclasses.replace(each, system_id=system) for each in delivery().recipients)
+    return [
+        dataclasses.replace(
+            delivery(), package_id=f"6f1c1d2e-8a4b-4c3d-9e5f-0a1b2c3d4e{n:02}", recipients=served, delivered_to=system
+        )
+        for n in range(count)
+    ]
+
+
+def listed_digest(data: bytes) -> str:
+    """A sender's own check, as docs/api.md shows it: the receipt without its signature, in
+    exclusive C14N, hashed with SHA-256 and written in base64."""
+    root = etree.fromstring(data)
+    root.remove(root.find(ds("Signature")))
+    return base64.b64encode(hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).digest()).decode()
+
+
+def manifest_entry(data: bytes, receipt: Receipt) -> str:
+    entry = etree.fromstring(data).find(f".//{ds('Manifest')}/{ds('Reference')}[@URI='{receipt_uri(receipt)}']")
+    assert entry is not None
+    return str(entry.findtext(ds("DigestValue")))
+
+
+def test_the_receipts_of_one_acknowledgement_share_one_signature_and_each_verifies_alone(
+    axis_key: pki.Identity, trust: TrustAnchors
+) -> None:
+    batch = deliveries_to("tỉnh-nam", 3)
+    signed = receipts.sign_batch(batch, axis_key.key, axis_key.cert_chain)
+    values = {etree.fromstring(data).findtext(f"{ds('Signature')}/{ds('SignatureValue')}") for data in signed}
+    assert len(values) == 1  # one signature made for the three
+    for receipt, data in zip(batch, signed, strict=True):
+        assert receipts.verify(data, trust)[0] == receipt
+        assert listed_digest(data) == manifest_entry(data, receipt)
+    # A batch of one is an ordinary receipt.
+    (alone,) = receipts.sign_batch(batch[:1], axis_key.key, axis_key.cert_chain)
+    assert b"Manifest" not in alone
+    assert receipts.verify(alone, trust)[0] == batch[0]
+
+
+@pytest.mark.skipif(XMLSEC1 is None, reason="xmlsec1 is not installed (./dev test installs it)")
+def test_a_batch_receipt_verifies_with_xmlsec1_and_one_digest_comparison(
+    axis_key: pki.Identity, dev_ca: pki.Identity, tmp_path: Path
+) -> None:
+    assert XMLSEC1 is not None
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(pki.cert_pem(dev_ca.certificate))
+    batch = deliveries_to("tỉnh-nam", 2)
+    data = receipts.sign_batch(batch, axis_key.key, axis_key.cert_chain)[1]
+    receipt = tmp_path / "receipt.xml"
+    receipt.write_bytes(data)
+    args = [XMLSEC1, "--verify", "--ignore-manifests", "--trusted-pem", str(ca), str(receipt)]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert listed_digest(data) == manifest_entry(data, batch[1])
+
+    # A changed receipt still carries a genuine signature: the digest comparison is what finds it.
+    changed = data.replace(b'system="t', b'system="T', 1)
+    assert listed_digest(changed) != manifest_entry(changed, batch[1])
+    # A changed manifest is the signature's to find.
+    entry = manifest_entry(data, batch[0]).encode()
+    receipt.write_bytes(data.replace(entry, base64.b64encode(hashlib.sha256(b"other").digest())))
+    assert subprocess.run(args, capture_output=True, text=True, timeout=60, check=False).returncode != 0
+
+
+def test_a_changed_batch_receipt_or_one_under_another_batchs_signature_is_refused(
+    axis_ec: pki.Identity, trust: TrustAnchors
+) -> None:
+    first = receipts.sign_batch(deliveries_to("tỉnh-nam", 2), axis_ec.key, axis_ec.cert_chain)
+    other = receipts.sign_batch(deliveries_to("bộ-thử-nghiệm", 2), axis_ec.key, axis_ec.cert_chain)
+    refused_with("receipt.invalid", first[0].replace(b'system="t', b'system="T', 1), trust)
+    refused_with("receipt.invalid", first[0].replace(b"10:05:30.250000", b"10:05:31.250000"), trust)
+    # The genuine signature of another batch, grafted onto this receipt: it does not list it.
+    receipt, grafted = etree.fromstring(first[0]), etree.fromstring(other[0])
+    receipt.replace(receipt.find(ds("Signature")), grafted.find(ds("Signature")))
+    refused_with("receipt.invalid", serialize(receipt), trust)
+    # An entry of the manifest changed: the batch signature no longer verifies.
+    entry = manifest_entry(first[0], deliveries_to("tỉnh-nam", 2)[1]).encode()
+    refused_with("receipt.invalid", first[0].replace(entry, base64.b64encode(b"\0" * 32)), trust)

@@ -39,6 +39,7 @@ from axis.exchange.inbox import ReceiptEntry
 from axis.exchange.ledger import Entries, Ledger, PostgresLedger
 from axis.exchange.received import Received
 from axis.exchange.results import Accepted, Routed
+from axis.exchange.signing import ReceiptSigner
 from axis.registry.model import System
 from axis.registry.resolve import Resolver
 from axis.store import bodies, db
@@ -112,6 +113,7 @@ class Exchange:
         self._identity = identity
         self._limits = limits
         self._executor = executor
+        self._signer = ReceiptSigner(self._sign_batch, self._off_loop)
         self._archive_dir = archive_dir
         self._timestamps = timestamps or Window()  # AXIS_MAX_CLOCK_SKEW_SECONDS, AXIS_MAX_PACKAGE_AGE_DAYS
         self._acquire_timeout = acquire_timeout  # a database too slow to lend a connection: 503, not a queue
@@ -178,7 +180,7 @@ class Exchange:
                         return repeated
                     raise
                 receipt_id = uuid.uuid4()
-                receipt = await self._off_loop(self._acceptance_receipt, admission, dt.datetime.now(dt.UTC))
+                (receipt,) = await self._signer.sign([statements.acceptance(admission, dt.datetime.now(dt.UTC))])
                 amqp = frozenset(s for s in (*admission.systems, caller.id) if self._amqp(s))
                 stored = await ledger.accept(
                     admission, received, via=via, receipt_id=receipt_id, receipt=receipt, amqp_systems=amqp
@@ -289,8 +291,8 @@ class Exchange:
             quirks=tuple(q.code for q in admission.verified.quirks),
         )
 
-    def _acceptance_receipt(self, admission: Admission, at: dt.datetime) -> bytes:
-        return receipts.sign(statements.acceptance(admission, at), self._identity.key, self._identity.cert_chain)
+    def _sign_batch(self, batch: Sequence[receipts.Receipt]) -> list[bytes]:
+        return receipts.sign_batch(batch, self._identity.key, self._identity.cert_chain)
 
     async def _status_effects(
         self, ledger: Entries, admission: Admission, status: m.StatusPackage, plan: flows.Plan
@@ -382,7 +384,7 @@ class Exchange:
         queued = [d for d in found.values() if d.state == DeliveryState.QUEUED]
         if not queued:
             return found, []
-        signed = await self._off_loop(self._delivery_receipts, queued, at)
+        signed = await self._delivery_receipts(queued, at)
         newly = await ledger.deliver(system_id, at=at, how=how, receipts=signed)
         made = []
         for receipt in signed:
@@ -409,17 +411,20 @@ class Exchange:
             found.update((await ledger.deliveries_of(raced, system_id))[1])
         return found, made
 
-    def _delivery_receipts(self, queued: list[store.Delivery], at: dt.datetime) -> list[store.DeliveryReceipt]:
+    async def _delivery_receipts(self, queued: list[store.Delivery], at: dt.datetime) -> list[store.DeliveryReceipt]:
+        """The receipts of one acknowledgement, signed together (with whatever other receipts
+        wait for a signature at the same time: ``axis.exchange.signing``)."""
+        bodies = await self._signer.sign([statements.delivery(delivery, at) for delivery in queued])
         return [
             store.DeliveryReceipt(
                 package_id=delivery.package_id,
                 receipt_id=uuid.uuid4(),
-                body=receipts.sign(statements.delivery(delivery, at), self._identity.key, self._identity.cert_chain),
+                body=body,
                 document_id=delivery.document_id,
                 for_system=delivery.sender_system,
                 to_amqp=self._amqp(delivery.sender_system),
             )
-            for delivery in queued
+            for delivery, body in zip(queued, bodies, strict=True)
         ]
 
     async def report(

@@ -62,8 +62,6 @@ async def test_documents_sent_at_once_to_new_counterparts_in_every_order_are_all
     refused (they once deadlocked on those pairs, and the loser was answered 503)."""
     codes = ("000.00.00.H99", "000.00.11.H99", "000.00.00.G98")
     orders = [codes[i:] + codes[:i] for i in range(3)] + [tuple(reversed(codes[i:] + codes[:i])) for i in range(3)]
-    packages = [
-        world.signed(world.document(to=order, number=str(100 + n))) for n, order in enumerate(orders * 3)
-    ]
+    packages = [world.signed(world.document(to=order, number=str(100 + n))) for n, order in enumerate(orders * 3)]
     answers = await asyncio.gather(*(world.post(data) for data in packages))
     assert len({a["package_id"] for a in answers}) == len(packages)
