@@ -63,10 +63,7 @@ from axis.errors import AxisError, PackageError, SignatureError
 RECEIPT_NS = "urn:axis:receipt:1"
 _PREFIX = "r"
 _EXC_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
-_ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-#: How a batch's manifest entry was computed from its receipt (and how a reader recomputes it).
-_MANIFEST_TRANSFORMS = (_ENVELOPED, _EXC_C14N.value)
-# A receipt is shallow (the deepest element, a batch manifest's Transform, is at level 7).
+# A receipt is shallow (the deepest element, a batch manifest's DigestMethod, is at level 6).
 _LIMITS = xmlsafe.Limits(max_depth=12)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # Characters XML 1.0 cannot carry at all: refused when a receipt is made, not when it is serialized.
@@ -203,7 +200,9 @@ def sign_batch(batch: Sequence[Receipt], key: SigningKey, cert_chain: Sequence[x
 
     The signature signs a ``ds:Manifest`` (in a ``ds:Object`` of the signature, ``URI="#object"``)
     listing each receipt's digest: SHA-256 of the receipt's exclusive C14N without its signature
-    (the enveloped-signature transform), under the URI ``receipt_uri`` names. Every receipt carries
+    (the enveloped-signature transform), under the URI ``receipt_uri`` names. The entries state
+    no transforms (that recipe is the format's, written once in ``docs/api.md``): every receipt
+    carries the whole manifest, and they would double its size. Every receipt carries
     that same signature, so each stands alone: an XML Signature tool checks the signature (xmlsec1
     included), and the receipt's own digest, compared with its entry, binds it to the manifest
     (``verify`` does both; ``docs/api.md`` shows it by hand). A single receipt is signed as ``sign``
@@ -226,9 +225,6 @@ def sign_batch(batch: Sequence[Receipt], key: SigningKey, cert_chain: Sequence[x
         tree[-1].tail = "\n  "
         trees.append(tree)
         reference = etree.SubElement(manifest, ds("Reference"), URI=uri)
-        transforms = etree.SubElement(reference, ds("Transforms"))
-        for algorithm in _MANIFEST_TRANSFORMS:
-            etree.SubElement(transforms, ds("Transform"), Algorithm=algorithm)
         etree.SubElement(reference, ds("DigestMethod"), Algorithm=DigestAlgorithm.SHA256.value)
         etree.SubElement(reference, ds("DigestValue")).text = _digest(tree)
     signature = _signer(key, methods.enveloping).sign(manifest, key=key, cert=_pems(cert_chain))
@@ -392,14 +388,13 @@ def _in_manifest(root: etree._Element, signature: etree._Element, signed: etree.
     digests: dict[str, str] = {}
     for reference in entries[0]:
         uri = reference.get("URI")
-        transforms = [each.get("Algorithm") for each in reference.iterfind(f"{ds('Transforms')}/{ds('Transform')}")]
         method = reference.find(ds("DigestMethod"))
         value = reference.find(ds("DigestValue"))
         if (
             reference.tag != ds("Reference")
             or uri is None
             or uri in digests
-            or tuple(transforms) != _MANIFEST_TRANSFORMS
+            or [each.tag for each in reference] != [ds("DigestMethod"), ds("DigestValue")]
             or method is None
             or method.get("Algorithm") != DigestAlgorithm.SHA256.value
             or value is None
