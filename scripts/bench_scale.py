@@ -6,8 +6,9 @@ HTTP, two over AMQP), adds the national registry's size beside them (the ~112k a
 ``--packages`` and, at each step, measures p50/p99 of what agencies and clerks do, through the
 real HTTP path, with real signed packages:
 
-  intake, inbox, fetch, acknowledge, status view, document search by each filter, the clerk's
-  list and document pages, the admin systems list, a relay round, and ``axis audit verify``'s rate
+  intake (latency, and the rate of a burst of 200 submissions 8 at a time), inbox, fetch,
+  acknowledge, status view, document search by each filter, the clerk's list and document pages,
+  the admin systems list, a relay round, and ``axis audit verify``'s rate
 
 and prints each figure at every step side by side, with the bytes on disk per package (heap,
 indexes, TOAST) at the last.
@@ -332,6 +333,7 @@ async def add_registry(conn: Any, sims: list[Sim], say: Callable[[str], None]) -
 class Figures:
     times: dict[str, list[float]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    intake_rate: float = 0.0  # packages/s of a concurrent burst of submissions
 
     def add(self, name: str, seconds: float) -> None:
         self.times.setdefault(name, []).append(seconds)
@@ -366,6 +368,26 @@ class Agent:
             return await response.json() if response.content_type == "application/json" else body
 
 
+#: Submissions of the throughput burst, and how many are in flight at once.
+BURST, BURST_CONCURRENCY = 200, 8
+
+
+async def intake_rate(out: Agent, packages: list[bytes]) -> float:
+    """Packages/s the axis takes from one busy system sending ``BURST_CONCURRENCY`` at a time."""
+    queue = list(packages)
+
+    async def worker() -> None:
+        while queue:
+            data = queue.pop()
+            await out.call(
+                "POST", "/api/v1/packages", data=data, headers={**out.headers, "Content-Type": "application/xml"}
+            )
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(BURST_CONCURRENCY)))
+    return len(packages) / (time.perf_counter() - began)
+
+
 def signed(sender: Sim, recipients: list[Sim], number: int) -> bytes:
     document = builders.document(
         sender=sender.code,
@@ -382,6 +404,7 @@ async def measure(env: Cluster, samples: int, step: int, admin_token: str) -> Fi
     http_recipient = next(s for s in env.sims if not s.amqp and s != sender)
     amqp_recipient = next(s for s in env.sims if s.amqp)
     packages = [signed(sender, [http_recipient, amqp_recipient], step * 1000 + n) for n in range(samples)]
+    burst = [signed(sender, [http_recipient, amqp_recipient], step * 1000 + 500 + n) for n in range(BURST)]
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         out, into = Agent(session, env.base_url, sender), Agent(session, env.base_url, http_recipient)
         sent: list[dict[str, Any]] = []
@@ -398,6 +421,7 @@ async def measure(env: Cluster, samples: int, step: int, admin_token: str) -> Fi
                     ),
                 )
             )
+        figures.intake_rate = await intake_rate(out, burst)
         await asyncio.sleep(1.0)
         for _ in range(samples):
             await timed(figures, "inbox", lambda: into.call("GET", "/api/v1/inbox?limit=100"))
@@ -600,6 +624,9 @@ def report(results: dict[int, Figures]) -> None:
         first, last = results[steps[0]].p(name, 0.99), results[steps[-1]].p(name, 0.99)
         ratio = f"{last / first:>10.2f}x" if first and last else ""
         print(f"{name:<26}" + "".join(cells) + ratio)
+    rates = [results[s].intake_rate for s in steps]
+    ratio = f"{rates[-1] / rates[0]:>10.2f}x" if rates[0] else ""
+    print(f"{'intake (packages/s)':<26}" + "".join(f"{rate:>20.1f}  " for rate in rates) + ratio)
 
 
 def cli() -> None:
