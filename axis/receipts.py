@@ -15,8 +15,11 @@ any XML Signature implementation can check it, ``xmlsec1 --verify`` included.
 Verification follows the rules of ``axis.edxml.signature`` and reuses its machinery: exactly one
 signature, a child of the root, covering the whole receipt, SHA-2 algorithms only, a certificate
 chaining to the caller's anchors; the receipt is read from the tree signxml verified, never from the
-input bytes. Anchor on the axis certificate itself (``GET /api/v1/axis/certificate``): a CA that
-also certifies agencies would let any agency's key pass as the axis's.
+input bytes. Receipts made together share one signature over a manifest of their digests
+(``sign_batch``); such a receipt is covered by its digest in the verified manifest, and read from
+the very tree that digest was computed over. Anchor on the axis certificate itself (``GET
+/api/v1/axis/certificate``): a CA that also certifies agencies would let any agency's key pass as
+the axis's.
 """
 
 from __future__ import annotations
@@ -200,13 +203,13 @@ def sign_batch(batch: Sequence[Receipt], key: SigningKey, cert_chain: Sequence[x
 
     The signature signs a ``ds:Manifest`` (in a ``ds:Object`` of the signature, ``URI="#object"``)
     listing each receipt's digest: SHA-256 of the receipt's exclusive C14N without its signature
-    (the enveloped-signature transform), under the URI ``receipt_uri`` names. The entries state
-    no transforms (that recipe is the format's, written once in ``docs/api.md``): every receipt
-    carries the whole manifest, and they would double its size. Every receipt carries
-    that same signature, so each stands alone: an XML Signature tool checks the signature (xmlsec1
-    included), and the receipt's own digest, compared with its entry, binds it to the manifest
-    (``verify`` does both; ``docs/api.md`` shows it by hand). A single receipt is signed as ``sign``
-    signs it.
+    (the enveloped-signature transform), under the URI ``receipt_uri`` names. Every receipt
+    carries that same signature, manifest included, so each stands alone: an XML Signature tool
+    checks the signature (xmlsec1 included), and the receipt's own digest, compared with its
+    entry, binds it to the manifest (``verify`` does both; ``docs/api.md`` shows it by hand). The
+    entries state no transforms (the recipe is the format's, written once in ``docs/api.md``):
+    they would double the manifest every receipt carries. A batch of one is signed as ``sign``
+    signs a receipt.
     """
     if len(batch) == 1:
         return [sign(batch[0], key, cert_chain)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -23,13 +22,6 @@ from axis.registry import systems
 from axis.store import db
 
 SOUTH = "000.00.00.H99"
-
-
-@pytest.fixture
-async def conn(world: World) -> AsyncIterator[asyncpg.Connection]:
-    connection = await db.connect(world.settings.database_url)
-    yield connection
-    await connection.close()
 
 
 async def state_of(conn: asyncpg.Connection, package_id: str, system_id: str) -> DeliveryState:

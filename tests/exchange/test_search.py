@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import pytest
 from world import World
 
 from axis.exchange import status
-from axis.store import db
 
 SOUTH = "000.00.00.H99"
-
-
-@pytest.fixture
-async def conn(world: World) -> AsyncIterator[asyncpg.Connection]:
-    connection = await db.connect(world.settings.database_url)
-    yield connection
-    await connection.close()
 
 
 async def test_a_clerk_finds_documents_by_words_direction_and_promulgation_dates(
