@@ -473,22 +473,30 @@ async def search(
     # promulgated in the period), else arrived newest first: each order an index's, so that a page
     # is read in order and never the whole range sorted.
     if since or until:
-        order = "sd.promulgation_date DESC, sd.received_at DESC, sd.package_id"
+        order = "{t}.promulgation_date DESC, {t}.received_at DESC, {t}.package_id"
     else:
-        order = "sd.received_at DESC, sd.package_id"
+        order = "{t}.received_at DESC, {t}.package_id"
     # The documents a system may see are its rows of system_documents (written at intake): the
     # search walks those, in time order or down the filter's index (number, dates), never every
-    # package, so that its cost follows the system's own share of the history.
-    query = f"""SELECT p.id, p.document_id, p.business_type, p.sender_code, p.sender_system, p.subject,
+    # package, so that its cost follows the system's own share of the history. The page is
+    # chosen among those rows first, and only its documents are read from packages (the biggest
+    # table, read at random): a filter that starts from many candidates (failed deliveries) sorts
+    # them without reading each one's package.
+    through_packages = "JOIN packages p ON p.id = sd.package_id" if any("p." in c for c in conditions) else ""
+    query = f"""WITH page AS (
+                   SELECT sd.package_id, sd.received_at, sd.promulgation_date
+                     FROM system_documents sd {through_packages}
+                    WHERE {" AND ".join(conditions)}
+                    ORDER BY {order.format(t="sd")} LIMIT {arg(limit)} OFFSET {arg(offset)})
+                SELECT p.id, p.document_id, p.business_type, p.sender_code, p.sender_system, p.subject,
                        p.code_number, p.code_notation, p.promulgation_date, p.due_date, p.received_at,
                        p.signature_policy,
                        (SELECT jsonb_build_object('delivered', count(*) FILTER (WHERE d.state = 'delivered'),
                                                   'queued', count(*) FILTER (WHERE d.state = 'queued'),
                                                   'failed', count(*) FILTER (WHERE d.state = 'failed'))
                           FROM {_VISIBLE_DELIVERIES}) AS deliveries
-                  FROM system_documents sd JOIN packages p ON p.id = sd.package_id
-                 WHERE {" AND ".join(conditions)}
-                 ORDER BY {order} LIMIT {arg(limit)} OFFSET {arg(offset)}"""
+                  FROM page JOIN packages p ON p.id = page.package_id
+                 ORDER BY {order.format(t="page")}"""
     if not words:
         rows = await conn.fetch(query, *args)
     else:
