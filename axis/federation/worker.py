@@ -197,8 +197,12 @@ class Federation:
             self.counters.last_round_at = time.time()
             wait = max(0.05, min(due.values()) - time.monotonic())
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for returns when its event is set
+            # at the moment the task is cancelled, and the cancel is lost (gh-86296): stop() then
+            # waited forever for a worker that went on (a test run hung on it).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
             if self._wake.is_set():
                 due["forward"] = min(due["forward"], time.monotonic() + backoff)
 

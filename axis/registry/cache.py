@@ -146,8 +146,9 @@ class RegistryCache:
         if not self._listener_alive():
             await asyncio.sleep(1.0)
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._listener_lost.wait(), self._poll_seconds)
+        with contextlib.suppress(TimeoutError):  # (not wait_for: it can swallow a cancel on 3.11)
+            async with asyncio.timeout(self._poll_seconds):
+                await self._listener_lost.wait()
 
     def _listener_alive(self) -> bool:
         return self._listener is not None and not self._listener.is_closed()

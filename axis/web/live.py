@@ -79,8 +79,9 @@ async def live(request: web.Request) -> web.StreamResponse:
             elif loop.time() - quiet_since > HEARTBEAT_SECONDS:
                 await response.write(b": ping\n\n")  # keeps proxies from closing an idle stream
                 quiet_since = loop.time()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(site.stopping.wait(), timeout=POLL_SECONDS)
+            with contextlib.suppress(TimeoutError):  # (not wait_for: it can swallow a cancel on 3.11)
+                async with asyncio.timeout(POLL_SECONDS):
+                    await site.stopping.wait()
     except ConnectionResetError:
         log.debug("live.closed", document_id=stored.document_id)  # the page was closed: nothing to do
     return response
