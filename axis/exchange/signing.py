@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
-from axis.receipts import Receipt
+from axis.receipts import Receipt, receipt_uri
 
 #: Receipts per signature at most. Every receipt of a batch carries the whole manifest (~230
 #: bytes an entry): at 64, receipts of 15 KB cost RabbitMQ and PostgreSQL more than the signatures
@@ -23,6 +23,7 @@ MAX_BATCH = 16
 
 SignBatch = Callable[[Sequence[Receipt]], list[bytes]]
 OffLoop = Callable[[SignBatch, list[Receipt]], Awaitable[list[bytes]]]
+_Waiting = tuple[Receipt, "asyncio.Future[bytes]"]
 
 
 class ReceiptSigner:
@@ -30,7 +31,7 @@ class ReceiptSigner:
         """``sign_batch`` signs receipts together (blocking); ``off_loop`` runs it off the event loop."""
         self._sign_batch = sign_batch
         self._off_loop = off_loop
-        self._waiting: list[tuple[Receipt, asyncio.Future[bytes]]] = []
+        self._waiting: list[_Waiting] = []
         self._running: asyncio.Task[None] | None = None
 
     async def sign(self, batch: Sequence[Receipt]) -> list[bytes]:
@@ -48,7 +49,7 @@ class ReceiptSigner:
     async def _drain(self) -> None:
         try:
             while self._waiting:
-                taken, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                taken, self._waiting = _next_batch(self._waiting)
                 try:
                     bodies = await self._off_loop(self._sign_batch, [receipt for receipt, _ in taken])
                 except Exception as exc:  # noqa: BLE001 (handed to each caller: a key error is a setting error)
@@ -66,3 +67,22 @@ class ReceiptSigner:
                         future.set_result(body)
         finally:
             self._running = None
+
+
+def _next_batch(waiting: list[_Waiting]) -> tuple[list[_Waiting], list[_Waiting]]:
+    """Up to ``MAX_BATCH`` receipts with distinct names, in order; the rest wait for the next.
+
+    Two requests acknowledging the same package at once each ask for its delivery receipt (the
+    store keeps the first); in one manifest the two would share a name, which no reader could
+    tell apart, so the second goes in the next batch."""
+    taken: list[_Waiting] = []
+    rest: list[_Waiting] = []
+    names: set[str] = set()
+    for entry in waiting:
+        name = receipt_uri(entry[0])
+        if len(taken) < MAX_BATCH and name not in names:
+            names.add(name)
+            taken.append(entry)
+        else:
+            rest.append(entry)
+    return taken, rest

@@ -69,3 +69,16 @@ async def test_a_caller_that_gives_up_does_not_stop_the_others() -> None:
     assert await patient == [b"02 in batch 1"]
     with pytest.raises(asyncio.CancelledError):
         await impatient
+
+
+async def test_two_requests_for_the_same_receipt_at_once_go_in_different_batches() -> None:
+    """Two acknowledgements of one package racing each other ask for the same delivery receipt;
+    one manifest cannot name it twice, so the second is signed in the next batch, not refused."""
+    signing = SlowSigning()
+    signer = ReceiptSigner(signing, later)
+    first = asyncio.create_task(signer.sign([receipt(1)]))
+    await asyncio.sleep(0.01)
+    again = await asyncio.gather(signer.sign([receipt(2)]), signer.sign([receipt(2), receipt(3)]))
+    assert await first == [b"01 in batch 1"]
+    assert again == [[b"02 in batch 2"], [b"02 in batch 3", b"03 in batch 2"]]
+    assert signing.batches == [["01"], ["02", "03"], ["02"]]
