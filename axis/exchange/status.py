@@ -423,6 +423,7 @@ async def search(
     ``delivered``, ``queued`` or ``failed``, so that a list shows where each document stands
     without opening it."""
     conditions = ["sd.system_id = $1"]
+    on_packages: list[str] = []  # conditions on the package's own row (others are system_documents')
     args: list[Any] = [system_id]
 
     def arg(value: Any) -> str:
@@ -434,13 +435,13 @@ async def search(
     elif direction == "received":
         conditions.append("NOT sd.sent")
     if document_id:
-        conditions.append(f"p.document_id = {arg(document_id)}")
+        on_packages.append(f"p.document_id = {arg(document_id)}")
     if number:
         conditions.append(f"sd.code_number = {arg(number)}")
     if notation and not _LIKE_WILDCARDS.search(notation):
         conditions.append(f"sd.notation_folded = lower({arg(notation)})")  # ILIKE's meaning, on an index
     elif notation:
-        conditions.append(f"p.code_notation ILIKE {arg(notation)}")
+        on_packages.append(f"p.code_notation ILIKE {arg(notation)}")
     for word in folding.words(words or ""):
         conditions.append(f"sd.subject_folded LIKE {arg(contains(word))}")
     if since:
@@ -449,7 +450,7 @@ async def search(
         conditions.append(f"sd.promulgation_date <= {arg(until)}")
     if counterpart:
         code = arg(counterpart)
-        conditions.append(
+        on_packages.append(
             f"(p.sender_code = {code} OR EXISTS (SELECT 1 FROM package_recipients r"
             f" WHERE r.package_id = p.id AND (r.agency_code = {code} OR r.requested_code = {code})))"
         )
@@ -464,7 +465,7 @@ async def search(
             f" WHERE o.state = '{state.value}' AND (o.sender_system = $1 OR o.system_id = $1)))"
         )
     elif delivery == "done":
-        conditions.append(
+        on_packages.append(
             f"NOT EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state <> {arg(DeliveryState.DELIVERED)})"
         )
     elif delivery is not None:
@@ -482,11 +483,11 @@ async def search(
     # chosen among those rows first, and only its documents are read from packages (the biggest
     # table, read at random): a filter that starts from many candidates (failed deliveries) sorts
     # them without reading each one's package.
-    through_packages = "JOIN packages p ON p.id = sd.package_id" if any("p." in c for c in conditions) else ""
+    through_packages = "JOIN packages p ON p.id = sd.package_id" if on_packages else ""
     query = f"""WITH page AS (
                    SELECT sd.package_id, sd.received_at, sd.promulgation_date
                      FROM system_documents sd {through_packages}
-                    WHERE {" AND ".join(conditions)}
+                    WHERE {" AND ".join(conditions + on_packages)}
                     ORDER BY {order.format(t="sd")} LIMIT {arg(limit)} OFFSET {arg(offset)})
                 SELECT p.id, p.document_id, p.business_type, p.sender_code, p.sender_system, p.subject,
                        p.code_number, p.code_notation, p.promulgation_date, p.due_date, p.received_at,
