@@ -9,6 +9,7 @@ outbox until confirmed.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -194,7 +195,14 @@ class Axis:
             self.executor.shutdown(wait=True)
         await self.broker.close()
         await self.registry.close()
-        await self.pool.close()
+        # asyncpg's close waits, without end, for every connection to come back: a task that
+        # still holds one would make the process hang at shutdown (a test run hung here).
+        try:
+            async with asyncio.timeout(10):
+                await self.pool.close()
+        except TimeoutError:
+            log.warning("axis.pool_close_timeout", error="connections still held after 10 s; terminated")
+            self.pool.terminate()
 
 
 def _secret_box(settings: Settings) -> SecretBox | None:

@@ -127,8 +127,12 @@ class Federation:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Bounded: a worker that swallowed its cancel must not hang the process's shutdown.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                async with asyncio.timeout(10):
+                    await self._task
+            if not self._task.done():
+                log.error("federation.stop_timeout", error="the worker did not stop within 10 s")
             self._task = None
 
     def wake(self) -> None:
