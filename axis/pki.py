@@ -17,7 +17,7 @@ from typing import Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from axis.errors import AxisError
 from axis.registry import codes
@@ -67,8 +67,17 @@ def _key_usage(*, signing: bool, ca: bool) -> x509.KeyUsage:
     )
 
 
-def new_ca(name: str = "Axis Development CA", *, days: int = 3650, key_type: KeyType = "ec") -> Identity:
-    """A self-signed CA for development. Never a production trust anchor."""
+def new_ca(
+    name: str = "Axis Development CA",
+    *,
+    days: int = 3650,
+    key_type: KeyType = "ec",
+    not_before: dt.datetime | None = None,
+) -> Identity:
+    """A self-signed CA for development. Never a production trust anchor.
+
+    ``not_before`` lets tests date the CA back, to sign with it (and check) at a time in the past.
+    """
     key = _new_key(key_type)
     subject = x509.Name(
         [
@@ -77,15 +86,15 @@ def new_ca(name: str = "Axis Development CA", *, days: int = 3650, key_type: Key
             x509.NameAttribute(NameOID.COMMON_NAME, name),
         ]
     )
-    now = dt.datetime.now(dt.UTC)
+    start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=days))
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(_key_usage(signing=False, ca=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -102,17 +111,26 @@ def issue(
     days: int = 365,
     key_type: KeyType = "rsa",
     not_before: dt.datetime | None = None,
+    title: str | None = None,
+    organisation: str | None = None,
+    ocsp_url: str | None = None,
+    crl_url: str | None = None,
 ) -> Identity:
     """A signing certificate issued by ``ca`` for one agency (or, without a code, for a service
-    such as the axis itself, which signs receipts but is no agency).
+    such as the axis itself, which signs receipts but is no agency, or for a person).
 
     ``not_before`` lets tests make certificates that are already expired or not yet valid.
+    ``title`` makes it a person's certificate, as a document's individual signer holds (Decree
+    30/2020): their title (X.509 ``title``, 2.5.4.12) in the subject and, with ``organisation``,
+    the agency they work for as ``O``; a person's certificate carries no agency code.
+    ``ocsp_url`` and ``crl_url`` name where to ask whether it is revoked (Authority Information
+    Access, CRL Distribution Points), as a real CA's certificates do.
     """
     key = _new_key(key_type)
     start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     attributes = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(name)),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(organisation or name)),
         x509.NameAttribute(NameOID.COMMON_NAME, _fit(name)),
     ]
     if agency_code is not None:
@@ -121,8 +139,10 @@ def issue(
             x509.NameAttribute(NameOID.USER_ID, code),
             x509.NameAttribute(NameOID.COMMON_NAME, f"{_fit(name, 64 - len(code) - 3)} ({code})"),
         ]
+    if title is not None:
+        attributes.append(x509.NameAttribute(NameOID.TITLE, _fit(title)))
     subject = x509.Name(attributes)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(ca.certificate.subject)
@@ -138,8 +158,14 @@ def issue(
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
-        .sign(ca.key, hashes.SHA256())
     )
+    if ocsp_url is not None:
+        access = x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
+    if crl_url is not None:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    cert = builder.sign(ca.key, hashes.SHA256())
     # A self-signed CA is the trust anchor itself, so it is not repeated in the chain.
     self_signed = ca.certificate.issuer == ca.certificate.subject
     return Identity(key, cert, () if self_signed else ca.cert_chain)

@@ -1,0 +1,1 @@
+"""The signatures inside a document's files (PDF, PAdES), checked at intake: see findings.py."""
