@@ -34,6 +34,8 @@ from axis.errors import AxisError
 from axis.exchange.freshness import Window
 from axis.exchange.service import Exchange
 from axis.federation.worker import Federation
+from axis.files import intake as files_intake
+from axis.files.worker import FileChecker
 from axis.http import admin, agencies, cut_headers, documents, early, headers, health, packages, tls, upstream
 from axis.http import vdxp as vdxp_http
 from axis.http.context import AXIS
@@ -70,6 +72,7 @@ class Axis:
     linker: Linker
     registrar: Registrar
     federation: Federation
+    files: FileChecker | None = None
 
     def connection(self, *, timeout: float | None = None) -> PoolAcquireContext[asyncpg.Record]:
         """A connection lent by the pool within ``AXIS_DB_ACQUIRE_TIMEOUT`` (or a shorter
@@ -112,8 +115,10 @@ class Axis:
             if settings.verify_workers > 0
             else None
         )
+        files = files_intake.checker_from(settings) if settings.file_check else None
         exchange = Exchange(
             pool=pool,
+            files=files,
             registry=registry,
             relay=relay,
             trust=trust,
@@ -180,6 +185,7 @@ class Axis:
             linker,
             Registrar(lambda: pool.acquire(timeout=settings.db_acquire_timeout), registry),
             federation,
+            files,
         )
 
     async def stop_taking_work(self) -> None:
@@ -193,6 +199,8 @@ class Axis:
         await self.linker.stop()
         if self.executor is not None:
             self.executor.shutdown(wait=True)
+        if self.files is not None:
+            await asyncio.to_thread(self.files.close)  # joins its worker processes
         await self.broker.close()
         await self.registry.close()
         # asyncpg's close waits, without end, for every connection to come back: a task that

@@ -134,6 +134,53 @@ class Settings:
         doc="PEM files (`:`-separated) of the CAs agency signing certificates must chain to",
         shown="<keys>/ca.pem",
     )
+    document_trust_anchors: tuple[Path, ...] = setting(
+        factory=tuple,
+        parse=_paths,
+        doc="PEM files (`:`-separated) of the CAs that signatures inside document files (PDF) must chain to: the "
+        "government's specialised CA for document signing, kept apart from `AXIS_TRUST_ANCHORS` (the CRLs of "
+        "`AXIS_CRL_FILES` serve both)",
+        shown="<keys>/ca.pem",
+    )
+    file_check: bool = setting(
+        True,
+        parse=_flag,
+        doc="check the signatures in each document's PDF files (also inside zips) at intake; `0`: neither checked "
+        "nor required",
+    )
+    file_check_workers: int = setting(1, doc="processes checking files (each one PDF at a time)", check=_at_least(1))
+    file_check_seconds: float = setting(
+        20.0,
+        doc="seconds one attachment's check may take; beyond: `file.limits`, its process replaced",
+        check=_more_than(0),
+    )
+    file_check_memory_bytes: int = setting(
+        1024 * _MB,
+        doc="the address space of a checking process; an attachment needing more gets `file.limits`",
+        check=_at_least(256 * _MB),
+        shown="1073741824 (1 GiB)",
+    )
+    file_check_max_bytes: int = setting(
+        50 * _MB,
+        doc="larger attachments are not checked (`file.too_large`)",
+        check=_at_least(1024),
+        shown="52428800 (50 MiB)",
+    )
+    file_check_max_unzipped_bytes: int = setting(
+        200 * _MB,
+        doc="a zipped attachment expanding to more (or over 200 times an entry's compressed size) is `file.zip.bomb`",
+        check=_at_least(1024),
+        shown="209715200 (200 MiB)",
+    )
+    file_check_fetch: bool = setting(
+        True,
+        parse=_flag,
+        doc="ask the OCSP responder or CRL address a document signer's certificate names (answers cached); no "
+        "answer is the warning `file.signature.revocation_unknown`; `0`: only `AXIS_CRL_FILES`",
+    )
+    file_check_fetch_timeout: float = setting(
+        5.0, doc="seconds an OCSP responder or CRL address has to answer", check=_more_than(0)
+    )
     log_level: str = setting(
         "info",
         doc="JSON logs on stderr at this level",
@@ -258,8 +305,9 @@ class Settings:
                 raise AxisError(
                     "config.invalid", f"{variable(each)}={raw!r} is not {_kind(each)}.", setting=variable(each)
                 ) from None
-        if "trust_anchors" not in values:  # the development CA beside the axis's own keys
-            values["trust_anchors"] = (Path(values.get("keys_dir", cls.keys_dir)) / "ca.pem",)
+        for anchors in ("trust_anchors", "document_trust_anchors"):
+            if anchors not in values:  # the development CA beside the axis's own keys
+                values[anchors] = (Path(values.get("keys_dir", cls.keys_dir)) / "ca.pem",)
         settings = cls(**values)
         settings.validate()
         return settings

@@ -64,6 +64,33 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "receipt.invalid": (400, "The receipt was changed after signing, or its signature does not verify."),
     "receipt.certificate.untrusted": (400, "The receipt's certificate does not chain to a trust anchor."),
     "receipt.certificate.expired": (400, "The receipt's certificate is outside its validity period."),
+    # The signatures inside document files (axis.files): findings kept with the package and shown, never
+    # refusals, except file.signature.required under a system's `require` policy.
+    "file.signature.required": (
+        422,
+        "The system's file policy is `require` and the main file has no valid signature of the sending agency.",
+    ),
+    "file.signature.broken": (422, "A file's signature does not match the bytes it covers, or does not verify."),
+    "file.signature.partial": (422, "A file's signature covers only part of its revision of the file."),
+    "file.signature.modified": (422, "The file was changed after it was signed, beyond what signing allows."),
+    "file.signature.untrusted": (422, "A file signer's certificate does not chain to a document trust anchor."),
+    "file.signature.expired": (422, "A file signer's certificate was not valid when it signed."),
+    "file.signature.revoked": (422, "A file signer's certificate is revoked (CRL or OCSP)."),
+    "file.signature.revocation_unknown": (
+        422,
+        "A warning: the certificate names where to ask about revocation, and no answer came.",
+    ),
+    "file.unsigned": (422, "A PDF file carries no signature."),
+    "file.malformed": (422, "A file is not a PDF that can be read, or its signature cannot be read."),
+    "file.too_large": (422, "A file is larger than AXIS_FILE_CHECK_MAX_BYTES: its signatures were not checked."),
+    "file.limits": (422, "Checking a file took more time or memory than allowed: its signatures were not checked."),
+    "file.zip.malformed": (422, "A zipped attachment cannot be read."),
+    "file.zip.bomb": (422, "A zipped attachment expands beyond the limits (size, ratio, entries or depth)."),
+    "file.agency_signature.missing": (422, "The main file carries no valid signature of the sending agency."),
+    "file.signer.mismatch": (
+        422,
+        "A warning: the header's SignerInfo names no one who signed the main file as a person.",
+    ),
     # Agency identifier codes (axis.registry.codes)
     "agency_code.malformed": (400, "The text is not a well-formed agency identifier code."),
     # The registry (axis.registry)

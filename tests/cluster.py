@@ -160,6 +160,7 @@ async def create(
         http_port=free_port(),
         keys_dir=keys,
         trust_anchors=(keys / "ca.pem",),
+        document_trust_anchors=(keys / "ca.pem",),
     )
     cluster = Cluster(settings, vhost, database, keys, ca)
     cluster.environment = {

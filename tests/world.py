@@ -213,6 +213,7 @@ async def axis_settings(database_url: str, tmp_path: Path, **overrides: Any) -> 
         amqp_management_url=amqp.MANAGEMENT_URL,
         keys_dir=keys,
         trust_anchors=(keys / "ca.pem",),
+        document_trust_anchors=(keys / "ca.pem",),
         archive_dir=tmp_path / "archive",
         # Test packages carry fixed dates (stable DocumentIds and bytes); the freshness rules have
         # tests of their own with explicit windows.

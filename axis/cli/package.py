@@ -7,6 +7,7 @@ output names the exact rule and the stable error code, and ``inspect`` shows wha
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import datetime as dt
 import json
@@ -24,6 +25,9 @@ from axis.edxml.namespaces import ds
 from axis.edxml.trust import SignaturePolicy, Signer, TrustAnchors
 from axis.edxml.writer import build
 from axis.errors import AxisError
+from axis.files import intake as files_intake
+from axis.files import report as files_report
+from axis.files.findings import DocumentCheck
 
 
 def register(sub: Any) -> None:
@@ -33,6 +37,15 @@ def register(sub: Any) -> None:
     inspect = actions.add_parser("inspect", help="show a package's header, attachments and signer")
     inspect.add_argument("file", type=Path)
     inspect.add_argument("--json", action="store_true", help="print the model as JSON")
+    inspect.add_argument(
+        "--document-trust",
+        type=Path,
+        action="append",
+        help="trust anchor PEM for the signatures inside the files (repeatable; default: AXIS_DOCUMENT_TRUST_ANCHORS)",
+    )
+    inspect.add_argument(
+        "--no-files", action="store_true", help="do not check the signatures inside the files (PDF, also in zips)"
+    )
     inspect.set_defaults(handler=_inspect)
 
     verify = actions.add_parser("verify", help="verify schema, signature and certificate chain")
@@ -82,16 +95,44 @@ def _write(data: bytes, output: Path | None) -> None:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    parsed = codec.parse(_read(args.file))
+    parsed = codec.parse(_read(args.file), attachment_content=files_intake.checkable)
+    files, unchecked = (None, "") if args.no_files else _check_files(parsed.package, args.document_trust)
     if args.json:
-        print(json.dumps(_jsonable(parsed), ensure_ascii=False, indent=2, default=str))
+        body = _jsonable(parsed)
+        body["files"] = files.to_json() if files is not None else None
+        print(json.dumps(body, ensure_ascii=False, indent=2, default=str))
         return 0
     for label, value in _lines(parsed.package):
         print(f"{label:<13}{value}")
     print(f"{'Signature':<13}{_signature_summary(parsed)}")
     for quirk in parsed.quirks:
         print(f"{'Quirk':<13}{quirk.code}: {quirk.message}" + (f" [{quirk.path}]" if quirk.path else ""))
+    if unchecked:
+        print(f"{'Files':<13}not checked: {unchecked}")
+    for label, value in files_report.lines(files) if files is not None else ():
+        print(f"{label:<13}{value}")
     return 0
+
+
+def _check_files(package: m.Package, anchors: list[Path] | None) -> tuple[DocumentCheck | None, str]:
+    """The signatures inside the package's files, checked here as intake checks them."""
+    if not isinstance(package, m.DocumentPackage):
+        return None, ""
+    settings = Settings.from_env()
+    if anchors:
+        settings = dataclasses.replace(settings, document_trust_anchors=tuple(anchors))
+    try:
+        checker = files_intake.checker_from(settings)
+    except AxisError as exc:
+        return None, f"{exc.message} (give --document-trust)"
+
+    async def direct(function: Any) -> Any:
+        return function()
+
+    try:
+        return asyncio.run(files_intake.check(checker, package, direct, at=dt.datetime.now(dt.UTC))), ""
+    finally:
+        checker.close()
 
 
 def _org(org: m.Organization) -> str:
@@ -160,7 +201,7 @@ def _signature_summary(parsed: codec.Parsed) -> str:
 def _jsonable(parsed: codec.Parsed) -> dict[str, Any]:
     body = dataclasses.asdict(parsed.package)
     for attachment in body.get("attachments", []):
-        attachment["encoded"] = f"<{len(attachment['encoded'])} base64 characters>"
+        attachment["encoded"] = f"<{attachment['decoded_size']} bytes>"
     return {
         "kind": parsed.kind.value,
         "package": body,

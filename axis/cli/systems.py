@@ -114,6 +114,12 @@ def register(sub: Any) -> None:
         help="accept packages without an XML Signature (as the SDK's EdXML102 library builds them): for a "
         "migration only; each such package is marked unsigned wherever it is shown",
     )
+    policy.add_argument(
+        "--file-policy",
+        choices=("report", "require"),
+        help="the signatures inside its documents' files (PDF): report what is found (default), or require a "
+        "valid signature of the sending agency on the main file and refuse a document without one",
+    )
     policy.add_argument("--status", choices=("active", "disabled"))
     policy.add_argument(
         "--require-client-cert",
@@ -288,6 +294,8 @@ def _policy(args: argparse.Namespace) -> int:
         settings["allow_sha1"] = args.legacy_sha1
     if args.allow_unsigned is not None:
         settings["allow_unsigned"] = args.allow_unsigned
+    if args.file_policy is not None:
+        settings["file_policy"] = args.file_policy
     if args.status is not None:
         settings["status"] = args.status
     if args.require_client_cert is not None:
@@ -299,7 +307,10 @@ def _policy(args: argparse.Namespace) -> int:
         system = await systems.update(conn, runtime.actor(), args.id, **settings)
         mtls = ", client certificate required" if system.require_client_certificate else ""
         where = f", from {', '.join(system.allowed_addresses)}" if system.allowed_addresses else ""
-        print(f"{system.id}: signature policy {system.policy.name}, {system.status.value}{mtls}{where}")
+        print(
+            f"{system.id}: signature policy {system.policy.name}, file policy {system.file_policy}, "
+            f"{system.status.value}{mtls}{where}"
+        )
 
     runtime.run(runtime.transaction(action))
     return 0

@@ -27,6 +27,7 @@ from axis.client.mailbox import Delivery, Mailbox
 from axis.client.packages import DocumentRef, File
 from axis.edxml.model import BusinessDocType, DocumentPackage, StatusCode, StatusPackage
 from axis.edxml.trust import AppliedPolicy
+from axis.files.findings import DocumentCheck, FileCheck, SignatureCheck, Verdict
 
 __all__ = [
     "AgencyClient",
@@ -35,10 +36,12 @@ __all__ = [
     "BusinessDocType",
     "Delivery",
     "DeliveryState",
+    "DocumentCheck",
     "DocumentPackage",
     "DocumentRef",
     "DocumentSummary",
     "File",
+    "FileCheck",
     "InboxItem",
     "LegacyPackage",
     "Mailbox",
@@ -46,9 +49,11 @@ __all__ = [
     "RecipientTimeline",
     "Routed",
     "Sent",
+    "SignatureCheck",
     "StatusCode",
     "StatusEntry",
     "StatusPackage",
     "Timeline",
+    "Verdict",
     "VerifiedReceipt",
 ]

@@ -27,6 +27,7 @@ from axis.edxml import build, codec, sign
 from axis.edxml import model as m
 from axis.edxml.trust import STRICT, SignaturePolicy, Signer, TrustAnchors
 from axis.errors import AxisError
+from axis.files.findings import DocumentCheck
 
 
 class AgencyClient:
@@ -414,6 +415,12 @@ class AgencyClient:
         return verified
 
     # --- following documents ------------------------------------------------------------------------
+
+    async def files(self, package_id: str) -> DocumentCheck | None:
+        """Who signed each PDF of a document this system sent or received, and whether the axis found
+        those signatures valid (checked once, at intake); None when its files were not checked."""
+        found = await self.api.files(package_id)
+        return DocumentCheck.from_json(found) if found.get("checked") else None
 
     async def status(self, document_id: str) -> Timeline:
         """Per recipient: its system, the delivery and every status it sent."""

@@ -105,6 +105,10 @@ class InboxItem:
     at: dt.datetime | None
     package_id: str  # for a receipt: the package it is about
     raw: Mapping[str, Any] = field(repr=False)
+    #: The signatures inside a document's files, as the axis found them at intake: valid, warning,
+    #: invalid, unsigned, unchecked or none (no PDF); None when not checked. The whole report:
+    #: ``AgencyClient.files``.
+    file_signatures: str | None = None
 
     @property
     def is_package(self) -> bool:
@@ -126,6 +130,7 @@ class InboxItem:
             at=_time(raw.get("at")),
             package_id=str(raw.get("package_id", raw["id"])),
             raw=raw,
+            file_signatures=raw.get("file_signatures"),
         )
 
 
@@ -341,6 +346,8 @@ class Timeline:
     signature_policy: str | None = None
     #: The packages shown here that came in under a legacy policy: empty when all were strict.
     legacy_packages: tuple[LegacyPackage, ...] = ()
+    #: The file verdict of the document's latest checked package (see ``InboxItem.file_signatures``).
+    file_signatures: str | None = None
 
     @property
     def legacy(self) -> bool:
@@ -373,6 +380,7 @@ class Timeline:
             raw=raw,
             signature_policy=_policy(raw.get("signature_policy")),
             legacy_packages=tuple(LegacyPackage.from_json(p) for p in raw.get("legacy_packages") or ()),
+            file_signatures=raw.get("file_signatures"),
         )
 
 

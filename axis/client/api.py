@@ -143,6 +143,11 @@ class AxisClient:
         ]
         return found
 
+    async def files(self, package_id: str) -> dict[str, Any]:
+        """What the axis found about the signatures in a document's files (``checked`` false: not checked)."""
+        result: dict[str, Any] = await self._call("GET", f"/api/v1/packages/{_segment(package_id)}/files")
+        return result
+
     async def receipt(self, receipt_id: str) -> bytes:
         data: bytes = await self._call("GET", f"/api/v1/receipts/{_segment(receipt_id)}")
         return data

@@ -60,7 +60,7 @@ def parse(
     *,
     limits: xmlsafe.Limits = xmlsafe.Limits(),
     schemas: Schemas | None = None,
-    attachment_content: bool = True,
+    attachment_content: reader.Keep = True,
 ) -> Parsed:
     """Hardened parse, schema validation and model, without signature verification (``data`` and
     ``attachment_content`` as for ``verify``)."""
@@ -77,7 +77,7 @@ def verify(
     at: dt.datetime | None = None,
     limits: xmlsafe.Limits = xmlsafe.Limits(),
     schemas: Schemas | None = None,
-    attachment_content: bool = True,
+    attachment_content: reader.Keep = True,
 ) -> Verified:
     """Parse, validate and verify; the model comes from what the signature covers.
 

@@ -10,9 +10,10 @@ attachments, status 14) become ``Quirk`` values the caller can show or log.
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -53,12 +54,17 @@ def detect_kind(root: etree._Element) -> m.Kind:
     return m.Kind.STATUS if header.find(ed("StatusCode")) is not None else m.Kind.DOCUMENT
 
 
-def read(root: etree._Element, *, attachment_content: bool = True) -> tuple[m.Package, tuple[Quirk, ...]]:
+#: Which attachments' content to keep: all, none, or those a predicate picks.
+Keep = bool | Callable[[m.Attachment], bool]
+
+
+def read(root: etree._Element, *, attachment_content: Keep = True) -> tuple[m.Package, tuple[Quirk, ...]]:
     """Build the model of a schema-valid package (signature quirks: see ``signature_quirks``).
 
     ``attachment_content=False`` checks every attachment but leaves its ``encoded`` text out of the
     model: intake stores the package bytes as received and never needs a second copy of megabytes
-    of base64 in memory.
+    of base64 in memory. A predicate keeps only the attachments it picks (intake: the PDFs and zips
+    whose signatures ``axis.files`` checks).
     """
     reader = _Reader(attachment_content)
     kind = detect_kind(root)
@@ -120,7 +126,7 @@ def _int(text: str) -> int | None:
 
 
 class _Reader:
-    def __init__(self, attachment_content: bool = True) -> None:
+    def __init__(self, attachment_content: Keep = True) -> None:
         self.quirks: list[Quirk] = []
         self.attachment_content = attachment_content
 
@@ -386,18 +392,18 @@ class _Reader:
             encoded_el = _one(att, "ContentTransferEncoded")
             encoded_text = encoded_el.text or ""
             decoded_size = _check_base64(encoded_text, encoded_el)
-            if not self.attachment_content:
-                encoded_text = ""
-            result.append(
-                m.Attachment(
-                    content_id=cid,
-                    name=name,
-                    content_type=content_type,
-                    encoded=encoded_text,
-                    description=_text(att, "Description"),
-                    decoded_size=decoded_size,
-                )
+            attachment = m.Attachment(
+                content_id=cid,
+                name=name,
+                content_type=content_type,
+                encoded=encoded_text,
+                description=_text(att, "Description"),
+                decoded_size=decoded_size,
             )
+            keep = self.attachment_content
+            if not (keep(attachment) if callable(keep) else keep):
+                attachment = dataclasses.replace(attachment, encoded="")
+            result.append(attachment)
         missing = sorted(set(referenced) - seen)
         if missing:
             raise PackageError(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from axis.edxml import model as m
 from axis.edxml.codec import Verified
 from axis.errors import AxisError
+from axis.files.findings import DocumentCheck
 from axis.registry.model import System
 from axis.registry.resolve import Resolution, Resolver
 
@@ -48,6 +49,9 @@ class Admission:
     size: int
     dedupe_key: str
     recipients: tuple[Recipient, ...]
+    #: What the signatures in its files are (``axis.files``); None when not checked (a status package,
+    #: or AXIS_FILE_CHECK=0).
+    files: DocumentCheck | None = None
 
     @property
     def package(self) -> m.Package:

@@ -21,6 +21,9 @@ class InboxItem:
     sender_system: str
     at: dt.datetime
     package_id: uuid.UUID
+    #: What the signatures in a document's files are (``axis.files.findings.Verdict``); None when not
+    #: checked (receipts, statuses, packages from before the check).
+    file_signatures: str | None = None
 
 
 async def waiting(conn: Conn, system_id: str, *, limit: int = 100, only: str | None = None) -> list[InboxItem]:
@@ -29,12 +32,14 @@ async def waiting(conn: Conn, system_id: str, *, limit: int = 100, only: str | N
     # deliveries_waiting serve a generic plan (see axis.exchange.deliveries).
     rows = await conn.fetch(
         """(SELECT 'package' AS type, p.id, p.kind, p.document_id, p.sender_code, p.sender_system,
-                   d.created_at AS at, p.id AS package_id
+                   d.created_at AS at, p.id AS package_id, fc.verdict AS file_signatures
               FROM deliveries d JOIN packages p ON p.id = d.package_id
+                   LEFT JOIN file_checks fc ON fc.package_id = p.id
              WHERE d.system_id = $1 AND d.state = 'queued' AND $3::text IS DISTINCT FROM 'receipt'
              ORDER BY d.created_at LIMIT $2)
            UNION ALL
-           (SELECT 'receipt', r.id, r.kind, p.document_id, p.sender_code, p.sender_system, r.created_at, p.id
+           (SELECT 'receipt', r.id, r.kind, p.document_id, p.sender_code, p.sender_system, r.created_at, p.id,
+                   NULL
               FROM receipts r JOIN packages p ON p.id = r.package_id
              WHERE r.for_system = $1 AND r.acknowledged_at IS NULL AND $3::text IS DISTINCT FROM 'package'
              ORDER BY r.created_at LIMIT $2)

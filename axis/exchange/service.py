@@ -40,6 +40,11 @@ from axis.exchange.ledger import Entries, Ledger, PostgresLedger
 from axis.exchange.received import Received
 from axis.exchange.results import Accepted, Routed
 from axis.exchange.signing import ReceiptSigner
+from axis.files import intake as files_intake
+from axis.files import judge
+from axis.files import store as files_store
+from axis.files.findings import DocumentCheck, Verdict
+from axis.files.intake import Checker
 from axis.registry.model import System
 from axis.registry.resolve import Resolver
 from axis.store import bodies, db
@@ -98,8 +103,10 @@ class Exchange:
         timestamps: Window | None = None,
         ack_deadline: dt.timedelta = dt.timedelta(hours=24),
         ledger: Ledger | None = None,
+        files: Checker | None = None,
     ) -> None:
-        """``pool``: PostgreSQL, for what the pages and the API read; ``ledger``: where intake and
+        """``files``: checks the signatures inside documents' PDF files (``axis.files``; None: not
+        checked). ``pool``: PostgreSQL, for what the pages and the API read; ``ledger``: where intake and
         acknowledgement keep what they decide (by default the same database). A test of the
         exchange's logic gives a ``MemoryLedger`` and no pool."""
         self._pool = pool
@@ -114,6 +121,7 @@ class Exchange:
         self._limits = limits
         self._executor = executor
         self._signer = ReceiptSigner(self._sign_batch, self._off_loop)
+        self._files = files
         self._archive_dir = archive_dir
         self._timestamps = timestamps or Window()  # AXIS_MAX_CLOCK_SKEW_SECONDS, AXIS_MAX_PACKAGE_AGE_DAYS
         self._acquire_timeout = acquire_timeout  # a database too slow to lend a connection: 503, not a queue
@@ -147,11 +155,13 @@ class Exchange:
             self._trust,
             policy=caller.policy,
             limits=self._limits,
-            attachment_content=False,
+            # Only the PDFs and zips whose signatures are checked are kept in memory, decoded later.
+            attachment_content=files_intake.checkable if self._files is not None else False,
         )
         package = verified.package
         resolver = self._registry.resolver
         authorize(verified, caller, resolver)  # before any look-up, so that refusals leak nothing
+        files = await self._check_files(caller, package)
         # A new document names no other document, so it has nothing to read or lock first: its whole
         # write is one statement (atomic on its own), and a repeat shows as that statement's conflict.
         # Packages that act on documents lock them in a transaction, after answering a repeat; a
@@ -172,6 +182,7 @@ class Exchange:
                     admission = admit(
                         verified, caller, resolver, digest=received.digest, size=received.size, route=plan.route
                     )
+                    admission = dataclasses.replace(admission, files=files)
                 except AxisError:
                     # A new package must be believable now; the same bytes accepted before get the same
                     # answer, however old or re-routed since (a package that locks was checked above).
@@ -238,6 +249,18 @@ class Exchange:
         if self.on_upstream is not None and resolver.upstream_system() in admission.systems:
             self.on_upstream()  # the federation worker forwards it now rather than at its next round
         return self._accepted(admission)
+
+    async def _check_files(self, caller: System, package: m.Package) -> DocumentCheck | None:
+        """The signatures in a document's files, before anything is stored; refused here under a
+        ``require`` policy. Checked in worker processes, so intake's event loop keeps serving."""
+        if self._files is None or not isinstance(package, m.DocumentPackage):
+            return None
+        check = await files_intake.check(self._files, package, self._off_loop, at=dt.datetime.now(dt.UTC))
+        if judge.refuses(check, package, judge.FilePolicy(caller.file_policy)):
+            raise files_intake.refusal(check)
+        if check.verdict is not Verdict.NONE:
+            log.info("package.files", document_id=package.document_id, verdict=check.verdict.value, codes=check.codes)
+        return check
 
     async def _effects(self, ledger: Entries, admission: Admission, plan: flows.Plan) -> list[Outgoing]:
         """What an accepted package does to documents: their record, links, statuses, acks."""
@@ -523,6 +546,13 @@ class Exchange:
         (``document.unknown``). A clerk reading it is not the system fetching it."""
         async with self._connection() as conn:
             return await reading.visible_document(conn, package_id, caller.id)
+
+    async def files(self, caller: System, package_id: str) -> DocumentCheck | None:
+        """What intake found in the files of a document package ``caller`` sent or received (None:
+        not checked); any other package does not exist (``document.unknown``)."""
+        async with self._connection() as conn:
+            stored = await reading.visible_document(conn, package_id, caller.id)
+            return await files_store.load(conn, stored.package_id)
 
     async def open_document(self, caller: System, package_id: str) -> tuple[reading.StoredDocument, Received]:
         """The same document and its bytes as received: spooled to a file when large (close them)."""

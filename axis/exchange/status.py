@@ -136,6 +136,8 @@ class PackageLine:
     business_type: int | None
     received_at: dt.datetime
     signature_policy: str
+    #: What the signatures in its files are (``axis.files.findings.Verdict``), None if not checked.
+    file_signatures: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +157,9 @@ class Timeline:
     due_date: dt.date | None
     packages: tuple[PackageLine, ...]
     recipients: tuple[RecipientTimeline, ...]
+    #: The file verdict of the document's latest package whose files were checked (each package's
+    #: own is in ``packages``; the whole report: ``GET /api/v1/packages/{id}/files``).
+    file_signatures: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,9 +205,11 @@ async def timeline(
                   p.received_at, p.signature_policy, p.status_code, pr.requested_code, pr.agency_code,
                   coalesce(a.name, ea.name, '') AS agency_name, pr.system_id, pr.redirects, d.state,
                   d.created_at, d.published_at, d.fetched_at, d.delivered_at, d.failed_reason, d.requeued_at,
-                  us.state AS upstream_state, us.upstream_doc_id, us.handed_at, us.last_error AS upstream_error
+                  us.state AS upstream_state, us.upstream_doc_id, us.handed_at, us.last_error AS upstream_error,
+                  fc.verdict AS file_signatures
              FROM packages p
              JOIN package_recipients pr ON pr.package_id = p.id
+             LEFT JOIN file_checks fc ON fc.package_id = p.id
              JOIN deliveries d ON d.package_id = p.id AND d.system_id = pr.system_id
              LEFT JOIN agencies a ON a.code = pr.agency_code
              LEFT JOIN external_agencies ea ON a.code IS NULL AND ea.code = pr.agency_code
@@ -338,6 +345,13 @@ async def timeline(
         codes = {s.code for s in entry.statuses if s.by == "recipient"}
         if due is not None and due < today and not codes & {"02", "06"}:
             entry.overdue.append(f"due date {due:%Y-%m-%d} passed before completion (06)")
+    lines = tuple(
+        PackageLine(package_id=str(pid), business_type=bt, received_at=at, signature_policy=policy, file_signatures=fs)
+        for pid, bt, at, policy, fs in dict.fromkeys(
+            (r["package_id"], r["business_type"], r["received_at"], r["signature_policy"], r["file_signatures"])
+            for r in rows
+        )
+    )
     return Timeline(
         document_id=document_id,
         sender=first["sender_code"],
@@ -350,13 +364,9 @@ async def timeline(
         superseded_by=document["superseded_by"] if document else None,
         replaces=tuple(r["target_document_id"] for r in replaces),
         due_date=due,
-        packages=tuple(
-            PackageLine(package_id=str(pid), business_type=bt, received_at=at, signature_policy=policy)
-            for pid, bt, at, policy in dict.fromkeys(
-                (r["package_id"], r["business_type"], r["received_at"], r["signature_policy"]) for r in rows
-            )
-        ),
+        packages=lines,
         recipients=tuple(entry.done() for entry in recipients.values()),
+        file_signatures=next((p.file_signatures for p in reversed(lines) if p.file_signatures), None),
     )
 
 

@@ -80,6 +80,7 @@ async def accept(
     recipients = admission.recipients
     systems = list(admission.systems)
     chunks = bodies.chunk_count(received.size)
+    files = admission.files
     outbox = [(str(admission.package_id), OutboxKind.PACKAGE.value, s) for s in systems if s in amqp_systems]
     if admission.caller.id in amqp_systems:
         outbox.append((str(receipt_id), OutboxKind.RECEIPT.value, admission.caller.id))
@@ -145,7 +146,11 @@ async def accept(
                -- A new or replacing document starts a document record (an existing one stays).
                INSERT INTO documents (document_id, sender_code, sender_system, package_id, due_date)
                SELECT $4, $5, $6, p.id, $14 FROM p WHERE $35
-               ON CONFLICT (document_id) DO NOTHING)
+               ON CONFLICT (document_id) DO NOTHING),
+           fc AS (
+               -- What the signatures in its files are (axis.files), when they were checked.
+               INSERT INTO file_checks (package_id, verdict, codes, report)
+               SELECT p.id, $36, $37::text[], $38::jsonb FROM p WHERE $36::text IS NOT NULL)
            SELECT id FROM p""",
         admission.package_id,
         admission.kind.value,
@@ -182,6 +187,9 @@ async def accept(
         [o[2] for o in outbox],
         chunks,
         document is not None and document.business.doc_type in _STARTS_A_RECORD,
+        files.verdict.value if files else None,
+        list(files.codes) if files else [],
+        files.to_json() if files else None,
     )
     if inserted is not None and chunks:
         await bodies.write(conn, admission.package_id, received.chunks(bodies.CHUNK))

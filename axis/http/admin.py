@@ -14,6 +14,7 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.exchange import redelivery
+from axis.files.judge import FilePolicy
 from axis.http.agencies import agency_json
 from axis.http.auth import admin_of
 from axis.http.body import field, json_object, text
@@ -59,6 +60,7 @@ def system_json(system: System) -> dict[str, Any]:
         "require_client_certificate": system.require_client_certificate,
         "allowed_addresses": list(system.allowed_addresses),
         "signature_policy": system.policy.name,
+        "file_policy": system.file_policy,
         "status": system.status.value,
     }
 
@@ -194,10 +196,11 @@ _SETTINGS = {
     "require_client_certificate": bool,
     "allowed_addresses": list,
     "status": str,
+    "file_policy": str,
 }
 
 
-_CHOICES = {"status": tuple(SystemStatus)}
+_CHOICES = {"status": tuple(SystemStatus), "file_policy": tuple(FilePolicy)}
 
 
 def _settings(body: dict[str, Any]) -> dict[str, Any]:

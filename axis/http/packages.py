@@ -135,6 +135,7 @@ async def waiting(request: web.Request) -> web.Response:
                     "sender_system": item.sender_system,
                     "at": item.at.isoformat(),
                     "package_id": str(item.package_id),
+                    "file_signatures": item.file_signatures,
                     "url": f"/api/v1/packages/{item.id}" if item.type == "package" else f"/api/v1/receipts/{item.id}",
                 }
                 for item in items
@@ -275,6 +276,18 @@ async def list_receipts(request: web.Request) -> web.Response:
             ]
         }
     )
+
+
+@routes.get("/api/v1/packages/{id}/files")
+@accepts()
+async def files(request: web.Request) -> web.Response:
+    """What the axis found about the signatures in a document's files when it took it: each PDF
+    (also inside zips), each signature's signer, time, and problems, and the verdict."""
+    axis, system = caller(request)
+    found = await axis.exchange.files(system, request.match_info["id"])
+    if found is None:
+        return web.json_response({"verdict": None, "checked": False, "files": [], "problems": [], "codes": []})
+    return web.json_response({"checked": True, **found.to_json()})
 
 
 @routes.get("/api/v1/receipts/{id}")

@@ -54,6 +54,9 @@ class System:
     require_client_certificate: bool = False
     #: Networks (CIDR) the system's HTTP requests may come from; empty: any address.
     allowed_addresses: tuple[str, ...] = ()
+    #: What the signatures inside its documents' files must be: ``report`` (checked, refused never) or
+    #: ``require`` (a valid signature of the sending agency on the main file); ``axis.files.judge``.
+    file_policy: str = "report"
 
     @property
     def policy(self) -> SignaturePolicy:

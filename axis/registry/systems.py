@@ -27,7 +27,7 @@ from axis.store.db import Conn
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _COLUMNS = (
     "id, name, contact, delivery_http, delivery_amqp, allow_sha1, allow_unsigned, status, require_client_certificate,"
-    " allowed_addresses"
+    " allowed_addresses, file_policy"
 )
 _SETTABLE = frozenset(
     {
@@ -40,6 +40,7 @@ _SETTABLE = frozenset(
         "status",
         "require_client_certificate",
         "allowed_addresses",
+        "file_policy",
     }
 )
 
@@ -66,6 +67,7 @@ def from_row(row: asyncpg.Record) -> System:
         status=SystemStatus(row["status"]),
         require_client_certificate=row["require_client_certificate"],
         allowed_addresses=tuple(row["allowed_addresses"]),
+        file_policy=row["file_policy"],
     )
 
 
@@ -109,7 +111,7 @@ async def add(conn: Conn, actor: str, system_id: str, name: str, **settings: Any
         )
     system = _with(System(system_id, name.strip()), settings)
     inserted = await conn.fetchval(
-        f"""INSERT INTO systems ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        f"""INSERT INTO systems ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             ON CONFLICT (id) DO NOTHING RETURNING id""",
         system.id,
         system.name,
@@ -121,6 +123,7 @@ async def add(conn: Conn, actor: str, system_id: str, name: str, **settings: Any
         system.status.value,
         system.require_client_certificate,
         list(system.allowed_addresses),
+        system.file_policy,
     )
     if inserted is None:
         raise AxisError("registry.system.exists", f"The system {system_id} already exists.", system=system_id)
@@ -137,6 +140,12 @@ def _with(system: System, settings: Mapping[str, Any]) -> System:
         values["status"] = SystemStatus(values["status"])
     if "allowed_addresses" in values:
         values["allowed_addresses"] = addresses(values["allowed_addresses"], system.id)
+    if values.get("file_policy", "report") not in ("report", "require"):
+        raise AxisError(
+            "registry.system.invalid",
+            f"The file signature policy is 'report' or 'require', not {values['file_policy']!r}.",
+            system=system.id,
+        )
     updated = replace(system, **values)
     if not updated.name:
         raise AxisError("registry.system.invalid", "A system needs a name.", system=system.id)
@@ -194,7 +203,7 @@ async def _write(conn: Conn, after: System) -> None:
     await conn.execute(
         """UPDATE systems SET name = $2, contact = $3, delivery_http = $4, delivery_amqp = $5,
                   allow_sha1 = $6, allow_unsigned = $7, status = $8, require_client_certificate = $9,
-                  allowed_addresses = $10, updated_at = now()
+                  allowed_addresses = $10, file_policy = $11, updated_at = now()
             WHERE id = $1""",
         after.id,
         after.name,
@@ -206,6 +215,7 @@ async def _write(conn: Conn, after: System) -> None:
         after.status.value,
         after.require_client_certificate,
         list(after.allowed_addresses),
+        after.file_policy,
     )
 
 

@@ -112,6 +112,9 @@ def received_item(row: store.Waiting) -> dict[str, Any]:
         "documentId": row.document_id,
         "statusCode": row.status_code or "",
         "signaturePolicy": policy,
+        # The signatures inside its files (axis.files): valid, warning, invalid, unsigned, unchecked, none;
+        # "" when not checked. The SDK ignores it; software reading the JSON itself can show it.
+        "fileSignatures": row.file_signatures or "",
     }
 
 

@@ -36,6 +36,7 @@ class Waiting:
     created_at: dt.datetime
     fetched_at: dt.datetime | None
     recipients: tuple[str, ...]
+    file_signatures: str | None = None  # axis.files.findings.Verdict, None when not checked
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,8 +126,10 @@ async def received(conn: Conn, system_id: str, kind: str | None, *, limit: int =
         """SELECT p.id, p.kind, p.document_id, p.sender_code, p.status_code, p.signature_policy,
                   d.state, d.created_at, d.fetched_at,
                   ARRAY(SELECT pr.agency_code FROM package_recipients pr
-                         WHERE pr.package_id = p.id AND pr.system_id = $1 ORDER BY pr.agency_code) AS recipients
+                         WHERE pr.package_id = p.id AND pr.system_id = $1 ORDER BY pr.agency_code) AS recipients,
+                  fc.verdict AS file_signatures
              FROM deliveries d JOIN packages p ON p.id = d.package_id
+                  LEFT JOIN file_checks fc ON fc.package_id = p.id
             WHERE d.system_id = $1 AND d.state = 'queued' AND ($2::text IS NULL OR p.kind = $2)
             ORDER BY d.created_at LIMIT $3""",
         system_id,
