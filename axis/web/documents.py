@@ -26,12 +26,13 @@ from axis.edxml import reader
 from axis.errors import AxisError
 from axis.exchange import status
 from axis.exchange.received import Received
+from axis.files import store as files_store
 from axis.http.packages import send_parts
 from axis.http.params import Choice, Integer, Text, Where, accepts
 from axis.registry import codes
 from axis.registry.model import System
 from axis.store import bodies
-from axis.web import register, render, sessions, vietnamese, wording
+from axis.web import file_wording, register, render, sessions, vietnamese, wording
 from axis.web.site import axis_of, site_of
 
 routes = web.RouteTableDef()
@@ -243,6 +244,8 @@ async def document(request: web.Request) -> web.Response:
     _, system = await sessions.require_clerk(request)
     stored, body = await axis_of(request).exchange.open_document(system, request.match_info["package_id"])
     package = await _parsed(request, body)
+    async with axis_of(request).connection() as conn:
+        check = await files_store.load(conn, stored.package_id)  # None: not checked (older, or checks off)
     context = await timeline_context(request, system, stored.document_id, shown=str(stored.package_id))
     sender = axis_of(request).registry.snapshot.systems.get(stored.sender_system)
     context |= {
@@ -250,6 +253,7 @@ async def document(request: web.Request) -> web.Response:
         "sender_system": vietnamese.system_label(stored.sender_system, sender.name if sender else ""),
         "package": package,
         "direction": "sent" if stored.sender_system == system.id else "received",
+        "file_signatures": file_wording.view(check, package) if check is not None else None,
         "live_url": f"/ui/documents/{stored.package_id}/live",
         "status_url": "/api/v1/documents/" + quote(stored.document_id, safe="") + "/status",
     }

@@ -11,7 +11,8 @@ show English. A format spec names how a value is shown: ``{size:bytes}`` ``1,2 M
 ``05 (Đang xử lý)``, ``{package_ids:count}`` the number of items.
 
 The history's before/after values are worded by ``axis.web.wording``, the free-text reasons the
-database stores by ``axis.web.reasons``.
+database stores by ``axis.web.reasons``, what was found in a document's files (``file.*``) by
+``axis.web.file_wording``.
 
 Pure functions over values; nothing here does I/O.
 """
@@ -26,7 +27,7 @@ from typing import Any
 
 from axis.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from axis.errors import AxisError
-from axis.web import vietnamese
+from axis.web import file_wording, vietnamese
 
 # --- refusals ------------------------------------------------------------------------------------------
 
@@ -145,6 +146,13 @@ MESSAGES: Mapping[str, str] = {
     "receipt.certificate.untrusted": "Chứng thư số ký biên nhận không do tổ chức chứng thực tin cậy cấp.",
     "receipt.certificate.expired": (
         "Chứng thư số ký biên nhận[ ({subject})] đã hết hạn hoặc chưa đến thời gian có hiệu lực."
+    ),
+    # The signatures inside document files (axis.files): what was found, worded once where the clerk reads
+    # it (axis.web.file_wording), and the one refusal it can cause, under the sending system's policy.
+    **{code: f"{text}." for code, text in file_wording.PROBLEMS.items()},
+    "file.signature.required": (
+        "Chính sách của hệ thống gửi yêu cầu tệp chính của văn bản phải có chữ ký số hợp lệ của cơ quan gửi; "
+        "tệp chính của văn bản này không có chữ ký số đó nên trục không tiếp nhận."
     ),
     # Agency identifier codes
     "agency_code.malformed": (

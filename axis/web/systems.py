@@ -37,8 +37,9 @@ ID, NAME, CONTACT, AGENCY_CODE, FINGERPRINT, LABEL, KEEP_HOURS, PACKAGE_ID = (
     for name in ("id", "name", "contact", "agency_code", "fingerprint", "label", "keep_hours", "package_id")
 )
 DELIVERY = Choice("delivery", ("http", "amqp", "both"), where=Where.FORM)
-ACTIVE, ALLOW_SHA1, ALLOW_UNSIGNED, REQUIRE_CLIENT_CERTIFICATE = (
-    Flag(name, where=Where.FORM) for name in ("active", "allow_sha1", "allow_unsigned", "require_client_certificate")
+ACTIVE, ALLOW_SHA1, ALLOW_UNSIGNED, REQUIRE_CLIENT_CERTIFICATE, REQUIRE_FILE_SIGNATURES = (
+    Flag(name, where=Where.FORM)
+    for name in ("active", "allow_sha1", "allow_unsigned", "require_client_certificate", "require_file_signatures")
 )
 ALLOWED_ADDRESSES = Text("allowed_addresses", where=Where.FORM, max_length=10_000)
 PEM, FILE = Text("pem", where=Where.FORM, max_length=100_000), File("file")
@@ -129,7 +130,17 @@ async def system_page(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/systems/{id}/settings")
-@accepts(NAME, CONTACT, ACTIVE, ALLOW_SHA1, ALLOW_UNSIGNED, REQUIRE_CLIENT_CERTIFICATE, ALLOWED_ADDRESSES, DELIVERY)
+@accepts(
+    NAME,
+    CONTACT,
+    ACTIVE,
+    ALLOW_SHA1,
+    ALLOW_UNSIGNED,
+    REQUIRE_CLIENT_CERTIFICATE,
+    REQUIRE_FILE_SIGNATURES,
+    ALLOWED_ADDRESSES,
+    DELIVERY,
+)
 async def update_system(request: web.Request) -> web.Response:
     system_id = request.match_info["id"]
     settings = {
@@ -139,6 +150,7 @@ async def update_system(request: web.Request) -> web.Response:
         "allow_sha1": await ALLOW_SHA1.posted(request),
         "allow_unsigned": await ALLOW_UNSIGNED.posted(request),
         "require_client_certificate": await REQUIRE_CLIENT_CERTIFICATE.posted(request),
+        "file_policy": "require" if await REQUIRE_FILE_SIGNATURES.posted(request) else "report",
         "allowed_addresses": await ALLOWED_ADDRESSES.posted(request),
         **_delivery(await DELIVERY.posted(request)),
     }

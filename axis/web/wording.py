@@ -28,6 +28,7 @@ FIELDS: Mapping[str, str] = {
     "allow_sha1": "Chấp nhận chữ ký SHA-1",
     "allow_unsigned": "Chấp nhận gói tin không ký số XML",
     "require_client_certificate": "Bắt buộc kết nối TLS hai chiều",
+    "file_policy": "Chữ ký số trên tệp văn bản",
     "allowed_addresses": "Địa chỉ được phép gửi",
     "agency_code": "Mã cơ quan",
     "token_id": "Số token",

@@ -10,7 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pdfs
 from browsing import PASSWORD
+from pdfs import altered_after_signing, cast_for, decree, with_file
 from playwright.async_api import Browser, Page, expect
 from world import World, status_of
 
@@ -50,6 +52,7 @@ async def test_clerk_finds_a_document_without_accents_and_watches_a_status_arriv
     document = world.document(
         to=("000.00.00.H99", "000.00.00.G98"), subject="V/v tăng cường ứng dụng chữ ký số trong công tác văn thư"
     )
+    document = pdfs.carrying(document, pdfs.north_decree(world))  # signed by its signer and its agency
     package_id = (await world.post(world.signed(document)))["package_id"]
     await world.post(world.signed(world.document(number="126", subject="Kế hoạch diễn tập phòng cháy")))
     await world.ack(package_id, "south")
@@ -85,6 +88,42 @@ async def test_clerk_finds_a_document_without_accents_and_watches_a_status_arriv
     await phone.goto(f"/ui/documents/{package_id}")
     await expect(phone.locator("#timeline")).to_contain_text("Đã tiếp nhận")
     await assert_fits(phone, "the document page")  # the screenshots at this width: below
+
+
+async def test_a_clerk_reads_who_signed_a_decision_and_sees_another_was_altered_after_signing(
+    world: World, people: Any, browser: Browser
+) -> None:
+    signers = cast_for(world.ca, "000.00.00.H98", "UBND Tỉnh Thử Nghiệm Bắc")
+    signed = decree(signers)
+    valid = (await world.post(with_file(world, signed)))["package_id"]
+    altered = (await world.post(with_file(world, altered_after_signing(signed), number="126")))["package_id"]
+
+    page = await new_page(browser, world)
+    await log_in(page, "vanthu.nam")
+    await page.goto(f"/ui/documents/{valid}")
+    verdict = page.locator("#file-verdict")
+    await expect(verdict).to_contain_text("Chữ ký số trên tệp văn bản hợp lệ.")
+    section = page.get_by_role("region", name="Chữ ký số trên tệp văn bản")
+    await expect(section.get_by_role("row", name="Nguyễn Văn An")).to_contain_text("Chữ ký cá nhân")
+    await expect(section.get_by_role("row").filter(has_text="Chữ ký của cơ quan")).to_contain_text("000.00.00.H98")
+    await expect(page.locator("#timeline")).to_contain_text("Đang chờ nhận")
+    await shot(page, "clerk-document-signed")
+
+    await page.goto(f"/ui/documents/{altered}")
+    await expect(verdict).to_contain_text("Chữ ký số trên tệp văn bản không hợp lệ. Tệp đã bị sửa đổi sau khi ký.")
+    await verdict.get_by_role("link", name="Xem chi tiết chữ ký số").click()
+    await expect(section).to_be_in_viewport()
+    await expect(section.get_by_text("Tệp đã bị sửa đổi sau khi ký.")).to_have_count(2)  # both signatures
+    await page.evaluate("window.scrollTo(0, 0)")
+    await expect(page.locator("#timeline")).to_contain_text("Đang chờ nhận")
+    await shot(page, "clerk-document-altered")
+
+    phone = await new_page(browser, world, PHONE)
+    await log_in(phone, "vanthu.nam")
+    for package_id in (valid, altered):
+        await phone.goto(f"/ui/documents/{package_id}")
+        await expect(phone.locator("#file-verdict")).to_be_visible()
+        await assert_fits(phone, "the signatures in a document's files")
 
 
 async def test_administrator_retires_an_agency_with_a_successor_and_the_history_shows_it(
