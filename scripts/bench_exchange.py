@@ -24,6 +24,7 @@ whole path and reports the axis's peak memory against the package size (goal: un
     .venv/bin/python scripts/bench_exchange.py [--systems 6] [--documents 60] [--processes 2] [--intake-only]
     .venv/bin/python scripts/bench_exchange.py --large [--size-mb 50]
     .venv/bin/python scripts/bench_exchange.py --rate 50 [--documents 60]   # open loop at 50 packages/s
+    .venv/bin/python scripts/bench_exchange.py --pdf-mb 1 --intake-only   # signed 1 MB PDFs: check off, then on
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import os
 import random
 import statistics
@@ -50,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
 import browsing
 import builders
 import cluster as cluster_module
+import pdfs
 from cluster import Cluster, Sim
 
 from axis.accounts import passwords, users
@@ -61,7 +64,7 @@ from axis.store import db
 VERIFY_WORKERS = 1
 
 
-async def setup(systems_count: int, keys: Path) -> Cluster:
+async def setup(systems_count: int, keys: Path, **env: str) -> Cluster:
     # No per-system rate limit: the benchmark measures throughput, not the limiter.
     return await cluster_module.create(
         systems_count,
@@ -69,6 +72,7 @@ async def setup(systems_count: int, keys: Path) -> Cluster:
         prefix="axis_bench",
         AXIS_VERIFY_WORKERS=str(VERIFY_WORKERS),
         AXIS_RATE_LIMIT_PER_MINUTE="0",
+        **env,
     )
 
 
@@ -96,8 +100,9 @@ _TICK = os.sysconf("SC_CLK_TCK")
 def cpu_seconds(axis_pids: set[int]) -> dict[str, float]:
     """CPU time used so far (user + system), by part of the machine: the axis processes, every
     PostgreSQL and RabbitMQ process, this load generator, and the whole machine (from /proc/stat)."""
-    parts = dict.fromkeys(("axis", "PostgreSQL", "RabbitMQ", "load generator"), 0.0)
+    parts = dict.fromkeys(("axis", "PostgreSQL", "RabbitMQ", "load generator", "file checks"), 0.0)
     me = os.getpid()
+    stats: list[tuple[int, int, str, float]] = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
@@ -106,8 +111,21 @@ def cpu_seconds(axis_pids: set[int]) -> dict[str, float]:
         pid = int(text.split(" ", 1)[0])
         name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
-        used = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
-        if pid in axis_pids:
+        stats.append((pid, int(fields[1]), name, (int(fields[11]) + int(fields[12])) / _TICK))  # ppid, utime+stime
+    # The file checks' worker processes (and their forkserver) descend from the axis processes.
+    parent = {pid: ppid for pid, ppid, _, _ in stats}
+    workers: set[int] = set()
+    for pid, _, _, _ in stats:
+        up = parent.get(pid)
+        while up is not None and up not in axis_pids and up > 1:
+            up = parent.get(up)
+        if up in axis_pids:
+            workers.add(pid)
+    for pid, _, name, used in stats:
+        if pid in workers:
+            parts["axis"] += used
+            parts["file checks"] += used
+        elif pid in axis_pids:
             parts["axis"] += used
         elif pid == me:
             parts["load generator"] += used
@@ -129,6 +147,16 @@ def signed_document(sender: Sim, recipients: list[Sim], number: int, attachments
         attachments=attachments,
     )
     return sign(build(document), sender.identity.key, sender.identity.cert_chain)
+
+
+def signed_decision(env: Cluster, sim: Sim, size_mb: float) -> m.Attachment:
+    """A decision PDF of about ``size_mb`` MB signed as Decree 30/2020 wants: by the person who signs
+    it, then by the sending agency (its certificate carries the agency's code)."""
+    # Signed by the person its header names (builders.document), so that the verdict is valid.
+    cast = pdfs.cast_for(env.ca, sim.code, f"Cơ quan {sim.code}", person_name="Nguyễn Văn Thử")
+    cast = dataclasses.replace(cast, agency=sim.identity)
+    data = pdfs.decree(cast, int(size_mb * 1_000_000))
+    return m.Attachment.from_bytes("1", "quyet-dinh.pdf", "application/pdf", data)
 
 
 # --- the load run ---------------------------------------------------------------------------------------
@@ -289,15 +317,26 @@ async def sender(env: Cluster, sim: Sim, packages: list[bytes], tally: Tally, co
 
 
 async def load(
-    env: Cluster, documents: int, concurrency: int, batch: bool, axis_pids: set[int], *, intake_only: bool = False
+    env: Cluster,
+    documents: int,
+    concurrency: int,
+    batch: bool,
+    axis_pids: set[int],
+    *,
+    intake_only: bool = False,
+    pdf_mb: float = 0.0,
 ) -> tuple[float, Tally, list[bytes], dict[str, float]]:
-    """``intake_only``: nobody receives; the time is until the last package is accepted."""
+    """``intake_only``: nobody receives; the time is until the last package is accepted.
+    ``pdf_mb``: each package carries a decision of that size signed by its signer and its agency
+    (one per sender, made before the clock starts), instead of 20 KB of random bytes."""
     rng = random.Random(5)
     per_sender: dict[str, list[bytes]] = {}
     everything: list[bytes] = []
     attachment = builders.attachment_of_size(20_000)
     for sim in env.sims:
         others = [o for o in env.sims if o is not sim]
+        if pdf_mb:
+            attachment = signed_decision(env, sim, pdf_mb)
         per_sender[sim.system_id] = [
             signed_document(sim, rng.sample(others, 3), n, (attachment,)) for n in range(1, documents + 1)
         ]
@@ -553,6 +592,53 @@ def dataclass_replace(attachment: m.Attachment, content_id: str) -> m.Attachment
     return m.Attachment(content_id, f"phu-luc-{content_id}.pdf", attachment.content_type, attachment.encoded)
 
 
+async def main_pdf(args: argparse.Namespace) -> None:
+    """The same load twice, each package carrying a signed PDF: with the file check off, then on."""
+    runs: dict[str, tuple[float, list[bytes], dict[str, float], dict[str, int]]] = {}
+    for check in ("0", "1"):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = await setup(args.systems, Path(tmp) / "keys", AXIS_FILE_CHECK=check)
+            processes = start_axis(env, args.processes)
+            try:
+                await env.wait_ready()
+                elapsed, _, packages, cpu = await load(
+                    env,
+                    args.documents,
+                    args.concurrency,
+                    args.ack == "batch",
+                    {p.pid for p in processes},
+                    intake_only=args.intake_only,
+                    pdf_mb=args.pdf_mb,
+                )
+                conn = await db.connect(env.settings.database_url)
+                try:
+                    rows = await conn.fetch("SELECT verdict, count(*) FROM file_checks GROUP BY verdict")
+                finally:
+                    await conn.close()
+            finally:
+                env.stop_all()
+            await cluster_module.destroy(env)
+        runs[check] = (elapsed, packages, cpu, {r["verdict"]: r["count"] for r in rows})
+    size = sum(len(p) for p in runs["1"][1]) / len(runs["1"][1])
+    what = "intake (first submit → last 202)" if args.intake_only else "end to end (submit → all acks)"
+    print(
+        f"systems {args.systems}, axis processes {args.processes}, {len(runs['1'][1])} packages of "
+        f"{size / 1e6:.2f} MB, each with a {args.pdf_mb:g} MB PDF signed by a person and the sending agency"
+    )
+    for check, label in (("0", "check off"), ("1", "check on ")):
+        elapsed, packages, cpu, verdicts = runs[check]
+        per = {part: used * 1000 / len(packages) for part, used in cpu.items()}
+        print(
+            f"{label}       {len(packages) / elapsed:8.1f} packages/s {what}; CPU per package: axis {per['axis']:.1f} ms "
+            f"(file checks {per['file checks']:.1f} ms), machine {per['machine']:.1f} ms; verdicts {verdicts or '-'}"
+        )
+    off, on = (len(runs[c][1]) / runs[c][0] for c in ("0", "1"))
+    checks = runs["1"][2]["file checks"] * 1000 / len(runs["1"][1])
+    print(
+        f"the check       {checks:.1f} ms of CPU per package in the checking processes; throughput on ÷ off {on / off:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--systems", type=int, default=6)
@@ -579,11 +665,17 @@ def main() -> None:
         "prints latency submit → each recipient's ack and submit → the sender's delivery receipt",
     )
     parser.add_argument("--size-mb", type=int, default=50)
+    parser.add_argument(
+        "--pdf-mb",
+        type=float,
+        default=0.0,
+        help="each package carries a signed PDF of this size; runs the load with the file check off, then on",
+    )
     parser.add_argument("--verify-workers", type=int, default=1, help="AXIS_VERIFY_WORKERS of each axis process")
     args = parser.parse_args()
     global VERIFY_WORKERS
     VERIFY_WORKERS = args.verify_workers
-    asyncio.run(main_large(args) if args.large else main_load(args))
+    asyncio.run(main_large(args) if args.large else main_pdf(args) if args.pdf_mb else main_load(args))
 
 
 if __name__ == "__main__":
