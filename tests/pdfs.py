@@ -13,26 +13,23 @@ own stories (tests/files), the exchange's, the clerk's page and the benchmark.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import dataclasses
 import datetime as dt
 import functools
 import io
-import os
 import re
 import socket
 import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiohttp import web
 from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -42,13 +39,12 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import NameObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.writer import PdfFileWriter
-from pyhanko.sign import signers
 from pyhanko.sign.timestamps import DummyTimeStamper, TimeStamper
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from axis import pki
 from axis.edxml import model as m
 from axis.files.pdf import DocumentTrust
+from axis.files.signing import asn1_certificate, blank_pdf, run, sign, signer_of, text_operators
 
 AGENCY_CODE = "000.00.00.H41"
 AGENCY_NAME = "UBND tỉnh Thử Nghiệm"
@@ -152,95 +148,6 @@ def default_cast() -> Cast:
 # --- PDFs -------------------------------------------------------------------------------------------
 
 
-def blank_pdf(size: int = 0, *, text: str = "QUYET DINH so 01/QD-UBND") -> bytes:
-    """A one-page PDF saying ``text``; with ``size``, padded to about that many bytes by an unused
-    image of random (incompressible) pixels, as a scanned page would weigh."""
-    writer = PdfFileWriter()
-    font = writer.add_object(
-        generic.DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/Font"),
-                NameObject("/Subtype"): NameObject("/Type1"),
-                NameObject("/BaseFont"): NameObject("/Helvetica"),
-            }
-        )
-    )
-    content = writer.add_object(generic.StreamObject(stream_data=_text_operators(text)))
-    resources = generic.DictionaryObject({NameObject("/Font"): generic.DictionaryObject({NameObject("/F1"): font})})
-    page = generic.DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Page"),
-            NameObject("/MediaBox"): generic.ArrayObject(map(generic.NumberObject, (0, 0, 595, 842))),
-            NameObject("/Resources"): resources,
-            NameObject("/Contents"): content,
-        }
-    )
-    writer.insert_page(page)
-    out = io.BytesIO()
-    writer.write(out)
-    missing = size - len(out.getvalue()) - 200
-    if missing <= 0:
-        return out.getvalue()
-    width = 1024
-    height = -(-missing // width)
-    scan = generic.StreamObject(
-        {
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Image"),
-            NameObject("/Width"): generic.NumberObject(width),
-            NameObject("/Height"): generic.NumberObject(height),
-            NameObject("/ColorSpace"): NameObject("/DeviceGray"),
-            NameObject("/BitsPerComponent"): generic.NumberObject(8),
-        },
-        stream_data=os.urandom(width * height),
-    )
-    resources[NameObject("/XObject")] = generic.DictionaryObject({NameObject("/Scan1"): writer.add_object(scan)})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def _text_operators(text: str) -> bytes:
-    escaped = text.encode("latin-1", "replace").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-    return b"BT /F1 14 Tf 72 760 Td (" + escaped + b") Tj ET"
-
-
-def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(der(cert))
-
-
-def signer_of(identity: pki.Identity) -> signers.SimpleSigner:
-    key = asn1_keys.PrivateKeyInfo.load(
-        identity.key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return signers.SimpleSigner(
-        signing_cert=_asn1_cert(identity.certificate),
-        signing_key=key,
-        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(c) for c in identity.chain]),
-    )
-
-
-def sign(data: bytes, identity: pki.Identity, *, field: str, timestamper: TimeStamper | None = None) -> bytes:
-    """``data`` with one more signature, in a new signature field, as an incremental update."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    meta = signers.PdfSignatureMetadata(field_name=field, md_algorithm="sha256")
-    out = _run(signers.async_sign_pdf(writer, meta, signer=signer_of(identity), timestamper=timestamper))
-    return bytes(out.getvalue())
-
-
-def _run(work: Coroutine[Any, Any, T]) -> T:
-    """pyHanko's signing is asynchronous; this material is not, and may be made inside a running
-    event loop (an async test, a benchmark): there, in a thread with a loop of its own."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(work)
-    with concurrent.futures.ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, work).result()
-
-
 def signed_pdf(
     size: int = 0,
     *,
@@ -273,7 +180,7 @@ def altered_after_signing(data: bytes, text: str = "QUYET DINH so 99/QD-UBND") -
     forger does to change a signed decision while keeping its signatures in the file."""
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     page = writer.root["/Pages"]["/Kids"][0].get_object()
-    page[NameObject("/Contents")] = writer.add_object(generic.StreamObject(stream_data=_text_operators(text)))
+    page[NameObject("/Contents")] = writer.add_object(generic.StreamObject(stream_data=text_operators(text)))
     writer.update_container(page)
     out = io.BytesIO()
     writer.write(out)
@@ -309,7 +216,7 @@ def partially_signed(data: bytes, identity: pki.Identity, *, field: str = "Signa
     covered = patched[start1 : start1 + length1] + patched[start2 : start2 + length2 - left_out]
     digest = hashes.Hash(hashes.SHA256())
     digest.update(covered)
-    cms = _run(signer_of(identity).async_sign(digest.finalize(), "sha256"))
+    cms = run(signer_of(identity).async_sign(digest.finalize(), "sha256"))
     if patched[length1 : length1 + 1] != b"<" or patched[start2 - 1 : start2] != b">":
         raise ValueError("the ByteRange's gap is not the signature's /Contents")
     hex_start, room = length1 + 1, start2 - length1 - 2
@@ -485,7 +392,7 @@ def time_stamper(ca: pki.Identity, *, at: dt.datetime | None = None) -> DummyTim
     tsa_key = asn1_keys.PrivateKeyInfo.load(
         key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
-    return DummyTimeStamper(tsa_cert=_asn1_cert(cert), tsa_key=tsa_key, fixed_dt=at)
+    return DummyTimeStamper(tsa_cert=asn1_certificate(cert), tsa_key=tsa_key, fixed_dt=at)
 
 
 def crl(ca: pki.Identity, revoked: Sequence[x509.Certificate], *, at: dt.datetime | None = None) -> bytes:

@@ -29,6 +29,7 @@ from axis.config import Settings
 from axis.edxml import model as m
 from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
+from axis.files import signing
 from axis.http.context import AXIS
 from axis.log import configure as configure_logging
 from axis.registry import history, importer, imports, systems
@@ -37,6 +38,7 @@ from axis.store import db
 from axis.web.vietnamese import clock
 
 NORTH, SOUTH, MINISTRY = "000.00.00.H98", "000.00.00.H99", "000.00.00.G98"
+SIGNER = "Nguyễn Văn An"  # who signs the decision, as its header and its PDF both say
 #: The invented agencies the demo plays, shipped inside the package (axis/registry/agency_codes/).
 SEEDS = resources.files("axis.registry") / "agency_codes" / "fictitious.csv"
 
@@ -97,6 +99,7 @@ async def _fresh_services(base: Settings, database: str, vhost: str, keys: Path)
         http_port=_free_port(),
         keys_dir=keys,
         trust_anchors=(keys / "ca.pem",),
+        document_trust_anchors=(keys / "ca.pem",),
     )
 
 
@@ -118,6 +121,11 @@ async def _demo(database: str, vhost: str) -> int:
     }
     for code, identity in agencies.items():
         say(f"{code}: {identity.certificate.subject.rfc4514_string()}")
+    # The decision itself is signed as Decree 30/2020 wants: by its signer, then by the agency.
+    chairman = pki.issue(ca, None, SIGNER, title="Chủ tịch", organisation="UBND Tỉnh Thử Nghiệm Bắc")
+    say(f"{SIGNER}: {chairman.certificate.subject.rfc4514_string()} (signs the decision's PDF)")
+    decision = signing.blank_pdf(text="QUYET DINH so 125/QD-UBND")
+    decision = signing.sign(signing.sign(decision, chairman, field="CaNhan"), agencies[NORTH], field="CoQuan")
 
     app = build_app(settings)
     runner = web.AppRunner(app)
@@ -125,7 +133,7 @@ async def _demo(database: str, vhost: str) -> int:
     await web.TCPSite(runner, "127.0.0.1", settings.http_port).start()
     base_url = f"http://127.0.0.1:{settings.http_port}"
     try:
-        return await _exchange(settings, base_url, agencies, app[AXIS].registry)
+        return await _exchange(settings, base_url, agencies, app[AXIS].registry, decision)
     finally:
         step("Stopping the axis (in-flight work finishes first)")
         await runner.cleanup()
@@ -166,7 +174,7 @@ async def _register(settings: Settings, agencies: dict[str, pki.Identity]) -> tu
 
 
 async def _exchange(
-    settings: Settings, base_url: str, agencies: dict[str, pki.Identity], registry: RegistryCache
+    settings: Settings, base_url: str, agencies: dict[str, pki.Identity], registry: RegistryCache, decision: bytes
 ) -> int:
     step("The registry: agencies, connected systems, bindings, certificates, tokens")
     tokens, version = await _register(settings, agencies)
@@ -185,7 +193,7 @@ async def _exchange(
     south = agency("nam-eoffice", SOUTH, "UBND Tỉnh Thử Nghiệm Nam")
     ministry = agency("bo-qlvb", MINISTRY, "Bộ Thử Nghiệm")
     async with north, south, ministry:
-        step(f"{NORTH} signs an official letter with an attachment, to {SOUTH} and {MINISTRY}")
+        step(f"{NORTH} sends a decision, its PDF signed by its chairman and its agency, to {SOUTH} and {MINISTRY}")
         today = dt.datetime.now(m.VN_TZ).date()
         sent = await north.send_document(
             to=[SOUTH, MINISTRY],
@@ -195,7 +203,9 @@ async def _exchange(
             date=today,
             place="Thành phố Bắc",
             due_date=today + dt.timedelta(days=7),
-            attachments=[File("cong-van-125.pdf", b"%PDF-1.7 demo" * 500, "application/pdf")],
+            signer_name=SIGNER,
+            signer_position="Chủ tịch",
+            attachments=[File("quyet-dinh-125.pdf", decision, "application/pdf")],
         )
         say(f"accepted: package {sent.package_id}")
         for r in sent.recipients:
@@ -206,6 +216,14 @@ async def _exchange(
             received = await south.receive(item.id)  # fetched and verified against the trust anchors
             assert received.signer is not None
             say(f"got {received.document_id}: signed by {received.signer.common_name}")
+            files = await south.files(item.package_id)  # what the axis found in the PDF's signatures
+            assert files is not None, "the axis checked no file"
+            assert item.file_signatures == files.verdict.value == "valid", files
+            for signature in files.files[0].signatures:
+                who = signature.signer
+                assert who is not None
+                code = f", {who.agency_code}" if who.agency_code else ""
+                say(f"  {files.files[0].label}: signed by {who.name} ({who.role}{code}), valid")
             delivery = await south.ack(item.id)
             say(f"acknowledged: delivery {delivery.state}")
 
