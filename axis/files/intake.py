@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import structlog
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -28,6 +29,7 @@ from axis.files.pdf import DocumentTrust
 from axis.files.unpack import ZipLimits
 from axis.files.worker import Attachment, FileChecker, FileLimits
 
+log = structlog.get_logger("axis.files")
 _HEAD = 1368  # base64 characters for the first 1,024 bytes, where a PDF header may sit (ISO 32000)
 _PDF, _ZIP = b"%PDF-", b"PK\x03\x04"
 
@@ -108,7 +110,17 @@ def checker_from(settings: Settings) -> FileChecker:
         try:
             pem = Path(path).read_bytes()
         except FileNotFoundError:
-            raise AxisError("keys.missing", f"Document trust anchor file {path} does not exist.") from None
+            if Path(path) != settings.keys_dir / "ca.pem":
+                raise AxisError("keys.missing", f"Document trust anchor file {path} does not exist.") from None
+            # The development default, absent (an axis set up before this setting existed, with its
+            # package anchors elsewhere): it still starts, and says why every file signer is untrusted.
+            log.warning(
+                "files.no_trust_anchors",
+                missing=str(path),
+                consequence="every signature in document files is file.signature.untrusted",
+                fix="set AXIS_DOCUMENT_TRUST_ANCHORS",
+            )
+            continue
         anchors.extend(c.public_bytes(serialization.Encoding.DER) for c in x509.load_pem_x509_certificates(pem))
     crls = tuple(c.public_bytes(serialization.Encoding.DER) for c in revocation.load_files(settings.crl_files))
     trust = DocumentTrust(
