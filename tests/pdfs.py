@@ -91,38 +91,15 @@ class Cast:
         )
 
 
-def person(
-    ca: pki.Identity,
-    *,
-    not_before: dt.datetime | None = None,
-    days: int = 365,
-    ocsp_url: str | None = None,
-    crl_url: str | None = None,
-) -> pki.Identity:
-    """An individual signer: a person with a title, working for the agency, carrying no agency code."""
-    return pki.issue(
-        ca,
-        None,
-        PERSON_NAME,
-        title=PERSON_TITLE,
-        organisation=AGENCY_NAME,
-        not_before=not_before,
-        days=days,
-        ocsp_url=ocsp_url,
-        crl_url=crl_url,
-    )
+def person(ca: pki.Identity, **certificate: Any) -> pki.Identity:
+    """An individual signer: a person with a title, working for the agency, carrying no agency code.
+    ``certificate``: what else ``pki.issue`` takes (``not_before``, ``days``, ``ocsp_url``, ``crl_url``)."""
+    return pki.issue(ca, None, PERSON_NAME, title=PERSON_TITLE, organisation=AGENCY_NAME, **certificate)
 
 
-def agency(
-    ca: pki.Identity,
-    *,
-    not_before: dt.datetime | None = None,
-    days: int = 365,
-    ocsp_url: str | None = None,
-    crl_url: str | None = None,
-) -> pki.Identity:
-    """The issuing agency's own certificate: its code as UID, no title."""
-    return pki.issue(ca, AGENCY_CODE, AGENCY_NAME, not_before=not_before, days=days, ocsp_url=ocsp_url, crl_url=crl_url)
+def agency(ca: pki.Identity, **certificate: Any) -> pki.Identity:
+    """The issuing agency's own certificate: its code as UID, no title (``certificate`` as for ``person``)."""
+    return pki.issue(ca, AGENCY_CODE, AGENCY_NAME, **certificate)
 
 
 def new_cast(ca: pki.Identity | None = None) -> Cast:
