@@ -87,6 +87,10 @@ CATALOGUE: Mapping[str, tuple[int, str]] = {
     "file.zip.malformed": (422, "A zipped attachment cannot be read."),
     "file.zip.bomb": (422, "A zipped attachment expands beyond the limits (size, ratio, entries or depth)."),
     "file.agency_signature.missing": (422, "The main file carries no valid signature of the sending agency."),
+    "file.agency.mismatch": (
+        422,
+        "The main file is validly signed by another agency than the sender (its certificate's code differs).",
+    ),
     "file.signer.mismatch": (
         422,
         "A warning: the header's SignerInfo names no one who signed the main file as a person.",

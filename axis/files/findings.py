@@ -38,6 +38,7 @@ ZIP_BOMB = "file.zip.bomb"  # a zipped attachment expanding beyond the limits (s
 #: Problems of the document as a whole, found by comparing the files with its header.
 NO_AGENCY_SIGNATURE = "file.agency_signature.missing"  # the main file has no valid signature of the sender
 SIGNER_MISMATCH = "file.signer.mismatch"  # the header's SignerInfo names no one who signed the main file
+AGENCY_MISMATCH = "file.agency.mismatch"  # the main file carries another agency's signature, not the sender's
 
 WARNINGS = frozenset({SIGNATURE_REVOCATION_UNKNOWN, SIGNER_MISMATCH})
 

@@ -41,6 +41,8 @@ def judge(
     problems: list[str] = []
     if main is None or not _signed_by_sender(files[main], package.sender.organ_id):
         problems.append(f.NO_AGENCY_SIGNATURE)
+        if main is not None and _signed_by_an_agency(files[main]):
+            problems.append(f.AGENCY_MISMATCH)
     # Compared only with a file someone signed: an unsigned or unreadable file says enough already.
     if main is not None and files[main].signatures and not _names_signer(files[main], package.signer_info.full_name):
         problems.append(f.SIGNER_MISMATCH)
@@ -100,6 +102,10 @@ def _signed_by_sender(file: f.FileCheck, sender: str) -> bool:
         s.signer is not None and s.signer.role == "agency" and _canonical(s.signer.agency_code) == wanted
         for s in file.valid_signatures
     )
+
+
+def _signed_by_an_agency(file: f.FileCheck) -> bool:
+    return any(s.signer is not None and s.signer.role == "agency" for s in file.valid_signatures)
 
 
 def _folded(text: str) -> str:

@@ -42,6 +42,7 @@ PROBLEMS: Mapping[str, str] = {
     ),
     f.NO_AGENCY_SIGNATURE: "Tệp chính không có chữ ký số hợp lệ của cơ quan gửi",
     f.SIGNER_MISMATCH: "Người ký trong tệp khác người ký ghi trong văn bản (SignerInfo)",
+    f.AGENCY_MISMATCH: "Tệp chính mang chữ ký số của một cơ quan khác, không phải cơ quan gửi",
 }
 
 #: The one line at the top of the document page, by verdict.
@@ -202,6 +203,13 @@ def _note(code: str, main: f.FileCheck | None, package: m.DocumentPackage) -> Ou
 
 
 def _said(code: str, main: f.FileCheck | None, package: m.DocumentPackage) -> str:
+    if code == f.AGENCY_MISMATCH and main is not None:
+        agencies = [
+            f"{s.signer.name} ({s.signer.agency_code})"
+            for s in main.valid_signatures
+            if s.signer is not None and s.signer.role == "agency"
+        ]
+        return f"{problem(code)}: tệp chính do {_joined(agencies)} ký, văn bản do {package.sender.organ_id} gửi"
     if code != f.SIGNER_MISMATCH or main is None:
         return problem(code)
     named = " ".join(part for part in (package.signer_info.position, package.signer_info.full_name) if part.strip())

@@ -92,6 +92,7 @@ async def test_a_system_requiring_signed_files_has_a_document_without_its_agency
     stranger = cast_for(world.ca, "000.00.00.H99", "UBND Tỉnh Thử Nghiệm Nam")  # another agency's seal
     refused = await world.post(with_file(world, decree(stranger), number="127"), expect=422)
     assert refused["error"]["code"] == "file.signature.required"
+    assert "file.agency.mismatch" in refused["error"]["details"]["codes"]
     assert await world.count("packages") == 0
 
     accepted = await world.post(with_file(world, decree(people), number="128"))

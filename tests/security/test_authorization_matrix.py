@@ -139,6 +139,13 @@ MATRIX: tuple[Row, ...] = (
     Row(
         "GET", "/api/v1/packages/{id}/receipts", resource(), path=lambda s: f"/api/v1/packages/{s.package_id}/receipts"
     ),
+    Row(
+        "GET",
+        "/api/v1/packages/{id}/files",
+        resource(),
+        path=lambda s: f"/api/v1/packages/{s.package_id}/files",
+        owner="south",
+    ),
     Row("GET", "/api/v1/receipts/{id}", resource(), path=lambda s: f"/api/v1/receipts/{s.receipt_id}", other="south"),
     Row(
         "GET",
