@@ -404,6 +404,8 @@ class DocumentSummary:
     raw: Mapping[str, Any] = field(repr=False)
     #: The rule the package was accepted under (None from an axis that does not say).
     signature_policy: str | None = None
+    #: What the signatures in its files are (see ``InboxItem.file_signatures``).
+    file_signatures: str | None = None
 
     @property
     def legacy(self) -> bool:
@@ -428,4 +430,5 @@ class DocumentSummary:
             deliveries={str(k): int(v) for k, v in (raw.get("deliveries") or {}).items()},
             raw=raw,
             signature_policy=_policy(raw.get("signature_policy")),
+            file_signatures=raw.get("file_signatures"),
         )

@@ -187,6 +187,8 @@ class DocumentSummary:
     received_at: dt.datetime
     signature_policy: str
     deliveries: DeliveryCounts
+    #: What the signatures in its files are (``axis.files.findings.Verdict``), None if not checked.
+    file_signatures: str | None = None
 
 
 async def timeline(
@@ -505,7 +507,8 @@ async def search(
                        (SELECT jsonb_build_object('delivered', count(*) FILTER (WHERE d.state = 'delivered'),
                                                   'queued', count(*) FILTER (WHERE d.state = 'queued'),
                                                   'failed', count(*) FILTER (WHERE d.state = 'failed'))
-                          FROM {_VISIBLE_DELIVERIES}) AS deliveries
+                          FROM {_VISIBLE_DELIVERIES}) AS deliveries,
+                       (SELECT fc.verdict FROM file_checks fc WHERE fc.package_id = p.id) AS file_signatures
                   FROM page JOIN packages p ON p.id = page.package_id
                  ORDER BY {order.format(t="page")}"""
     if not words:
@@ -533,6 +536,7 @@ async def search(
             received_at=r["received_at"],
             signature_policy=r["signature_policy"],
             deliveries=DeliveryCounts(**r["deliveries"]),
+            file_signatures=r["file_signatures"],
         )
         for r in rows
     ]

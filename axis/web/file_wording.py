@@ -63,7 +63,14 @@ _KINDS: Mapping[Verdict, str] = {
     Verdict.UNCHECKED: "warn",
     Verdict.NONE: "",
 }
-_SYMBOLS: Mapping[str, str] = {"ok": "✓", "warn": "⚠", "bad": "✗"}
+SYMBOLS: Mapping[str, str] = {"ok": "✓", "warn": "⚠", "bad": "✗"}
+#: The tag beside a subject in the documents list: only what needs a look (a valid file says nothing).
+LIST_TAGS: Mapping[str, tuple[str, str]] = {
+    Verdict.WARNING.value: ("warn", "Chữ ký số trên tệp cần lưu ý"),
+    Verdict.INVALID.value: ("bad", "Chữ ký số trên tệp không hợp lệ"),
+    Verdict.UNSIGNED.value: ("warn", "Tệp chưa có chữ ký số của cơ quan gửi"),
+    Verdict.UNCHECKED.value: ("warn", "Chưa kiểm tra được chữ ký số trên tệp"),
+}
 ROLES: Mapping[str, str] = {"individual": "Chữ ký cá nhân", "agency": "Chữ ký của cơ quan"}
 
 _UNREAD = frozenset({f.FILE_MALFORMED, f.ZIP_MALFORMED, f.ZIP_BOMB})
@@ -91,7 +98,7 @@ class Outcome:
     @property
     def symbol(self) -> str:
         """Seen beside the words (hidden from screen readers: the words say it)."""
-        return _SYMBOLS.get(self.kind, "")
+        return SYMBOLS.get(self.kind, "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from axis.web import admin, forms, reasons, sessions, vietnamese, wording
+from axis.web import admin, file_wording, forms, reasons, sessions, vietnamese, wording
 from axis.web.site import axis_of
 
 FILTERS: dict[str, Callable[..., str]] = {
@@ -30,6 +30,8 @@ GLOBALS = {
     "DELIVERY": vietnamese.DELIVERY,
     "DIRECTION": vietnamese.DIRECTION,
     "SIGNATURE_POLICY": vietnamese.SIGNATURE_POLICY,
+    "FILE_TAGS": file_wording.LIST_TAGS,
+    "SYMBOLS": file_wording.SYMBOLS,
     "ROLE": vietnamese.ROLE,
     "USER_STATUS": vietnamese.USER_STATUS,
     "AGENCY_STATUS": vietnamese.AGENCY_STATUS,

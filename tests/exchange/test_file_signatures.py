@@ -66,6 +66,10 @@ async def test_under_the_report_policy_an_unsigned_or_altered_decision_is_accept
     verdicts = {i["package_id"]: i["file_signatures"] for i in (await world.get("/api/v1/inbox", "south"))["items"]}
     assert verdicts[unsigned["package_id"]] == "unsigned"
     assert verdicts[altered["package_id"]] == "invalid"
+    listed = {
+        d["package_id"]: d["file_signatures"] for d in (await world.get("/api/v1/documents", "south"))["documents"]
+    }
+    assert listed == {unsigned["package_id"]: "unsigned", altered["package_id"]: "invalid"}
     report = await world.get(f"/api/v1/packages/{unsigned['package_id']}/files", "north")
     assert report["codes"] == ["file.unsigned", "file.agency_signature.missing"]
 

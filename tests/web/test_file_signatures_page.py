@@ -117,6 +117,12 @@ async def test_a_clerk_is_told_that_a_decision_was_altered_after_it_was_signed(
     assert "Nguyễn Văn An , Chủ tịch Chữ ký cá nhân" in section  # still said who signed
     assert "✓" not in section
 
+    # The list of received documents tags it, beside its subject, so it is seen before it is opened.
+    clerk = visit()
+    await clerk.log_in("vanthu.nam")
+    listing = await clerk.get("/ui/documents")
+    assert 'class="tag bad"><span aria-hidden="true">✗</span> Chữ ký số trên tệp không hợp lệ</span>' in listing
+
 
 async def test_a_clerk_sees_the_signer_the_header_names_beside_the_one_who_signed_the_file(
     world: World, people: Any, visit: Any
