@@ -25,7 +25,9 @@ def document(
 ) -> m.DocumentPackage:
     code = m.Code(number, notation)
     if attachments is None:
-        attachments = (m.Attachment.from_bytes("1", "cong-van-125.pdf", "application/pdf", b"%PDF-1.7 noi dung thu"),)
+        # Not a PDF's bytes, whatever the name: its signatures are not looked for (verdict none). A
+        # story about file signatures attaches a real one (tests/pdfs.py).
+        attachments = (m.Attachment.from_bytes("1", "cong-van-125.pdf", "application/pdf", b"noi dung thu"),)
     return m.DocumentPackage(
         sender=m.Organization(sender, "UBND Tỉnh Thử Nghiệm Bắc", "Tỉnh Thử Nghiệm Bắc", email="vt@bac.test"),
         recipients=tuple(m.Organization(code_, f"Cơ quan {code_}") for code_ in recipients),
