@@ -361,6 +361,15 @@ async def load(
     return elapsed, tally, everything, cpu
 
 
+async def load_as_asked(
+    env: Cluster, args: argparse.Namespace, processes: list[subprocess.Popen[bytes]], *, pdf_mb: float = 0.0
+) -> tuple[float, Tally, list[bytes], dict[str, float]]:
+    """The closed-loop load with the command line's documents, concurrency, acks and intake-only."""
+    pids = {p.pid for p in processes}
+    batch = args.ack == "batch"
+    return await load(env, args.documents, args.concurrency, batch, pids, intake_only=args.intake_only, pdf_mb=pdf_mb)
+
+
 async def load_at_rate(
     env: Cluster, documents: int, rate: float, concurrency: int, axis_pids: set[int]
 ) -> tuple[float, Tally, list[bytes], dict[str, float]]:
@@ -436,14 +445,7 @@ async def main_load(args: argparse.Namespace) -> None:
                     env, args.documents, args.rate, args.concurrency, {p.pid for p in processes}
                 )
             else:
-                elapsed, tally, packages, cpu = await load(
-                    env,
-                    args.documents,
-                    args.concurrency,
-                    args.ack == "batch",
-                    {p.pid for p in processes},
-                    intake_only=args.intake_only,
-                )
+                elapsed, tally, packages, cpu = await load_as_asked(env, args, processes)
             peaks = [peak_memory_mb(p.pid) for p in processes]
         finally:
             env.stop_all()
@@ -601,15 +603,7 @@ async def main_pdf(args: argparse.Namespace) -> None:
             processes = start_axis(env, args.processes)
             try:
                 await env.wait_ready()
-                elapsed, _, packages, cpu = await load(
-                    env,
-                    args.documents,
-                    args.concurrency,
-                    args.ack == "batch",
-                    {p.pid for p in processes},
-                    intake_only=args.intake_only,
-                    pdf_mb=args.pdf_mb,
-                )
+                elapsed, _, packages, cpu = await load_as_asked(env, args, processes, pdf_mb=args.pdf_mb)
                 conn = await db.connect(env.settings.database_url)
                 try:
                     rows = await conn.fetch("SELECT verdict, count(*) FROM file_checks GROUP BY verdict")

@@ -254,12 +254,11 @@ def zip_bomb(expanded: int = 1 << 30, *, name: str = "phu-luc.pdf") -> bytes:
 # --- bombs ------------------------------------------------------------------------------------------
 
 
-def deeply_nested_pdf(depth: int = 200_000) -> bytes:
-    """A writer-made PDF whose catalog holds an array nested ``depth`` deep (``[[[[...]]]]``). The
-    nesting replaces, byte for byte, a string the writer wrote there, so every offset stays true."""
-    writer = PdfFileWriter(stream_xrefs=False)
-    placeholder = b"N" * depth
-    writer.root[NameObject("/Nested")] = generic.ByteStringObject(placeholder)
+def _empty_page(*, stream_xrefs: bool, extra: dict[str, generic.PdfObject] | None = None) -> bytes:
+    """A writer-made PDF of one empty page, with ``extra`` entries in its catalog."""
+    writer = PdfFileWriter(stream_xrefs=stream_xrefs)
+    for key, value in (extra or {}).items():
+        writer.root[NameObject(key)] = value
     writer.insert_page(
         generic.DictionaryObject(
             {
@@ -270,7 +269,14 @@ def deeply_nested_pdf(depth: int = 200_000) -> bytes:
     )
     out = io.BytesIO()
     writer.write(out)
-    data = out.getvalue()
+    return out.getvalue()
+
+
+def deeply_nested_pdf(depth: int = 200_000) -> bytes:
+    """A writer-made PDF whose catalog holds an array nested ``depth`` deep (``[[[[...]]]]``). The
+    nesting replaces, byte for byte, a string the writer wrote there, so every offset stays true."""
+    placeholder = b"N" * depth
+    data = _empty_page(stream_xrefs=False, extra={"/Nested": generic.ByteStringObject(placeholder)})
     written = b"<" + placeholder.hex().encode() + b">"  # how the writer writes a byte string
     at = data.index(written)
     half = len(written) // 2
@@ -280,18 +286,7 @@ def deeply_nested_pdf(depth: int = 200_000) -> bytes:
 def _minimal_pdf_with_xref_stream() -> tuple[bytes, int, bytes, bytes]:
     """A writer-made one-page PDF with a cross-reference stream: the file, the stream object's
     offset, its dictionary (up to ``stream``) and its decoded table."""
-    writer = PdfFileWriter(stream_xrefs=True)
-    writer.insert_page(
-        generic.DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/Page"),
-                NameObject("/MediaBox"): generic.ArrayObject(map(generic.NumberObject, (0, 0, 595, 842))),
-            }
-        )
-    )
-    out = io.BytesIO()
-    writer.write(out)
-    data = out.getvalue()
+    data = _empty_page(stream_xrefs=True)
     xref_at = int(data[data.rindex(b"startxref") + len(b"startxref") :].split()[0])
     head_end = data.index(b"stream", xref_at) + len(b"stream")
     body_start = head_end + (2 if data[head_end : head_end + 2] == b"\r\n" else 1)
