@@ -67,6 +67,8 @@ async def check(
 ) -> f.DocumentCheck:
     """The verdict on a package's files (those the reader kept), checked by ``checker``."""
     kept = [a for a in package.attachments if a.encoded]
+    if not kept:  # most documents: nothing to decode or hand to a worker
+        return judge.judge([], package, at=at)
     limit = checker.limits.max_bytes
     decoded: list[Attachment | None] = await off_loop(
         lambda: [Attachment(a.name, a.content()) if a.size <= limit else None for a in kept]
