@@ -76,6 +76,9 @@ class Sent:
     raw: Mapping[str, Any] = field(repr=False)
     #: The rule the axis accepted it under (None in the answer to a repeat, which does not say).
     signature_policy: str | None = None
+    #: What the axis found in the signatures of the document's files (see ``InboxItem.file_signatures``):
+    #: an ``unsigned`` or ``invalid`` decision is known to its sender at once.
+    file_signatures: str | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any], package: bytes) -> Sent:
@@ -88,6 +91,7 @@ class Sent:
             package=package,
             raw=raw,
             signature_policy=_policy(raw.get("signature_policy")),
+            file_signatures=raw.get("file_signatures"),
         )
 
 

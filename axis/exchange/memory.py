@@ -67,6 +67,7 @@ class _Package:
     signature_policy: str
     quirks: tuple[str, ...]
     body: bytes
+    file_signatures: str | None
     recipients: tuple[_Recipient, ...]
 
 
@@ -219,6 +220,7 @@ class _MemoryEntries:
             ),
             signature_policy=package.signature_policy,
             quirks=package.quirks,
+            file_signatures=package.file_signatures,
         )
 
     async def accept(
@@ -256,6 +258,7 @@ class _MemoryEntries:
             signature_policy=admission.verified.policy,
             quirks=tuple(q.code for q in admission.verified.quirks),
             body=received.data(),
+            file_signatures=admission.files.verdict.value if admission.files else None,
             recipients=tuple(
                 _Recipient(r.requested_code, r.agency_code, r.agency_name, r.system_id, tuple(r.redirects))
                 for r in admission.recipients

@@ -38,3 +38,6 @@ class Accepted:
     signature_policy: str  # the rule the package was accepted under (axis.edxml.trust.AppliedPolicy)
     quirks: tuple[str, ...]  # codes of the SDK quirks noticed (axis.edxml.reader.Quirk)
     repeated: bool = False
+    #: What the signatures in a document's files are (``axis.files.findings.Verdict``); None: not
+    #: checked (a status, or the check off). The sender learns it with the 202.
+    file_signatures: str | None = None

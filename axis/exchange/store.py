@@ -407,10 +407,15 @@ class Held:
     recipients: tuple[Routed, ...]
     signature_policy: str
     quirks: tuple[str, ...]
+    file_signatures: str | None = None
 
 
 async def accepted_as(conn: Conn, package_id: uuid.UUID) -> Held:
-    row = await conn.fetchrow("SELECT signature_policy, quirks FROM packages WHERE id = $1", package_id)
+    row = await conn.fetchrow(
+        """SELECT p.signature_policy, p.quirks, fc.verdict
+             FROM packages p LEFT JOIN file_checks fc ON fc.package_id = p.id WHERE p.id = $1""",
+        package_id,
+    )
     assert row is not None  # the caller found it by its dedupe key; packages are never deleted
     rows = await conn.fetch(
         """SELECT pr.requested_code, pr.agency_code, coalesce(a.name, '') AS name, pr.system_id, pr.redirects
@@ -431,4 +436,5 @@ async def accepted_as(conn: Conn, package_id: uuid.UUID) -> Held:
         ),
         signature_policy=row["signature_policy"],
         quirks=tuple(q["code"] for q in row["quirks"]),
+        file_signatures=row["verdict"],
     )

@@ -102,6 +102,7 @@ def accepted_json(accepted: Accepted) -> dict[str, Any]:
         "receipt_url": f"/api/v1/packages/{accepted.package_id}/receipt",
         "signature_policy": accepted.signature_policy,
         "quirks": list(accepted.quirks),
+        "file_signatures": accepted.file_signatures,
     }
     if accepted.repeated:
         answer["repeated"] = True

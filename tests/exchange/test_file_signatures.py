@@ -31,6 +31,7 @@ async def test_a_decree_signed_by_the_signer_and_the_sending_agency_is_valid_whe
 ) -> None:
     people = cast_for(world.ca, "000.00.00.H98", "UBND Tỉnh Thử Nghiệm Bắc")
     sent = await world.post(with_file(world, decree(people)))
+    assert sent["file_signatures"] == "valid"  # the sender knows with the 202
     (item,) = (await world.get("/api/v1/inbox", "south"))["items"]
     assert item["package_id"] == sent["package_id"]
     assert item["file_signatures"] == "valid"
@@ -100,7 +101,20 @@ async def test_a_system_requiring_signed_files_has_a_document_without_its_agency
     assert await world.count("packages") == 0
 
     accepted = await world.post(with_file(world, decree(people), number="128"))
-    assert accepted["package_id"]
+    assert accepted["file_signatures"] == "valid"
+
+
+async def test_a_document_accepted_before_a_policy_was_tightened_is_answered_as_before_when_sent_again(
+    world: World,
+) -> None:
+    data = with_file(world, unsigned_pdf())
+    first = await world.post(data)
+    assert first["file_signatures"] == "unsigned"
+    await set_file_policy(world, "north", "require")
+    again = await world.post(data, expect=200)
+    assert again == {**first, "repeated": True}
+    refused = await world.post(with_file(world, unsigned_pdf(), number="129"), expect=422)
+    assert refused["error"]["code"] == "file.signature.required"
 
 
 async def test_a_document_without_any_pdf_is_not_checked_but_listed_as_having_none(world: World) -> None:
