@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pdfs import cast_for, decree
 
+from axis import pki
 from axis.cli import main
 
 
@@ -134,3 +136,20 @@ def test_keys_show_reads_the_agency_code(keys: Path, capsys: pytest.CaptureFixtu
     capsys.readouterr()
     assert axis("keys", "show", keys / "000.00.00.H98.pem") == 0
     assert "agency code: 000.00.00.H98" in capsys.readouterr().out
+
+
+def test_inspect_says_who_signed_the_pdf_inside_as_which_agency_and_whether_it_holds(
+    keys: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ca = pki.load(keys / "ca.key.pem", keys / "ca.pem")
+    decision = tmp_path / "quyet-dinh.pdf"
+    decision.write_bytes(decree(cast_for(ca, "000.00.00.H98", "UBND Tỉnh Thử Nghiệm Bắc")))
+    doc = tmp_path / "doc.edxml"
+    axis("package", "example", "--from", "000.00.00.H98", "--to", "000.00.00.H99", "--attach", decision, "-o", doc)
+    capsys.readouterr()
+    assert axis("package", "inspect", doc, "--document-trust", keys / "ca.pem") == 0
+    out = capsys.readouterr().out
+    assert "Files        valid" in out
+    assert "File         quyet-dinh.pdf (main)" in out
+    assert "Nguyễn Văn An, Chủ tịch, UBND Tỉnh Thử Nghiệm Bắc [individual]" in out
+    assert "UBND Tỉnh Thử Nghiệm Bắc, 000.00.00.H98 [agency]" in out

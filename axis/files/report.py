@@ -6,6 +6,7 @@ English and codes: what a vendor greps for. The clerk's page says the same in Vi
 
 from __future__ import annotations
 
+from axis.edxml.model import VN_TZ
 from axis.files import findings as f
 
 
@@ -28,7 +29,8 @@ def _signature(sig: f.SignatureCheck) -> str:
         s = sig.signer
         parts = [s.name, s.title, s.organisation if s.organisation != s.name else "", s.agency_code or ""]
         who = ", ".join(p for p in parts if p) + f" [{s.role}]"
-    when = f" at {sig.signed_at:%Y-%m-%d %H:%M:%S %Z}".rstrip() if sig.signed_at else ""
+    # In Vietnam's time, as the clerk's page says it (the JSON report keeps the offset it was given).
+    when = f" at {sig.signed_at.astimezone(VN_TZ):%Y-%m-%d %H:%M:%S} (UTC+7)" if sig.signed_at else ""
     stamp = " (timestamped)" if sig.timestamped else ""
     verdict = "valid" if not sig.problems else ", ".join(sig.problems)
     return f"{who}{when}{stamp}: {verdict}"

@@ -54,7 +54,13 @@ FIELDS: Mapping[str, str] = {
 EMPTY = "(trống)"
 #: Agencies are active or retired; systems and web users active or disabled.
 _STATUSES = {**vietnamese.USER_STATUS, **vietnamese.AGENCY_STATUS}
-_NAMED_VALUES: Mapping[str, Mapping[str, str]] = {"status": _STATUSES, "role": vietnamese.ROLE}
+#: A system's policy for the signatures in its documents' files (axis.files.judge.FilePolicy).
+_FILE_POLICIES = {"report": "Kiểm tra và báo kết quả", "require": "Bắt buộc chữ ký số hợp lệ của cơ quan gửi"}
+_NAMED_VALUES: Mapping[str, Mapping[str, str]] = {
+    "status": _STATUSES,
+    "role": vietnamese.ROLE,
+    "file_policy": _FILE_POLICIES,
+}
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
