@@ -16,7 +16,7 @@ from axis.config import Settings
 from axis.errors import AxisError
 from axis.exchange import redelivery
 from axis.registry import systems
-from axis.registry.model import System
+from axis.registry.model import FilePolicy, System
 from axis.store.db import Conn
 from axis.vdxp import setup
 from axis.vdxp.secret import SecretBox
@@ -116,7 +116,7 @@ def register(sub: Any) -> None:
     )
     policy.add_argument(
         "--file-policy",
-        choices=("report", "require"),
+        choices=tuple(FilePolicy),
         help="the signatures inside its documents' files (PDF): report what is found (default), or require a "
         "valid signature of the sending agency on the main file and refuse a document without one",
     )

@@ -54,6 +54,11 @@ class Admission:
     files: DocumentCheck | None = None
 
     @property
+    def file_verdict(self) -> str | None:
+        """The one word listings and the 202 answer give for ``files``."""
+        return self.files.verdict.value if self.files is not None else None
+
+    @property
     def package(self) -> m.Package:
         return self.verified.package
 

@@ -258,7 +258,7 @@ class _MemoryEntries:
             signature_policy=admission.verified.policy,
             quirks=tuple(q.code for q in admission.verified.quirks),
             body=received.data(),
-            file_signatures=admission.files.verdict.value if admission.files else None,
+            file_signatures=admission.file_verdict,
             recipients=tuple(
                 _Recipient(r.requested_code, r.agency_code, r.agency_name, r.system_id, tuple(r.redirects))
                 for r in admission.recipients

@@ -265,7 +265,7 @@ class Exchange:
         if self._files is None or not isinstance(package, m.DocumentPackage):
             return None
         check = await files_intake.check(self._files, package, self._off_loop, at=dt.datetime.now(dt.UTC))
-        if judge.refuses(check, package, judge.FilePolicy(caller.file_policy)):
+        if judge.refuses(check, package, caller.file_policy):
             raise files_intake.refusal(check)
         if check.verdict is not Verdict.NONE:
             log.info("package.files", document_id=package.document_id, verdict=check.verdict.value, codes=check.codes)
@@ -322,7 +322,7 @@ class Exchange:
             ),
             signature_policy=admission.verified.policy,
             quirks=tuple(q.code for q in admission.verified.quirks),
-            file_signatures=admission.files.verdict.value if admission.files else None,
+            file_signatures=admission.file_verdict,
         )
 
     def _sign_batch(self, batch: Sequence[receipts.Receipt]) -> list[bytes]:

@@ -187,7 +187,7 @@ async def accept(
         [o[2] for o in outbox],
         chunks,
         document is not None and document.business.doc_type in _STARTS_A_RECORD,
-        files.verdict.value if files else None,
+        admission.file_verdict,
         list(files.codes) if files else [],
         files.to_json() if files else None,
     )

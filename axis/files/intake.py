@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,7 +27,7 @@ from axis.files import findings as f
 from axis.files import judge
 from axis.files.pdf import DocumentTrust
 from axis.files.unpack import ZipLimits
-from axis.files.worker import Attachment, FileChecker, FileLimits
+from axis.files.worker import Attachment, FileChecker, FileLimits, too_large
 
 log = structlog.get_logger("axis.files")
 _HEAD = 1368  # base64 characters for the first 1,024 bytes, where a PDF header may sit (ISO 32000)
@@ -40,7 +40,7 @@ class Checker(Protocol):
     @property
     def limits(self) -> FileLimits: ...
 
-    async def check(self, attachments: Sequence[Attachment]) -> list[f.FileCheck]: ...
+    async def check_one(self, attachment: Attachment) -> list[f.FileCheck]: ...
 
 
 def checkable(attachment: m.Attachment) -> bool:
@@ -73,12 +73,12 @@ async def check(
     decoded: list[Attachment | None] = await off_loop(
         lambda: [Attachment(a.name, a.content()) if a.size <= limit else None for a in kept]
     )
-    found = await asyncio.gather(*(checker.check([d]) for d in decoded if d is not None))
+    found = await asyncio.gather(*(checker.check_one(d) for d in decoded if d is not None))
     checked = iter(found)
     files: list[f.FileCheck] = []
     for a, d in zip(kept, decoded, strict=True):  # in the package's order, an oversized file where it stands
         if d is None:
-            files.append(f.FileCheck(attachment=a.name, size=a.size, problems=(f.FILE_TOO_LARGE,)))
+            files.append(too_large(a.name, a.size))
         else:
             files.extend(next(checked))
     return judge.judge(files, package, at=at)

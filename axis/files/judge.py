@@ -11,7 +11,6 @@ deputy may sign "KT." for the head the header names; the clerk is shown both).
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import unicodedata
 from collections.abc import Sequence
 
@@ -19,17 +18,11 @@ from axis.edxml import model as m
 from axis.errors import AxisError
 from axis.files import findings as f
 from axis.registry import codes
+from axis.registry.model import FilePolicy
 
 _INVALID_FILE = frozenset({f.FILE_MALFORMED, f.ZIP_BOMB})
 # A zip that cannot be read hides whatever it holds: not a fault of a signature, but not checked.
 _UNCHECKED_FILE = frozenset({f.FILE_TOO_LARGE, f.FILE_LIMITS, f.ZIP_MALFORMED})
-
-
-class FilePolicy(enum.StrEnum):
-    """A system's policy for the signatures in its documents' files (``axis systems file-policy``)."""
-
-    REPORT = "report"  # check, keep and show what was found; refuse nothing (default)
-    REQUIRE = "require"  # refuse a document whose main file has no valid signature of the sending agency
 
 
 def judge(

@@ -133,16 +133,17 @@ async def check_async(data: bytes, trust: DocumentTrust, *, attachment: str, pat
         embedded = list(reader.embedded_regular_signatures)
         appended = _appended(reader, data) if embedded else b""
     except RecursionError:
-        return _with(base, problems=(f.FILE_LIMITS,), detail="objects nested deeper than the reader follows")
+        detail = "objects nested deeper than the reader follows"
+        return dataclasses.replace(base, problems=(f.FILE_LIMITS,), detail=detail)
     except MemoryError:
         raise  # the worker's to report (file.limits), its address space capped
     except _UNREADABLE as exc:
-        return _with(base, problems=(f.FILE_MALFORMED,), detail=_said(exc))
+        return dataclasses.replace(base, problems=(f.FILE_MALFORMED,), detail=_said(exc))
     except Exception as exc:  # whatever else a hostile file makes a pure-Python parser raise
         log.warning("unreadable PDF %s", attachment, exc_info=True)
-        return _with(base, problems=(f.FILE_MALFORMED,), detail=_said(exc))
+        return dataclasses.replace(base, problems=(f.FILE_MALFORMED,), detail=_said(exc))
     if not embedded:
-        return _with(base, problems=(f.FILE_UNSIGNED,))
+        return dataclasses.replace(base, problems=(f.FILE_UNSIGNED,))
     backend = AIOHttpFetcherBackend(per_request_timeout=trust.fetch_timeout) if trust.fetch else None
     try:
         checks = [
@@ -150,11 +151,12 @@ async def check_async(data: bytes, trust: DocumentTrust, *, attachment: str, pat
             for index, signature in enumerate(embedded)
         ]
     except RecursionError:
-        return _with(base, problems=(f.FILE_LIMITS,), detail="objects nested deeper than the validator follows")
+        detail = "objects nested deeper than the validator follows"
+        return dataclasses.replace(base, problems=(f.FILE_LIMITS,), detail=detail)
     finally:
         if backend is not None:
             await backend.close()  # type: ignore[no-untyped-call]
-    return _with(base, signatures=tuple(checks))
+    return dataclasses.replace(base, signatures=tuple(checks))
 
 
 async def _check_one(
@@ -242,10 +244,6 @@ def _appended(reader: PdfFileReader, data: bytes) -> bytes:
     end = max(xrefs.get_xref_container_info(revision).end_location for revision in range(xrefs.total_revisions))
     eof = data.find(b"%%EOF", end)
     return data[end:] if eof < 0 else data[eof + len(b"%%EOF") :]
-
-
-def _with(base: f.FileCheck, **changes: object) -> f.FileCheck:
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def _said(exc: BaseException) -> str:

@@ -8,7 +8,6 @@ package id only.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from axis.files.findings import DocumentCheck
 from axis.store.db import Conn
@@ -18,11 +17,3 @@ async def load(conn: Conn, package_id: uuid.UUID) -> DocumentCheck | None:
     """The whole check of one package; None when its files were not checked (a status, or off)."""
     report = await conn.fetchval("SELECT report FROM file_checks WHERE package_id = $1", package_id)
     return DocumentCheck.from_json(report) if report is not None else None
-
-
-async def verdicts(conn: Conn, package_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The one word of each checked package among ``package_ids`` (listings)."""
-    rows = await conn.fetch(
-        "SELECT package_id, verdict FROM file_checks WHERE package_id = ANY($1::uuid[])", list(package_ids)
-    )
-    return {r["package_id"]: r["verdict"] for r in rows}

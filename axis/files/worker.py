@@ -64,6 +64,11 @@ def check_attachment(
         return [_limits(name, len(data), "nesting limit")]
 
 
+def too_large(name: str, size: int) -> f.FileCheck:
+    """An attachment over ``FileLimits.max_bytes``: not checked."""
+    return f.FileCheck(attachment=name, size=size, problems=(f.FILE_TOO_LARGE,))
+
+
 def _limits(name: str, size: int, detail: str) -> f.FileCheck:
     return f.FileCheck(attachment=name, size=size, problems=(f.FILE_LIMITS,), detail=detail)
 
@@ -86,13 +91,14 @@ class FileChecker:
 
     async def check(self, attachments: Sequence[Attachment]) -> list[f.FileCheck]:
         """Every PDF in ``attachments``, in their order; a file over a limit gets ``file.limits``."""
-        results = await asyncio.gather(*(self._one(a) for a in attachments))
+        results = await asyncio.gather(*(self.check_one(a) for a in attachments))
         return [check for each in results for check in each]
 
-    async def _one(self, attachment: Attachment) -> list[f.FileCheck]:
+    async def check_one(self, attachment: Attachment) -> list[f.FileCheck]:
+        """One attachment's PDFs (itself, or those in its zip), each checked."""
         size = len(attachment.data)
         if size > self.limits.max_bytes:
-            return [f.FileCheck(attachment=attachment.name, size=size, problems=(f.FILE_TOO_LARGE,))]
+            return [too_large(attachment.name, size)]
         future = self._pool.schedule(
             check_attachment,
             args=(attachment.name, attachment.data, self.trust, self.limits.zip),

@@ -14,14 +14,13 @@ from aiohttp import web
 
 from axis.errors import AxisError
 from axis.exchange import redelivery
-from axis.files.judge import FilePolicy
 from axis.http.agencies import agency_json
 from axis.http.auth import admin_of
 from axis.http.body import field, json_object, text
 from axis.http.context import axis_of
 from axis.http.params import Choice, Flag, Integer, Text, Where, accepts
 from axis.registry import agencies, diff, history, importer, imports, systems
-from axis.registry.model import Certificate, System, SystemStatus
+from axis.registry.model import Certificate, FilePolicy, System, SystemStatus
 from axis.store.db import Conn
 from axis.vdxp import setup
 from axis.vdxp.secret import SecretBox

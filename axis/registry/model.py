@@ -24,6 +24,13 @@ class SystemStatus(enum.StrEnum):
     DISABLED = "disabled"
 
 
+class FilePolicy(enum.StrEnum):
+    """What a system's documents' files must carry (``axis.files.judge``)."""
+
+    REPORT = "report"  # check, keep and show what was found; refuse nothing (default)
+    REQUIRE = "require"  # refuse a document whose main file has no valid signature of the sending agency
+
+
 @dataclass(frozen=True, slots=True)
 class Agency:
     code: str
@@ -54,9 +61,7 @@ class System:
     require_client_certificate: bool = False
     #: Networks (CIDR) the system's HTTP requests may come from; empty: any address.
     allowed_addresses: tuple[str, ...] = ()
-    #: What the signatures inside its documents' files must be: ``report`` (checked, refused never) or
-    #: ``require`` (a valid signature of the sending agency on the main file); ``axis.files.judge``.
-    file_policy: str = "report"
+    file_policy: FilePolicy = FilePolicy.REPORT
 
     @property
     def policy(self) -> SignaturePolicy:

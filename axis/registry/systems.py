@@ -21,7 +21,7 @@ from axis.errors import AxisError
 from axis.exchange import deliveries
 from axis.registry import codes, history, tokens
 from axis.registry.agencies import require as require_agency
-from axis.registry.model import Certificate, System, SystemStatus
+from axis.registry.model import Certificate, FilePolicy, System, SystemStatus
 from axis.store.db import Conn
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -67,7 +67,7 @@ def from_row(row: asyncpg.Record) -> System:
         status=SystemStatus(row["status"]),
         require_client_certificate=row["require_client_certificate"],
         allowed_addresses=tuple(row["allowed_addresses"]),
-        file_policy=row["file_policy"],
+        file_policy=FilePolicy(row["file_policy"]),
     )
 
 
@@ -123,7 +123,7 @@ async def add(conn: Conn, actor: str, system_id: str, name: str, **settings: Any
         system.status.value,
         system.require_client_certificate,
         list(system.allowed_addresses),
-        system.file_policy,
+        system.file_policy.value,
     )
     if inserted is None:
         raise AxisError("registry.system.exists", f"The system {system_id} already exists.", system=system_id)
@@ -140,12 +140,16 @@ def _with(system: System, settings: Mapping[str, Any]) -> System:
         values["status"] = SystemStatus(values["status"])
     if "allowed_addresses" in values:
         values["allowed_addresses"] = addresses(values["allowed_addresses"], system.id)
-    if values.get("file_policy", "report") not in ("report", "require"):
-        raise AxisError(
-            "registry.system.invalid",
-            f"The file signature policy is 'report' or 'require', not {values['file_policy']!r}.",
-            system=system.id,
-        )
+    if "file_policy" in values:
+        try:
+            values["file_policy"] = FilePolicy(values["file_policy"])
+        except ValueError:
+            allowed = ", ".join(FilePolicy)
+            raise AxisError(
+                "registry.system.invalid",
+                f"The file signature policy is one of {allowed}, not {values['file_policy']!r}.",
+                system=system.id,
+            ) from None
     updated = replace(system, **values)
     if not updated.name:
         raise AxisError("registry.system.invalid", "A system needs a name.", system=system.id)
@@ -215,7 +219,7 @@ async def _write(conn: Conn, after: System) -> None:
         after.status.value,
         after.require_client_certificate,
         list(after.allowed_addresses),
-        after.file_policy,
+        after.file_policy.value,
     )
 
 

@@ -26,7 +26,6 @@ from axis.edxml import reader
 from axis.errors import AxisError
 from axis.exchange import status
 from axis.exchange.received import Received
-from axis.files import store as files_store
 from axis.http.packages import send_parts
 from axis.http.params import Choice, Integer, Text, Where, accepts
 from axis.registry import codes
@@ -244,8 +243,7 @@ async def document(request: web.Request) -> web.Response:
     _, system = await sessions.require_clerk(request)
     stored, body = await axis_of(request).exchange.open_document(system, request.match_info["package_id"])
     package = await _parsed(request, body)
-    async with axis_of(request).connection() as conn:
-        check = await files_store.load(conn, stored.package_id)  # None: not checked (older, or checks off)
+    check = await axis_of(request).exchange.files(system, str(stored.package_id))  # None: not checked
     context = await timeline_context(request, system, stored.document_id, shown=str(stored.package_id))
     sender = axis_of(request).registry.snapshot.systems.get(stored.sender_system)
     context |= {

@@ -21,7 +21,7 @@ from axis.errors import AxisError
 from axis.exchange import redelivery
 from axis.http.params import Choice, File, Flag, Integer, Text, Where, accepts
 from axis.registry import browse, systems
-from axis.registry.model import Certificate
+from axis.registry.model import Certificate, FilePolicy
 from axis.store.db import Conn
 from axis.vdxp import setup
 from axis.vdxp.secret import SecretBox
@@ -150,7 +150,7 @@ async def update_system(request: web.Request) -> web.Response:
         "allow_sha1": await ALLOW_SHA1.posted(request),
         "allow_unsigned": await ALLOW_UNSIGNED.posted(request),
         "require_client_certificate": await REQUIRE_CLIENT_CERTIFICATE.posted(request),
-        "file_policy": "require" if await REQUIRE_FILE_SIGNATURES.posted(request) else "report",
+        "file_policy": FilePolicy.REQUIRE if await REQUIRE_FILE_SIGNATURES.posted(request) else FilePolicy.REPORT,
         "allowed_addresses": await ALLOWED_ADDRESSES.posted(request),
         **_delivery(await DELIVERY.posted(request)),
     }
