@@ -31,6 +31,7 @@ from axis.config import Settings
 from axis.edxml.codec import default_schemas
 from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
+from axis.exchange import wakeups
 from axis.exchange.freshness import Window
 from axis.exchange.service import Exchange
 from axis.federation.worker import Federation
@@ -161,6 +162,7 @@ class Axis:
             acquire_timeout=settings.db_acquire_timeout,
         )
         exchange.on_upstream = federation.wake
+        await registry.also_listen(wakeups.CHANNEL, exchange.wakeups.on_notify)
         metrics.follow(lambda: federation.counters)
         relay.start()
         linker.start()
@@ -189,6 +191,7 @@ class Axis:
         )
 
     async def stop_taking_work(self) -> None:
+        self.exchange.wakeups.close()  # requests waiting for an inbox answer now
         await self.consumer.stop()
         await self.dead_letters.stop()
 

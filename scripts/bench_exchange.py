@@ -24,6 +24,7 @@ whole path and reports the axis's peak memory against the package size (goal: un
     .venv/bin/python scripts/bench_exchange.py [--systems 6] [--documents 60] [--processes 2] [--intake-only]
     .venv/bin/python scripts/bench_exchange.py --large [--size-mb 50]
     .venv/bin/python scripts/bench_exchange.py --rate 50 [--documents 60]   # open loop at 50 packages/s
+    .venv/bin/python scripts/bench_exchange.py --poll 0.05   # HTTP receivers poll instead of waiting
     .venv/bin/python scripts/bench_exchange.py --pdf-mb 1 --intake-only   # signed 1 MB PDFs: check off, then on
 """
 
@@ -62,6 +63,11 @@ from axis.edxml import model as m
 from axis.store import db
 
 VERIFY_WORKERS = 1
+#: ``--poll``: HTTP receivers ask for their inbox again after this many seconds when it was empty
+#: (how agency software did before the inbox could be waited for); None: they wait on it.
+POLL_SECONDS: float | None = None
+#: Seconds an HTTP receiver's inbox request waits for something to arrive.
+INBOX_WAIT = 10
 
 
 async def setup(systems_count: int, keys: Path, **env: str) -> Cluster:
@@ -196,8 +202,9 @@ class Tally:
 
 
 async def http_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, batch: bool) -> None:
-    """Pulls a page of the inbox, fetches up to ``concurrency`` packages at once, and acknowledges
-    the page in one request (``batch``) or each package on its own."""
+    """Pulls a page of the inbox (waiting for one when empty, or polling: ``POLL_SECONDS``), fetches
+    up to ``concurrency`` packages at once, and acknowledges the page in one request (``batch``)
+    or each package on its own."""
     gate = asyncio.Semaphore(concurrency)
     async with AxisClient(env.base_url, sim.token) as client:
 
@@ -209,7 +216,8 @@ async def http_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, 
                     tally.ack(package_id)
 
         while not tally.done.is_set():
-            items = await client.inbox(limit=200, only=None if tally.wait_for_receipts else "package")
+            wait = 0 if POLL_SECONDS is not None else INBOX_WAIT
+            items = await client.inbox(limit=200, only=None if tally.wait_for_receipts else "package", wait=wait)
             ids = [item["id"] for item in items if item["type"] == "package"]
             receipts = [item for item in items if item["type"] == "receipt"]
             for item in receipts:
@@ -221,8 +229,8 @@ async def http_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, 
                 if batch:
                     for package_id in ids:
                         tally.ack(package_id)
-            if not items:
-                await asyncio.sleep(0.05)
+            if not items and POLL_SECONDS is not None:
+                await asyncio.sleep(POLL_SECONDS)
 
 
 async def amqp_receiver(env: Cluster, sim: Sim, tally: Tally, concurrency: int, batch: bool) -> None:
@@ -666,9 +674,18 @@ def main() -> None:
         help="each package carries a signed PDF of this size; runs the load with the file check off, then on",
     )
     parser.add_argument("--verify-workers", type=int, default=1, help="AXIS_VERIFY_WORKERS of each axis process")
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="HTTP receivers poll their inbox this often when it is empty (0.05 before the axis could "
+        "answer a waiting request) instead of waiting on it with ?wait=",
+    )
     args = parser.parse_args()
-    global VERIFY_WORKERS
+    global VERIFY_WORKERS, POLL_SECONDS
     VERIFY_WORKERS = args.verify_workers
+    POLL_SECONDS = args.poll
     asyncio.run(main_large(args) if args.large else main_pdf(args) if args.pdf_mb else main_load(args))
 
 

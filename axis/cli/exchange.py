@@ -48,6 +48,13 @@ def register(sub: Any) -> None:
     inbox.add_argument("--save", type=Path, metavar="DIR", help="fetch, verify and save everything to DIR")
     inbox.add_argument("--ack", action="store_true", help="fetch, verify and acknowledge everything listed")
     inbox.add_argument("--limit", type=int, default=100)
+    inbox.add_argument(
+        "--wait",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="when nothing waits, wait up to SECONDS (at most 30) for something to arrive",
+    )
     inbox.set_defaults(handler=_run(_inbox))
 
     status = sub.add_parser("status", help="a document's timeline: delivery and statuses per recipient")
@@ -143,7 +150,7 @@ async def _send(client: AgencyClient, args: argparse.Namespace) -> int:
 
 
 async def _inbox(client: AgencyClient, args: argparse.Namespace) -> int:
-    items = await client.inbox(only=args.type, limit=args.limit)
+    items = await client.inbox(only=args.type, limit=args.limit, wait=args.wait)
     if not items:
         print("nothing waits")
     if args.save is not None:

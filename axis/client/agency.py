@@ -341,9 +341,10 @@ class AgencyClient:
 
     # --- receiving ----------------------------------------------------------------------------------
 
-    async def inbox(self, *, only: str | None = None, limit: int = 100) -> list[InboxItem]:
-        """What waits, oldest first: packages (``only="package"``) and receipts (``"receipt"``)."""
-        return [InboxItem.from_json(item) for item in await self.api.inbox(limit, only=only)]
+    async def inbox(self, *, only: str | None = None, limit: int = 100, wait: int = 0) -> list[InboxItem]:
+        """What waits, oldest first: packages (``only="package"``) and receipts (``"receipt"``).
+        ``wait`` seconds (up to 30): when nothing waits, answered as soon as something arrives."""
+        return [InboxItem.from_json(item) for item in await self.api.inbox(limit, only=only, wait=wait)]
 
     async def open(self, data: bytes, *, package_id: str = "") -> Received:
         """Read package bytes (a ``Mailbox`` delivery, a stored file): verified when the client has

@@ -107,9 +107,11 @@ class AxisClient:
         )
         return result
 
-    async def inbox(self, limit: int = 100, *, only: str | None = None) -> list[dict[str, Any]]:
-        """What waits for this system, oldest first; ``only`` = "package" or "receipt"."""
-        query = f"limit={limit}" + (f"&type={only}" if only else "")
+    async def inbox(self, limit: int = 100, *, only: str | None = None, wait: int = 0) -> list[dict[str, Any]]:
+        """What waits for this system, oldest first; ``only`` = "package" or "receipt". ``wait``
+        (up to 30 s): when nothing waits, the axis answers as soon as something arrives, or with
+        an empty list once that long has passed: no polling loop needed."""
+        query = f"limit={limit}" + (f"&type={only}" if only else "") + (f"&wait={wait}" if wait else "")
         items: list[dict[str, Any]] = (await self._call("GET", f"/api/v1/inbox?{query}"))["items"]
         return items
 

@@ -31,7 +31,7 @@ from axis.edxml import model as m
 from axis.edxml.trust import TrustAnchors
 from axis.edxml.xmlsafe import Limits
 from axis.errors import AxisError
-from axis.exchange import flows, freshness, inbox, reading, redelivery, reports, statements, status, store
+from axis.exchange import flows, freshness, inbox, reading, redelivery, reports, statements, status, store, wakeups
 from axis.exchange.admission import Admission, admit, authorize, dedupe_key
 from axis.exchange.deliveries import DeliveryState
 from axis.exchange.freshness import Window
@@ -40,6 +40,7 @@ from axis.exchange.ledger import Entries, Ledger, PostgresLedger
 from axis.exchange.received import Received
 from axis.exchange.results import Accepted, Routed
 from axis.exchange.signing import ReceiptSigner
+from axis.exchange.wakeups import Wakeups
 from axis.files import intake as files_intake
 from axis.files import judge
 from axis.files import store as files_store
@@ -128,6 +129,8 @@ class Exchange:
         self._ack_deadline = ack_deadline  # AXIS_ACK_DEADLINE_HOURS: a delivery waiting longer is overdue
         #: Called when a package for the upstream's system was accepted (``axis.federation``).
         self.on_upstream: Callable[[], None] | None = None
+        #: Requests waiting for an inbox; the process's listener feeds it (``axis.app``).
+        self.wakeups = Wakeups()
 
     def _connection(self) -> PoolAcquireContext[asyncpg.Record]:
         assert self._pool is not None, "this exchange was built without PostgreSQL (a MemoryLedger test)"
@@ -508,10 +511,22 @@ class Exchange:
 
     # --- what waits, receipts, documents: reads that carry the rule of who may see what ------------------
 
-    async def inbox(self, caller: System, *, limit: int, only: str | None = None) -> list[inbox.InboxItem]:
-        """What waits for ``caller``: packages addressed to agencies it serves, receipts for its own."""
-        async with self._ledger.entries() as ledger:
-            return await ledger.waiting(caller.id, limit=limit, only=only)
+    async def inbox(
+        self, caller: System, *, limit: int, only: str | None = None, wait: float = 0.0
+    ) -> list[inbox.InboxItem]:
+        """What waits for ``caller``: packages addressed to agencies it serves, receipts for its own.
+        ``wait``: seconds to wait for something when nothing waits yet (no connection is held
+        meanwhile); an empty list once they pass."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            ticket = self.wakeups.ticket(caller.id)
+            async with self._ledger.entries() as ledger:
+                items = await ledger.waiting(caller.id, limit=limit, only=only)
+            left = deadline - loop.time()
+            if items or left <= 0 or self.wakeups.closed:
+                return items
+            await self.wakeups.wait(ticket, min(left, wakeups.RECHECK))
 
     async def acceptance_receipt(self, caller: System, package_id: str) -> bytes:
         """The signed acceptance receipt of a package the caller may see."""

@@ -29,6 +29,8 @@ _CUT_SHORT: tuple[type[BaseException], ...] = (AxisError, *db.UNAVAILABLE)
 
 routes = web.RouteTableDef()
 INBOX_LIMIT, TYPE = Integer("limit", 100, low=1, high=1000), Choice("type", ("package", "receipt"))
+#: Seconds an inbox request may wait for something to arrive (long polling; below common proxies' 60 s).
+INBOX_WAIT = Integer("wait", 0, low=0, high=30)
 XML = "application/xml"
 
 
@@ -119,11 +121,11 @@ def delivery_json(delivery: store.Delivery) -> dict[str, Any]:
 
 
 @routes.get("/api/v1/inbox")
-@accepts(INBOX_LIMIT, TYPE)
+@accepts(INBOX_LIMIT, TYPE, INBOX_WAIT)
 async def waiting(request: web.Request) -> web.Response:
     axis, system = caller(request)
     limit, only = INBOX_LIMIT.of(request), TYPE.of(request) or None
-    items = await axis.exchange.inbox(system, limit=limit, only=only)
+    items = await axis.exchange.inbox(system, limit=limit, only=only, wait=INBOX_WAIT.of(request))
     return web.json_response(
         {
             "items": [

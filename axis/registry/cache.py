@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import asyncpg
 import structlog
@@ -43,6 +44,7 @@ class RegistryCache:
         self._dirty = False
         self._changed = asyncio.Condition()
         self._closing = False
+        self._channels: dict[str, Callable[[object, int, str, object], None]] = {}
 
     @property
     def resolver(self) -> Resolver:
@@ -91,11 +93,21 @@ class RegistryCache:
             await self._changed.wait_for(lambda: self.snapshot.version >= version)
         return self.snapshot
 
+    async def also_listen(self, channel: str, callback: Callable[[object, int, str, object], None]) -> None:
+        """LISTEN on ``channel`` too, on the same connection (again after it is re-established):
+        one listening connection per process, whoever needs to hear from PostgreSQL."""
+        self._channels[channel] = callback
+        if self._listener_alive():
+            assert self._listener is not None
+            await self._listener.add_listener(channel, callback)
+
     async def _listen(self) -> None:
         self._listener_lost.clear()
         self._listener = await db.connect(self._url)
         self._listener.add_termination_listener(self._on_listener_lost)
         await self._listener.add_listener(history.CHANNEL, self._on_notify)
+        for channel, callback in self._channels.items():
+            await self._listener.add_listener(channel, callback)
 
     def _on_listener_lost(self, _conn: object) -> None:
         self._listener_lost.set()

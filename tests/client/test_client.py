@@ -444,7 +444,7 @@ async def test_axis_send_inbox_and_status_from_the_shell(
     assert "acknowledged" in out
     [saved] = inbox.glob("*.edxml")
     assert (inbox / saved.stem / "to-trinh.pdf").read_bytes() == scan.read_bytes()
-    assert await axis("inbox", "--token", south) == 0
+    assert await axis("inbox", "--token", south, "--wait", "1") == 0  # waited a second: nothing came
     assert "nothing waits" in capsys.readouterr().out
 
     assert await axis("inbox", "--token", north, "--type", "receipt", "--ack") == 0
