@@ -194,7 +194,7 @@ def sign(receipt: Receipt, key: SigningKey, cert_chain: Sequence[x509.Certificat
     """
     _check_key(key, cert_chain)
     signer = _signer(key, methods.enveloped)
-    return _serialize(signer.sign(_tree(receipt, signed=True), key=key, cert=_pems(cert_chain)))
+    return _serialize(signer.sign(_tree(receipt, signed=True), key=key, cert=list(cert_chain)))
 
 
 def sign_batch(batch: Sequence[Receipt], key: SigningKey, cert_chain: Sequence[x509.Certificate]) -> list[bytes]:
@@ -230,7 +230,7 @@ def sign_batch(batch: Sequence[Receipt], key: SigningKey, cert_chain: Sequence[x
         reference = etree.SubElement(manifest, ds("Reference"), URI=uri)
         etree.SubElement(reference, ds("DigestMethod"), Algorithm=DigestAlgorithm.SHA256.value)
         etree.SubElement(reference, ds("DigestValue")).text = _digest(tree)
-    signature = _signer(key, methods.enveloping).sign(manifest, key=key, cert=_pems(cert_chain))
+    signature = _signer(key, methods.enveloping).sign(manifest, key=key, cert=list(cert_chain))
     signed = []
     for tree in trees:
         tree.append(copy.deepcopy(signature))
@@ -266,10 +266,6 @@ def _signer(key: SigningKey, method: methods) -> XMLSigner:
         digest_algorithm=DigestAlgorithm.SHA256,
         c14n_algorithm=_EXC_C14N,
     )
-
-
-def _pems(cert_chain: Sequence[x509.Certificate]) -> list[str]:
-    return [c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in cert_chain]
 
 
 def _digest(root: etree._Element) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
@@ -109,8 +109,8 @@ def sign(
         digest_algorithm=digest,
         c14n_algorithm=c14n,
     )
-    pems = [c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in cert_chain]
-    signed = signer.sign(root, key=key, cert=pems)
+    # Certificate objects, not PEM text: signxml would re-wrap and re-parse each PEM to check it.
+    signed = signer.sign(root, key=key, cert=list(cert_chain))
     return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -352,22 +352,44 @@ def _certificate(body: str) -> x509.Certificate:
         raise SignatureError("signature.certificate.malformed", f"A certificate cannot be read: {exc}") from None
 
 
-class _ChainVerifier(X509CertChainVerifier):
+class _StoreChainVerifier(X509CertChainVerifier):
     """signxml's chain check against our prebuilt store (signxml would re-read a PEM file per call)."""
+
+    def __init__(self, store: x509.verification.Store, verification_time: dt.datetime) -> None:
+        super().__init__(ca_pem_file="unused", verification_time=verification_time)  # type: ignore[no-untyped-call]
+        self._store = store
+
+    @property
+    def store(self) -> x509.verification.Store:
+        return self._store
+
+
+@functools.lru_cache(maxsize=1024)
+def _trusted_leaf(
+    store: x509.verification.Store, chain: tuple[x509.Certificate, ...], minute: dt.datetime
+) -> x509.Certificate:
+    """The leaf of a chain that builds to an anchor of ``store`` at ``minute``, remembered: an
+    agency's system signs every package with the same chain, and building the path each time was
+    a tenth of verifying a package. Only successes are kept (a refusal is checked again each
+    time); a chain is checked again every minute, and the presented certificates' own validity is
+    checked at the exact time by ``verify_tree`` before this. ``store`` is one ``TrustAnchors``'
+    (a new one, after a reload, misses the cache)."""
+    leaf: x509.Certificate = _StoreChainVerifier(store, minute).verify(list(chain))  # type: ignore[no-untyped-call]
+    return leaf
+
+
+class _ChainVerifier(X509CertChainVerifier):
+    """The chain check signxml asks for, through ``_trusted_leaf``; it remembers the leaf accepted."""
 
     def __init__(self, trust: TrustAnchors, verification_time: dt.datetime) -> None:
         super().__init__(ca_pem_file="unused", verification_time=verification_time)  # type: ignore[no-untyped-call]
         self._trust = trust
         self.leaf: x509.Certificate | None = None
 
-    @property
-    def store(self) -> x509.verification.Store:
-        return self._trust.store
-
     def verify(self, cert_chain: list[x509.Certificate]) -> x509.Certificate:
-        leaf: x509.Certificate = super().verify(cert_chain)  # type: ignore[no-untyped-call]
-        self.leaf = leaf
-        return leaf
+        when: dt.datetime = self.verification_time or dt.datetime.now(dt.UTC)
+        self.leaf = _trusted_leaf(self._trust.store, tuple(cert_chain), when.replace(second=0, microsecond=0))
+        return self.leaf
 
 
 class _Verifier(XMLVerifier):
