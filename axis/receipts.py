@@ -58,6 +58,7 @@ from axis.edxml.signature import (
     certificates,
     empty_values,
     non_base64_values,
+    trusted_leaf,
     validity_problem,
 )
 from axis.edxml.trust import AppliedPolicy, Signer, TrustAnchors
@@ -338,9 +339,10 @@ def verify(data: bytes, trust: TrustAnchors, *, at: dt.datetime | None = None) -
         digest_algorithms=_STRONG_DIGESTS,
         verification_time=when,
     )
-    verifier = _Verifier(trust)
+    verifier = _Verifier()
     try:
-        result = verifier.verify(data, expect_config=config)
+        leaf = trusted_leaf(trust, chain, when)
+        result = verifier.verify(data, x509_cert=leaf, expect_config=config)
     except InvalidDigest as exc:
         raise ReceiptError("receipt.invalid", f"The receipt was changed after signing: {exc}") from None
     except InvalidCertificate as exc:
@@ -353,11 +355,11 @@ def verify(data: bytes, trust: TrustAnchors, *, at: dt.datetime | None = None) -
     except (InvalidInput, etree.DocumentInvalid) as exc:
         raise ReceiptError("receipt.malformed", f"The receipt's signature cannot be processed: {exc}") from None
     signed = result.signed_xml if isinstance(result, VerifyResult) else None
-    if batch and signed is not None and verifier.leaf is not None:
-        return _in_manifest(root, signature, signed), Signer.from_certificate(verifier.leaf)
-    if signed is None or signed.tag != _r("Receipt") or verifier.leaf is None:
+    if batch and signed is not None:
+        return _in_manifest(root, signature, signed), Signer.from_certificate(leaf)
+    if signed is None or signed.tag != _r("Receipt"):
         raise ReceiptError("receipt.signature.partial", "The verified content is not the whole receipt.")
-    return _read(signed), Signer.from_certificate(verifier.leaf)
+    return _read(signed), Signer.from_certificate(leaf)
 
 
 def _remove_keeping_tail(element: etree._Element) -> None:

@@ -160,9 +160,13 @@ def verify_tree(
         digest_algorithms=_STRONG_DIGESTS | (_SHA1_DIGESTS if policy.allow_sha1 else frozenset()),
         verification_time=when,
     )
-    verifier = _Verifier(trust)
+    verifier = _Verifier()
     try:
-        result = verifier.verify(root, expect_config=config)
+        # The chain is checked here, once per chain and minute (``_trusted_leaf``), and signxml
+        # is handed the leaf it accepted: signxml would re-read the certificates from their PEM
+        # text and build the path again for every package.
+        leaf = trusted_leaf(trust, chain, when)
+        result = verifier.verify(root, x509_cert=leaf, expect_config=config)
     except InvalidDigest as exc:
         raise SignatureError("signature.digest_mismatch", f"The package was changed after signing: {exc}") from None
     except InvalidCertificate as exc:
@@ -174,15 +178,15 @@ def verify_tree(
     except (InvalidInput, etree.DocumentInvalid) as exc:
         raise SignatureError("signature.malformed", f"The signature cannot be processed: {exc}") from None
     signed_root = result.signed_xml if isinstance(result, VerifyResult) else None
-    if signed_root is None or signed_root.tag != ed("edXML") or verifier.leaf is None:
+    if signed_root is None or signed_root.tag != ed("edXML"):
         raise SignatureError(
             "signature.reference.not_whole_document", "The verified content is not the whole edXML package."
         )
     if trust.revocations:
-        _check_revocation(trust, (verifier.leaf, *chain))
+        _check_revocation(trust, (leaf, *chain))
     return SignatureCheck(
         signed_root=signed_root,
-        signer=Signer.from_certificate(verifier.leaf),
+        signer=Signer.from_certificate(leaf),
         policy=AppliedPolicy.LEGACY_SHA1 if sha1 else AppliedPolicy.STRICT,
         signature_method=method.value,
         digest_method=digest.value,
@@ -364,6 +368,12 @@ class _StoreChainVerifier(X509CertChainVerifier):
         return self._store
 
 
+def trusted_leaf(trust: TrustAnchors, chain: Sequence[x509.Certificate], when: dt.datetime) -> x509.Certificate:
+    """The signer's certificate of ``chain`` once it builds to one of ``trust``'s anchors at
+    ``when`` (signxml's chain check, key usage included); ``InvalidCertificate`` otherwise."""
+    return _trusted_leaf(trust.store, tuple(chain), when.replace(second=0, microsecond=0))
+
+
 @functools.lru_cache(maxsize=1024)
 def _trusted_leaf(
     store: x509.verification.Store, chain: tuple[x509.Certificate, ...], minute: dt.datetime
@@ -378,27 +388,11 @@ def _trusted_leaf(
     return leaf
 
 
-class _ChainVerifier(X509CertChainVerifier):
-    """The chain check signxml asks for, through ``_trusted_leaf``; it remembers the leaf accepted."""
-
-    def __init__(self, trust: TrustAnchors, verification_time: dt.datetime) -> None:
-        super().__init__(ca_pem_file="unused", verification_time=verification_time)  # type: ignore[no-untyped-call]
-        self._trust = trust
-        self.leaf: x509.Certificate | None = None
-
-    def verify(self, cert_chain: list[x509.Certificate]) -> x509.Certificate:
-        when: dt.datetime = self.verification_time or dt.datetime.now(dt.UTC)
-        self.leaf = _trusted_leaf(self._trust.store, tuple(cert_chain), when.replace(second=0, microsecond=0))
-        return self.leaf
-
-
 class _Verifier(XMLVerifier):
-    """One per verification: it remembers which certificate the chain check accepted."""
+    """One per verification (it remembers the canonical form it made)."""
 
-    def __init__(self, trust: TrustAnchors) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._trust = trust
-        self._chain: _ChainVerifier | None = None
         self._canonical: tuple[bytes | _Canonical, etree._Element] | None = None
 
     @property
@@ -459,15 +453,6 @@ class _Verifier(XMLVerifier):
             return data.digest(algorithm)
         digest: bytes = super()._get_digest(data, algorithm)
         return digest
-
-    @property
-    def leaf(self) -> x509.Certificate | None:
-        return self._chain.leaf if self._chain is not None else None
-
-    def get_cert_chain_verifier(self, ca_pem_file: Any, ee_policy: Any, ca_policy: Any) -> _ChainVerifier:
-        when = self._get_cert_verification_time()  # type: ignore[no-untyped-call]
-        self._chain = _ChainVerifier(self._trust, when)
-        return self._chain
 
 
 @dataclass(frozen=True, slots=True)

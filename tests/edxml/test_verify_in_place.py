@@ -6,6 +6,8 @@ that were digested are those of stock signxml, and what the axis reads is what w
 
 from __future__ import annotations
 
+import datetime as dt
+
 import builders
 import pytest
 from lxml import etree
@@ -15,7 +17,7 @@ from signxml.algorithms import CanonicalizationMethod
 from axis import pki
 from axis.edxml import build, sign, verify, xmlsafe
 from axis.edxml import model as m
-from axis.edxml.signature import _Verifier, verify_tree
+from axis.edxml.signature import _Verifier, trusted_leaf, verify_tree
 from axis.edxml.trust import TrustAnchors
 from axis.errors import AxisError
 
@@ -65,8 +67,10 @@ def test_the_axis_digests_and_reads_exactly_what_stock_signxml_does(
     elif shape == "PI inside the header":
         data = data.replace(b"<edXMLHeader>", b"<edXMLHeader><?inside y?>", 1)
 
-    verifier = _Verifier(trust)
-    ours = verifier.verify(xmlsafe.parse(data), expect_config=SignatureConfiguration(expect_references=1))
+    leaf = trusted_leaf(trust, north.cert_chain, dt.datetime.now(dt.UTC))
+    ours = _Verifier().verify(
+        xmlsafe.parse(data), x509_cert=leaf, expect_config=SignatureConfiguration(expect_references=1)
+    )
     assert bytes(ours.signed_data) == stock_digested_bytes(data, north)
     # The tree the axis reads canonicalises to the bytes that were digested: nothing unsigned in it.
     assert etree.tostring(ours.signed_xml, method="c14n", exclusive=True, with_comments=False) == (
