@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncGenerator, Iterable
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Generic, TypeAlias, TypeVar
 
 from asn1crypto import cms as asn1_cms
 from asn1crypto import crl as asn1_crl
@@ -36,55 +36,45 @@ if TYPE_CHECKING:
 log = logging.getLogger("axis.files")
 
 
-class _Kept:
-    """Revocation answers this process fetched, each until it expires."""
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Kept(Generic[K, V]):
+    """Answers this process fetched, each until it expires: after ``seconds``, or at the earliest
+    ``nextUpdate`` among ``until``, whichever comes first."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._ocsp: dict[bytes, tuple[float, asn1_ocsp.OCSPResponse]] = {}
-        self._crls: dict[tuple[str, ...], tuple[float, list[asn1_crl.CertificateList]]] = {}
+        self._items: dict[K, tuple[float, V]] = {}
 
-    def ocsp(self, key: bytes) -> asn1_ocsp.OCSPResponse | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
-            kept = self._ocsp.get(key)
+            kept = self._items.get(key)
             if kept is None or kept[0] <= time.monotonic():
-                self._ocsp.pop(key, None)
+                self._items.pop(key, None)
                 return None
             return kept[1]
 
-    def keep_ocsp(self, key: bytes, response: asn1_ocsp.OCSPResponse, seconds: float) -> None:
-        seconds = min(seconds, _seconds_left(_ocsp_next_update(response)))
+    def keep(self, key: K, value: V, seconds: float, until: Iterable[dt.datetime | None]) -> None:
+        seconds = min([seconds, *(_seconds_left(moment) for moment in until)])
         if seconds > 0:
             with self._lock:
-                self._ocsp[key] = (time.monotonic() + seconds, response)
-
-    def crls(self, key: tuple[str, ...]) -> list[asn1_crl.CertificateList] | None:
-        with self._lock:
-            kept = self._crls.get(key)
-            if kept is None or kept[0] <= time.monotonic():
-                self._crls.pop(key, None)
-                return None
-            return kept[1]
-
-    def keep_crls(self, key: tuple[str, ...], crls: list[asn1_crl.CertificateList], seconds: float) -> None:
-        for each in crls:
-            seconds = min(seconds, _seconds_left(_crl_next_update(each)))
-        if seconds > 0 and crls:
-            with self._lock:
-                self._crls[key] = (time.monotonic() + seconds, crls)
+                self._items[key] = (time.monotonic() + seconds, value)
 
     def clear(self) -> None:
         with self._lock:
-            self._ocsp.clear()
-            self._crls.clear()
+            self._items.clear()
 
 
-_KEPT = _Kept()
+_OCSP_KEPT: _Kept[bytes, asn1_ocsp.OCSPResponse] = _Kept()
+_CRLS_KEPT: _Kept[tuple[str, ...], list[asn1_crl.CertificateList]] = _Kept()
 
 
 def forget_revocation_answers() -> None:
     """Drop every OCSP answer and CRL this process keeps (tests; a revocation announced out of band)."""
-    _KEPT.clear()
+    _OCSP_KEPT.clear()
+    _CRLS_KEPT.clear()
 
 
 def _seconds_left(moment: dt.datetime | None) -> float:
@@ -126,7 +116,7 @@ class CachedOCSP(OCSPFetcher):
 
     async def fetch(self, cert: AnyCertificate, authority: Authority) -> asn1_ocsp.OCSPResponse:
         key = issuer_serial(cert)
-        kept = _KEPT.ocsp(key)
+        kept = _OCSP_KEPT.get(key)
         if kept is not None:
             self._used[key] = kept
             return kept
@@ -139,7 +129,7 @@ class CachedOCSP(OCSPFetcher):
         except OCSPFetchError as exc:
             self._unanswered.append(f"ocsp: {exc}")
             raise
-        _KEPT.keep_ocsp(key, response, self._trust.cache_seconds)
+        _OCSP_KEPT.keep(key, response, self._trust.cache_seconds, [_ocsp_next_update(response)])
         self._used[key] = response
         return response
 
@@ -148,7 +138,7 @@ class CachedOCSP(OCSPFetcher):
 
     def fetched_responses_for_cert(self, cert: AnyCertificate) -> Iterable[asn1_ocsp.OCSPResponse]:
         key = issuer_serial(cert)
-        kept = self._used.get(key) or _KEPT.ocsp(key)
+        kept = self._used.get(key) or _OCSP_KEPT.get(key)
         if kept is None:
             return []
         self._used[key] = kept
@@ -170,7 +160,7 @@ class CachedCRLs(CRLFetcher):
         key = _crl_addresses(cert)
         if not key:
             return []
-        kept = self._used.get(key) or _KEPT.crls(key)
+        kept = self._used.get(key) or _CRLS_KEPT.get(key)
         if kept is not None:
             self._used[key] = kept
             return kept
@@ -183,7 +173,8 @@ class CachedCRLs(CRLFetcher):
         except CRLFetchError as exc:
             self._unanswered.append(f"crl: {exc}")
             return []
-        _KEPT.keep_crls(key, fetched, self._trust.cache_seconds)
+        if fetched:
+            _CRLS_KEPT.keep(key, fetched, self._trust.cache_seconds, map(_crl_next_update, fetched))
         self._used[key] = fetched
         return fetched
 
@@ -192,7 +183,7 @@ class CachedCRLs(CRLFetcher):
 
     def fetched_crls_for_cert(self, cert: AnyCertificate) -> Iterable[asn1_crl.CertificateList]:
         key = _crl_addresses(cert)
-        kept = self._used.get(key) or _KEPT.crls(key)
+        kept = self._used.get(key) or _CRLS_KEPT.get(key)
         if kept is None:
             raise KeyError(key)
         self._used[key] = kept
