@@ -73,6 +73,15 @@ def one_instance_flow(number: int) -> bytes:
     return requests[number - 23]
 
 
+def received_then_sent(number: int) -> bytes:
+    """A vendor's long-lived instance: getEdoc and updateStatus done of a received document, then
+    sendEdoc (captured by this project from the unmodified jar, through a logging proxy on 8098)."""
+    shared = instance(number, "http://127.0.0.1:8098/vdxp")
+    shared.get_edoc({"filePath": "/tmp/vxp", "docId": LISTED_DOC})
+    shared.update_status({"status": "done", "docid": LISTED_DOC})
+    return shared.send_edoc(EDOC, package_of(number))
+
+
 SCENARIOS: dict[int, Callable[[], bytes]] = {
     1: lambda: instance(1).send_edoc(EDOC, package_of(1)),
     2: lambda: instance(2).send_edoc(
@@ -104,6 +113,7 @@ SCENARIOS: dict[int, Callable[[], bytes]] = {
     26: lambda: instance(26).get_edoc({"filePath": WINDOWS_FOLDER, "docId": LISTED_DOC}),
     27: lambda: instance(27, "http://127.0.0.1/vdxp").get_edoc({"filePath": WINDOWS_FOLDER, "docId": LISTED_DOC}),
     28: lambda: instance(28).send_edoc({**EDOC, "filePath": WINDOWS_FOLDER}, package_of(28)),
+    29: lambda: received_then_sent(29),
 }
 CAPTURES = sorted(WIRE.glob("[0-9][0-9]-*.http"))
 
@@ -115,8 +125,8 @@ def test_the_client_rebuilds_each_captured_request_byte_for_byte(path: Path) -> 
     assert SCENARIOS[number]() == path.read_bytes()
 
 
-def test_every_capture_from_01_to_28_has_a_scenario() -> None:
-    assert [int(p.name[:2]) for p in CAPTURES] == list(range(1, 29)) == sorted(SCENARIOS)
+def test_every_capture_from_01_to_29_has_a_scenario() -> None:
+    assert [int(p.name[:2]) for p in CAPTURES] == list(range(1, 30)) == sorted(SCENARIOS)
 
 
 @pytest.mark.parametrize("path", [p for p in CAPTURES if not p.name.startswith(("08-", "26-"))], ids=lambda p: p.stem)
