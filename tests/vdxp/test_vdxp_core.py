@@ -103,6 +103,18 @@ def test_two_spellings_with_different_values_are_never_guessed() -> None:
     assert (envelope.param("docId", spelling="docid"), envelope.param("docId", spelling="docId")) == ("p-1", "p-2")
 
 
+def test_sendedoc_may_send_one_header_for_two_signed_spellings_but_only_with_the_last_value() -> None:
+    """Capture 29: docId and docid signed (equal here), one XroadVnpt-docId header sent."""
+    raw = raw_headers("29")
+    assert [n for n, _ in raw if n.lower() == b"xroadvnpt-docid"] == [b"XroadVnpt-docId"]
+    assert verified(raw).param("docId") == "5f3c2a9e-1b7d-4c1e-9a41-0d6f2b8e7c11"
+    other = [(n, b"a1c4e7f0-2b5d-4e8a-9c3f-112233445566" if n == b"XroadVnpt-docId" else v) for n, v in raw]
+    with refusal("vdxp.signature.altered"):
+        verified(other)  # a value nobody signed, even though the HMAC still holds
+    with refusal("vdxp.signature.altered"):
+        verified([*raw, (b"XroadVnpt-docid", b"a1c4e7f0-2b5d-4e8a-9c3f-112233445566")])
+
+
 def test_a_signature_needs_the_control_headers_and_a_known_secret() -> None:
     raw = raw_headers("13")
     with refusal("vdxp.auth.missing"):
