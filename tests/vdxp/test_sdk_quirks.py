@@ -88,3 +88,14 @@ async def test_a_vietnamese_file_path_arrives_whatever_the_endpoint_looks_like(s
     listed = await sdk.ok(south, "getReceivedEdocList", LIST_EDOC)  # filePath still in the map
     assert listed.items is not None
     assert len(listed.items) == 1
+
+
+async def test_only_the_sdks_connections_take_8_bit_header_values(sdk: Sdk) -> None:
+    """The lenient parser is for connections that start with a /vdxp/ request: the same cut bytes
+    sent to the agency API meet aiohttp's strict parser, and a plain 400 in the contract's shape."""
+    south = sdk.service("south")
+    raw = south.get_edoc({"filePath": "C:\\Văn bản đến", "docId": "5f3c2a9e-1b7d-4c1e-9a41-0d6f2b8e7c11"})
+    assert b"\x03" in raw
+    reply = await sdk.send(raw.replace(b"POST /vdxp/getEdoc ", b"POST /api/v1/inbox/ack ", 1))
+    assert reply.status == 400
+    assert b'"http.bad_request"' in reply.body
