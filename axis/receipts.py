@@ -28,6 +28,7 @@ import base64
 import copy
 import datetime as dt
 import enum
+import functools
 import hashlib
 import re
 import urllib.parse
@@ -251,11 +252,18 @@ def receipt_uri(receipt: Receipt) -> str:
 def _check_key(key: SigningKey, cert_chain: Sequence[x509.Certificate]) -> None:
     if not cert_chain:
         raise AxisError("config.invalid", "Signing a receipt needs the axis certificate.")
+    _key_fits(key, cert_chain[0])
+
+
+@functools.lru_cache(maxsize=8)
+def _key_fits(key: SigningKey, cert: x509.Certificate) -> None:
+    """Checked once per key and certificate (the axis signs every receipt with the same pair,
+    and serialising both public keys was a tenth of signing one receipt); a misfit is not kept."""
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    if key.public_key().public_bytes(*spki) != cert_chain[0].public_key().public_bytes(*spki):
+    if key.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
         raise AxisError(
             "config.invalid",
-            f"The axis signing key does not belong to the axis certificate ({cert_chain[0].subject.rfc4514_string()}).",
+            f"The axis signing key does not belong to the axis certificate ({cert.subject.rfc4514_string()}).",
         )
 
 
