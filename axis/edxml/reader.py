@@ -93,7 +93,9 @@ def _path(el: etree._Element) -> str:
 
 
 def _children(parent: etree._Element, name: str) -> list[etree._Element]:
-    return parent.findall(ed(name))
+    # iterchildren, not findall: the same children, without ElementPath's Python layer (reading
+    # the model calls this for every field of every package; findall was 4 % of intake's CPU).
+    return list(parent.iterchildren(ed(name)))
 
 
 def _one(parent: etree._Element, name: str, *, required: bool = False) -> etree._Element:
