@@ -229,10 +229,8 @@ SELECT at, document_id, package_id, kind, system_id, agency_code, detail FROM (
            system_id, NULL, '{{}}'::jsonb FROM br WHERE state = 'delivered'
     UNION ALL
     SELECT at + interval '2 minutes', document_id, package_id, 'delivered', system_id, NULL,
-           jsonb_build_object('how', 'acknowledged') FROM br WHERE state = 'delivered'
-    UNION ALL
-    SELECT at + interval '2 minutes', document_id, package_id, 'receipt', system_id, NULL,
-           jsonb_build_object('kind', 'delivery') FROM br WHERE state = 'delivered'
+           jsonb_build_object('how', 'acknowledged', 'receipt', gen_random_uuid()::text) FROM br
+     WHERE state = 'delivered'
     UNION ALL
     SELECT at + interval '1 minute', document_id, package_id, 'failed', system_id, NULL,
            jsonb_build_object('reason', 'the recipient system was disabled') FROM br WHERE state = 'failed'
@@ -241,9 +239,11 @@ SELECT at, document_id, package_id, kind, system_id, agency_code, detail FROM (
            NULL, CASE WHEN e.kind = 'status' THEN jsonb_build_object('by', 'recipient', 'code', bs.code,
                                                                       'author', bs.sender_code)
                       WHEN e.kind = 'accepted' THEN jsonb_build_object('via', 'http', 'kind', 'status')
+                      WHEN e.kind = 'delivered' THEN jsonb_build_object('how', 'acknowledged',
+                                                                        'receipt', gen_random_uuid()::text)
                       ELSE '{{}}'::jsonb END
       FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank
-     CROSS JOIN (VALUES ('accepted'), ('queued'), ('status'), ('fetched'), ('delivered'), ('receipt')) AS e (kind)
+     CROSS JOIN (VALUES ('accepted'), ('queued'), ('status'), ('fetched'), ('delivered')) AS e (kind)
 ) all_events;
 SELECT pg_temp.insert_chained_events();
 """

@@ -125,14 +125,11 @@ _DELIVER = f"""WITH t AS (
        INSERT INTO receipts (id, package_id, kind, for_system, about_system, body)
        SELECT receipt_id, package_id, 'delivery', for_system, $8, body FROM done),
    e AS (
+       -- One event says both: delivered, and under which receipt (a ``receipt`` event of its own
+       -- beside each was a quarter of a document's event rows, repeating what this one knows).
        INSERT INTO events (document_id, package_id, kind, system_id, detail)
-       SELECT document_id, package_id, kind, $8, detail FROM (
-           SELECT document_id, package_id, 'delivered' AS kind, jsonb_build_object('how', $9::text) AS detail,
-                  ord, 0 AS step FROM done
-           UNION ALL
-           SELECT document_id, package_id, 'receipt',
-                  jsonb_build_object('kind', 'delivery', 'id', receipt_id::text), ord, 1 FROM done
-       ) AS both_ ORDER BY ord, step),
+       SELECT document_id, package_id, 'delivered', $8, jsonb_build_object('how', $9::text, 'receipt', receipt_id::text)
+         FROM done ORDER BY ord),
    o AS (
        INSERT INTO outbox (message_id, kind, system_id, next_attempt_at)
        SELECT receipt_id::text, {_RECEIPT_ROW}, for_system, {DUE_AFTER_GRACE} FROM done WHERE to_amqp)
@@ -143,10 +140,10 @@ async def deliver(
     conn: Conn, system_id: str, *, at: dt.datetime, how: str, receipts: Sequence[DeliveryReceipt]
 ) -> set[uuid.UUID]:
     """queued → delivered: the recipient system acknowledged these packages (``how``: HTTP ack,
-    status 01, …). Each goes with the sender's signed delivery receipt (its row, its event, an
-    outbox row for an AMQP sender), so a delivered delivery always has one; the packages actually
-    marked now. A delivery done meanwhile by another request keeps its first receipt: this one
-    is dropped."""
+    status 01, …). Each goes with the sender's signed delivery receipt (its row, its id in the
+    ``delivered`` event, an outbox row for an AMQP sender), so a delivered delivery always has
+    one; the packages actually marked now. A delivery done meanwhile by another request keeps its
+    first receipt: this one is dropped."""
     rows = await conn.fetch(
         _DELIVER,
         [r.package_id for r in receipts],

@@ -398,16 +398,13 @@ class _MemoryEntries:
                 receipt.package_id, "delivery", receipt.for_system, receipt.body, order, now
             )
             self._t.events.append(
-                Event(receipt.document_id, receipt.package_id, "delivered", system_id, None, {"how": how})
-            )
-            self._t.events.append(
                 Event(
                     receipt.document_id,
                     receipt.package_id,
-                    "receipt",
+                    "delivered",
                     system_id,
                     None,
-                    {"kind": "delivery", "id": str(receipt.receipt_id)},
+                    {"how": how, "receipt": str(receipt.receipt_id)},
                 )
             )
             if receipt.to_amqp:

@@ -69,9 +69,15 @@ async def test_a_delivery_moves_only_from_the_state_each_transition_leaves(
 
     # Each move that happened left its event, and only those did.
     assert [kind for kind, _ in await moves(conn, package_id, south)] == ["failed", "requeued", "delivered"]
-    failed, requeued, _ = await moves(conn, package_id, south)
+    failed, requeued, delivered = await moves(conn, package_id, south)
     assert failed[1] == {"reason": "the consumer choked"}
     assert requeued[1] == {"by": "admin:ops", "previous_reason": "the consumer choked"}
+    # The delivered event names the delivery receipt the sender got: one event row says both.
+    receipt_id = await conn.fetchval(
+        "SELECT id FROM receipts WHERE package_id = $1 AND kind = 'delivery' AND about_system = $2", pid, south
+    )
+    assert delivered[1]["receipt"] == str(receipt_id)
+    assert not await conn.fetchval("SELECT count(*) FROM events WHERE package_id = $1 AND kind = 'receipt'", pid)
 
 
 async def test_a_disabled_systems_queued_deliveries_fail_with_the_reason_and_the_senders_notice(
