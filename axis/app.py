@@ -20,7 +20,7 @@ import structlog
 from aiohttp import web
 from asyncpg.pool import PoolAcquireContext
 
-from axis import memory, pki
+from axis import collector, memory, pki
 from axis import web as web_ui
 from axis.audit import Linker
 from axis.broker.consumer import IntakeConsumer
@@ -269,8 +269,10 @@ def serve(settings: Settings) -> None:
     configure_logging(settings.log_level)
     memory.return_large_buffers()
     log.info("axis.start", settings=settings.redacted())
+    app = build_app(settings)
+    app.on_startup.append(collector.freeze_startup_objects)  # after the axis started (axis.collector)
     web.run_app(
-        build_app(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         print=None,
