@@ -411,7 +411,10 @@ async def load_at_rate(
     def seen() -> int:
         return sum(pid in warm for pid, _ in (*tally.acked_at, *tally.receipts_at))
 
+    deadline = time.perf_counter() + 60
     while seen() < 6 * len(warm):  # three acks and three delivery receipts each
+        if time.perf_counter() > deadline or any(task.done() for task in receivers):
+            raise TimeoutError(f"the warm-up got {seen()} of {6 * len(warm)} acks and receipts in 60 s")
         await asyncio.sleep(0.05)
     # This process holds every package of the run: a full collection of its own walked them for
     # ~100 ms in the middle of a run, added to the latency of every request in flight. What the

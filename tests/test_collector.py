@@ -10,18 +10,18 @@ import subprocess
 import sys
 
 PROBE = """
-import asyncio, gc, time
+import asyncio, gc
 from axis import collector
 
 held = [[n, f"Cơ quan {n}"] for n in range(200_000)]  # tracked, as a registry snapshot's objects
-start = time.perf_counter(); gc.collect(); before = time.perf_counter() - start
+seen_before = any(o is held for o in gc.get_objects())
 asyncio.run(collector.freeze_startup_objects(None))
-start = time.perf_counter(); gc.collect(); after = time.perf_counter() - start
+seen_after = any(o is held for o in gc.get_objects())  # what a full collection walks
 garbage = []; garbage.append(garbage); del garbage  # a cycle made after startup is still collected
-print(gc.get_freeze_count() > 200_000, gc.collect() >= 1, after < before)
+print(seen_before, seen_after, gc.get_freeze_count() > 200_000, gc.collect() >= 1)
 """
 
 
 def test_after_startup_a_full_collection_no_longer_walks_what_the_process_holds_for_life() -> None:
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True)
-    assert done.stdout.split() == ["True", "True", "True"], done.stderr
+    assert done.stdout.split() == ["True", "False", "True", "True"], done.stderr
