@@ -72,8 +72,14 @@ class RegistryCache:
         for task in (self._watch_task, self._reload_task):
             if task is not None:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
+                try:
                     await task
+                except asyncio.CancelledError:
+                    pass
+                except Exception as exc:  # noqa: BLE001 - closing: whatever the cut-short task raised is moot
+                    # A reload cancelled while asyncpg starts its transaction can end with the
+                    # server's error (ActiveSQLTransactionError) instead of CancelledError.
+                    log.warning("registry.close_interrupted", task=task.get_name(), error=repr(exc))
         if self._listener is not None and not self._listener.is_closed():
             await self._listener.close()
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 
 import asyncpg
+import pytest
 
 from axis.registry import agencies, systems
+from axis.registry import snapshot as snapshot_store
 from axis.registry.cache import RegistryCache
+from axis.registry.model import Snapshot
 from axis.store import db
 
 
@@ -71,3 +75,29 @@ async def test_cache_reloads_after_its_listening_connection_is_lost(database_url
         assert "000.00.00.H98" in cache.snapshot.agencies
     finally:
         await cache.close()
+
+
+async def test_closing_while_a_reload_starts_its_transaction_is_quiet(
+    database_url: str, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled while asyncpg begins its transaction, a reload can end with the server's error
+    instead of CancelledError (seen once in a federation test's teardown); closing must not fail."""
+    cache = RegistryCache(pool, database_url)
+    await cache.start()
+    started = asyncio.Event()
+
+    async def load_cut_short(_conn: object) -> Snapshot:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise asyncpg.exceptions.ActiveSQLTransactionError(
+                "SET TRANSACTION ISOLATION LEVEL must be called before any query"
+            ) from None
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(snapshot_store, "load", load_cut_short)
+    async with pool.acquire() as conn:
+        await agencies.add(conn, "test", "000.00.00.H98", "UBND Tỉnh Thử Nghiệm Bắc")
+    await asyncio.wait_for(started.wait(), timeout=10)
+    await cache.close()
