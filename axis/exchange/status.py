@@ -447,7 +447,11 @@ async def search(
     elif direction == "received":
         conditions.append("NOT sd.sent")
     if document_id:
-        on_packages.append(f"p.document_id = {arg(document_id)}")
+        # A document's few packages, found by id first and then looked up among the system's rows
+        # by their primary key (planned for each call: see ``few_first`` below).
+        conditions.append(
+            f"sd.package_id = ANY (ARRAY (SELECT o.id FROM packages o WHERE o.document_id = {arg(document_id)}))"
+        )
     if number:
         conditions.append(f"sd.code_number = {arg(number)}")
     if notation and not _LIKE_WILDCARDS.search(notation):
@@ -511,15 +515,26 @@ async def search(
                        (SELECT fc.verdict FROM file_checks fc WHERE fc.package_id = p.id) AS file_signatures
                   FROM page JOIN packages p ON p.id = page.package_id
                  ORDER BY {order.format(t="page")}"""
-    if not words:
-        rows = await conn.fetch(query, *args)
-    else:
+    settings = []
+    if words:
         # Words of one subject phrase ("chuyển đổi số") come together, but PostgreSQL estimates
         # each LIKE as independent, expects almost no match and reads all the system's rows to
         # sort them. Walking in order instead stops at a full page when the words are common and
         # reads no more than that plan when they are rare (bench_scale: 4 ms against 40 ms).
+        settings += ["enable_bitmapscan = off", "enable_sort = off"]
+    if document_id or delivery == "failed":
+        # These start from a few rows found elsewhere (a document's packages, the failed
+        # deliveries). From its sixth call a prepared statement may run a generic plan, costed
+        # for an average system (~350 rows at two million packages); for the busiest system
+        # (32,000) it hashed or walked all of them instead (bench_scale at 2 M: by document id
+        # 4.1 ms against 0.5 planned for the call, failed 10.2 against 4.8). Planning each call
+        # costs the other filters more than it saves them.
+        settings.append("plan_cache_mode = force_custom_plan")
+    if not settings:
+        rows = await conn.fetch(query, *args)
+    else:
         async with conn.transaction():
-            await conn.execute("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off")
+            await conn.execute("; ".join(f"SET LOCAL {setting}" for setting in settings))
             rows = await conn.fetch(query, *args)
     return [
         DocumentSummary(
