@@ -119,14 +119,19 @@ BATCH_DOCUMENTS = 5000  # documents per bulk transaction (about 100k packages)
 #: Rank 0 is the busiest system: rank = floor(S * random()^3) puts ~8 % of picks on it.
 PICK = "floor({systems} * power(random(), 3))::int"
 
+#: A package's or receipt's id as ``axis.ids.time_ordered`` makes it at ``{at}`` (UUID version 7:
+#: milliseconds, then "7", then the random rest of a version 4 id, variant included).
+TIME_ORDERED = "(lpad(to_hex((extract(epoch FROM {at}) * 1000)::bigint), 12, '0') || '7' || substr(gen_random_uuid()::text, 16))::uuid"
+
 FILL = """
 CREATE TEMP TABLE bd ON COMMIT DROP AS
-SELECT n, gen_random_uuid() AS id, 'BULK-' || n AS document_id,
-       {pick} AS sender_rank,
-       CASE WHEN r < 0.60 THEN 1 WHEN r < 0.85 THEN 2 + floor(random() * 3)::int
-            WHEN r < 0.99 THEN 5 + floor(random() * 20)::int ELSE 100 + floor(random() * 200)::int END AS k,
-       $3::timestamptz + least(n::float8 / $4, 1.0) * ($5::timestamptz - $3::timestamptz) AS at
-  FROM (SELECT $1 + i AS n, random() AS r FROM generate_series(0, $2 - 1) i) g;
+SELECT n, {bd_id} AS id, document_id, sender_rank, k, at FROM (
+    SELECT n, 'BULK-' || n AS document_id,
+           {pick} AS sender_rank,
+           CASE WHEN r < 0.60 THEN 1 WHEN r < 0.85 THEN 2 + floor(random() * 3)::int
+                WHEN r < 0.99 THEN 5 + floor(random() * 20)::int ELSE 100 + floor(random() * 200)::int END AS k,
+           $3::timestamptz + least(n::float8 / $4, 1.0) * ($5::timestamptz - $3::timestamptz) AS at
+      FROM (SELECT $1 + i AS n, random() AS r FROM generate_series(0, $2 - 1) i) g) timed;
 
 CREATE TEMP TABLE br ON COMMIT DROP AS
 SELECT DISTINCT ON (bd.id, s.system_id) bd.id AS package_id, bd.document_id, bd.at, bd.sender_rank,
@@ -138,12 +143,13 @@ SELECT DISTINCT ON (bd.id, s.system_id) bd.id AS package_id, bd.document_id, bd.
  WHERE s.rank <> bd.sender_rank;
 
 CREATE TEMP TABLE bs ON COMMIT DROP AS
-SELECT gen_random_uuid() AS id, br.package_id AS document_package, br.document_id, br.system_id AS sender_system,
-       br.agency_code AS sender_code, br.sender_rank, c.code,
-       br.at + (c.o * 3 + random() * 2) * interval '1 hour' AS at
-  FROM br CROSS JOIN LATERAL (VALUES ('01', 0.95, 0), ('03', 0.85, 1), ('04', 0.60, 2), ('05', 0.50, 3),
-                                     ('06', 0.70, 4), ('02', 0.03, 5)) AS c (code, p, o)
- WHERE br.state = 'delivered' AND random() < c.p;
+SELECT {bs_id} AS id, * FROM (
+    SELECT br.package_id AS document_package, br.document_id, br.system_id AS sender_system,
+           br.agency_code AS sender_code, br.sender_rank, c.code,
+           br.at + (c.o * 3 + random() * 2) * interval '1 hour' AS at
+      FROM br CROSS JOIN LATERAL (VALUES ('01', 0.95, 0), ('03', 0.85, 1), ('04', 0.60, 2), ('05', 0.50, 3),
+                                         ('06', 0.70, 4), ('02', 0.03, 5)) AS c (code, p, o)
+     WHERE br.state = 'delivered' AND random() < c.p) timed;
 
 INSERT INTO packages (id, kind, dedupe_key, document_id, sender_code, sender_system, business_type, code_number,
                       code_notation, subject, subject_folded, promulgation_date, digest, size, body,
@@ -200,21 +206,18 @@ SELECT bs.id, s.system_id, 'delivered', bs.at, NULL, bs.at + interval '1 minute'
   FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank;
 
 INSERT INTO receipts (id, package_id, kind, for_system, about_system, body, created_at, acknowledged_at)
-SELECT gen_random_uuid(), bd.id, 'acceptance', s.system_id, NULL, convert_to(repeat('r', {placeholder}), 'UTF8'),
-       bd.at, bd.at + interval '1 minute'
-  FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank
-UNION ALL
-SELECT gen_random_uuid(), br.package_id, 'delivery', s.system_id, br.system_id,
-       convert_to(repeat('r', {placeholder}), 'UTF8'), br.at + interval '2 minutes', br.at + interval '3 minutes'
-  FROM br JOIN bulk_systems s ON s.rank = br.sender_rank WHERE br.state = 'delivered'
-UNION ALL
-SELECT gen_random_uuid(), bs.id, 'acceptance', bs.sender_system, NULL, convert_to(repeat('r', {placeholder}), 'UTF8'),
-       bs.at, bs.at + interval '1 minute'
-  FROM bs
-UNION ALL
-SELECT gen_random_uuid(), bs.id, 'delivery', bs.sender_system, s.system_id,
-       convert_to(repeat('r', {placeholder}), 'UTF8'), bs.at + interval '2 minutes', bs.at + interval '3 minutes'
-  FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank;
+SELECT {receipt_id}, package_id, kind, for_system, about_system, convert_to(repeat('r', {placeholder}), 'UTF8'),
+       at, at + interval '1 minute' FROM (
+    SELECT bd.id AS package_id, 'acceptance' AS kind, s.system_id AS for_system, NULL AS about_system, bd.at
+      FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank
+    UNION ALL
+    SELECT br.package_id, 'delivery', s.system_id, br.system_id, br.at + interval '2 minutes'
+      FROM br JOIN bulk_systems s ON s.rank = br.sender_rank WHERE br.state = 'delivered'
+    UNION ALL
+    SELECT bs.id, 'acceptance', bs.sender_system, NULL, bs.at FROM bs
+    UNION ALL
+    SELECT bs.id, 'delivery', bs.sender_system, s.system_id, bs.at + interval '2 minutes'
+      FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank) made;
 
 CREATE TEMP TABLE be ON COMMIT DROP AS
 SELECT at, document_id, package_id, kind, system_id, agency_code, detail FROM (
@@ -292,7 +295,13 @@ class Filler:
     async def grow_to(self, target_packages: int, say: Callable[[str], None]) -> float:
         """Add documents (with their statuses) in batches until ``target_packages``; seconds taken."""
         began = time.perf_counter()
-        sql = FILL.format(pick=PICK.format(systems=SYSTEMS), placeholder=PLACEHOLDER)
+        sql = FILL.format(
+            pick=PICK.format(systems=SYSTEMS),
+            placeholder=PLACEHOLDER,
+            bd_id=TIME_ORDERED.format(at="at"),
+            bs_id=TIME_ORDERED.format(at="timed.at"),
+            receipt_id=TIME_ORDERED.format(at="at"),
+        )
         if not await self.conn.fetchval("SELECT to_regprocedure('pg_temp.insert_chained_events()') IS NOT NULL"):
             await self.conn.execute(CHAINED_INSERT)
         while (have := await self.packages()) < target_packages:

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from axis import ids
 from axis.edxml import model as m
 from axis.edxml.codec import Verified
 from axis.errors import AxisError
@@ -130,7 +131,7 @@ def admit(
             )
     recipients = tuple(_route(resolver, code) for code in dict.fromkeys(addressed))
     return Admission(
-        package_id=uuid.uuid4(),
+        package_id=ids.time_ordered(),
         verified=verified,
         caller=caller,
         digest=digest,

@@ -23,7 +23,7 @@ import asyncpg
 import structlog
 from asyncpg.pool import PoolAcquireContext
 
-from axis import pki, receipts, retention
+from axis import ids, pki, receipts, retention
 from axis.broker.publisher import Outgoing
 from axis.broker.publishing import Relaying
 from axis.edxml import codec
@@ -202,7 +202,7 @@ class Exchange:
                     if repeated is not None:
                         return repeated
                     raise
-                receipt_id = uuid.uuid4()
+                receipt_id = ids.time_ordered()
                 (receipt,) = await self._signer.sign([statements.acceptance(admission, dt.datetime.now(dt.UTC))])
                 amqp = frozenset(s for s in (*admission.systems, caller.id) if self._amqp(s))
                 stored = await ledger.accept(
@@ -455,7 +455,7 @@ class Exchange:
         return [
             store.DeliveryReceipt(
                 package_id=delivery.package_id,
-                receipt_id=uuid.uuid4(),
+                receipt_id=ids.time_ordered(),
                 body=body,
                 document_id=delivery.document_id,
                 for_system=delivery.sender_system,
