@@ -65,11 +65,17 @@ async def _rolled_back_only(conn: asyncpg.Connection[asyncpg.Record]) -> None:
     """
 
 
+#: Every connection's settings. ``jit`` off: PostgreSQL compiles a query to machine code when its
+#: estimated cost passes ``jit_above_cost`` (100,000), which a search over a big system's history
+#: does once the tables hold a year. The axis's queries run in milliseconds and compiling takes ~10
+#: (bench_scale's kept database: a page of received documents 10.8 ms, 9.3 of them compiling).
+#: JIT pays for analytical queries that run for seconds; the axis runs none.
+SERVER_SETTINGS = {"timezone": "UTC", "jit": "off"}
+
+
 async def connect(url: str, **options: Any) -> asyncpg.Connection[asyncpg.Record]:
     """One connection (for LISTEN, migrations and CLI one-offs)."""
-    conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(
-        url, server_settings={"timezone": "UTC"}, **options
-    )
+    conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(url, server_settings=SERVER_SETTINGS, **options)
     await _init_connection(conn)
     return conn
 
@@ -81,7 +87,7 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asy
         max_size=max_size,
         init=_init_connection,
         reset=_rolled_back_only,
-        server_settings={"timezone": "UTC"},
+        server_settings=SERVER_SETTINGS,
     )
     assert pool is not None
     return pool
