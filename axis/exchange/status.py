@@ -481,8 +481,13 @@ async def search(
             f" WHERE o.state = '{state.value}' AND (o.sender_system = $1 OR o.system_id = $1)))"
         )
     elif delivery == "done":
-        on_packages.append(
-            f"NOT EXISTS (SELECT 1 FROM {_VISIBLE_DELIVERIES} AND d.state <> {arg(DeliveryState.DELIVERED)})"
+        # Done: none of the deliveries the caller may see is still queued or failed. The sender
+        # sees every delivery of what it sent, a recipient its own; a delivery is per system, so
+        # its rows answer that without the package's row or its recipient agencies (a random read
+        # of the biggest table and a join for every document walked).
+        conditions.append(
+            f"NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.package_id = sd.package_id"
+            f" AND o.state <> '{DeliveryState.DELIVERED.value}' AND (sd.sent OR o.system_id = $1))"
         )
     elif delivery is not None:
         raise AxisError("http.bad_request", f"delivery is one of {', '.join(DELIVERY_FILTERS)}.")
