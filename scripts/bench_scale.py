@@ -125,7 +125,7 @@ TIME_ORDERED = "(lpad(to_hex((extract(epoch FROM {at}) * 1000)::bigint), 12, '0'
 
 FILL = """
 CREATE TEMP TABLE bd ON COMMIT DROP AS
-SELECT n, {bd_id} AS id, document_id, sender_rank, k, at FROM (
+SELECT n, {new_id} AS id, document_id, sender_rank, k, at FROM (
     SELECT n, 'BULK-' || n AS document_id,
            {pick} AS sender_rank,
            CASE WHEN r < 0.60 THEN 1 WHEN r < 0.85 THEN 2 + floor(random() * 3)::int
@@ -143,7 +143,7 @@ SELECT DISTINCT ON (bd.id, s.system_id) bd.id AS package_id, bd.document_id, bd.
  WHERE s.rank <> bd.sender_rank;
 
 CREATE TEMP TABLE bs ON COMMIT DROP AS
-SELECT {bs_id} AS id, * FROM (
+SELECT {new_id} AS id, * FROM (
     SELECT br.package_id AS document_package, br.document_id, br.system_id AS sender_system,
            br.agency_code AS sender_code, br.sender_rank, c.code,
            br.at + (c.o * 3 + random() * 2) * interval '1 hour' AS at
@@ -206,7 +206,7 @@ SELECT bs.id, s.system_id, 'delivered', bs.at, NULL, bs.at + interval '1 minute'
   FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank;
 
 INSERT INTO receipts (id, package_id, kind, for_system, about_system, body, created_at, acknowledged_at)
-SELECT {receipt_id}, package_id, kind, for_system, about_system, convert_to(repeat('r', {placeholder}), 'UTF8'),
+SELECT {new_id}, package_id, kind, for_system, about_system, convert_to(repeat('r', {placeholder}), 'UTF8'),
        at, at + interval '1 minute' FROM (
     SELECT bd.id AS package_id, 'acceptance' AS kind, s.system_id AS for_system, NULL AS about_system, bd.at
       FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank
@@ -298,9 +298,7 @@ class Filler:
         sql = FILL.format(
             pick=PICK.format(systems=SYSTEMS),
             placeholder=PLACEHOLDER,
-            bd_id=TIME_ORDERED.format(at="at"),
-            bs_id=TIME_ORDERED.format(at="timed.at"),
-            receipt_id=TIME_ORDERED.format(at="at"),
+            new_id=TIME_ORDERED.format(at="at"),  # each id at its own row's time
         )
         if not await self.conn.fetchval("SELECT to_regprocedure('pg_temp.insert_chained_events()') IS NOT NULL"):
             await self.conn.execute(CHAINED_INSERT)

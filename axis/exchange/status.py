@@ -448,7 +448,7 @@ async def search(
         conditions.append("NOT sd.sent")
     if document_id:
         # A document's few packages, found by id first and then looked up among the system's rows
-        # by their primary key (planned for each call: see ``few_first`` below).
+        # by their primary key (and planned for each call: see the settings below).
         conditions.append(
             f"sd.package_id = ANY (ARRAY (SELECT o.id FROM packages o WHERE o.document_id = {arg(document_id)}))"
         )
