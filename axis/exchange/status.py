@@ -470,15 +470,41 @@ async def search(
             f"(p.sender_code = {code} OR EXISTS (SELECT 1 FROM package_recipients r"
             f" WHERE r.package_id = p.id AND (r.agency_code = {code} OR r.requested_code = {code})))"
         )
+    walk = "system_documents sd"
+    by_dates = bool(since or until)
+    walks_deliveries = delivery in ("failed", "waiting") and not by_dates
     if delivery in ("failed", "waiting"):
-        # Failed and waiting deliveries are few, and partial indexes hold those of each recipient
-        # system and of each sender (migration 021): exactly the ones the caller may see (all of
-        # what it sent, its own of what it received), read first, never tested document by document.
         # The state is a literal, not a parameter: a generic plan uses a partial index only then.
-        state = DeliveryState.FAILED if delivery == "failed" else DeliveryState.QUEUED
+        state = (DeliveryState.FAILED if delivery == "failed" else DeliveryState.QUEUED).value
+    if walks_deliveries:
+        # Failed deliveries pile up until an operator sends them again, and waiting ones while a
+        # recipient is away, so the page is not chosen among all of them: partial indexes hold
+        # each system's and each sender's (migrations 021, 025), and the walk merges the two
+        # newest first, one row per document (a sender sees each failed recipient of it), looking
+        # each up among the caller's documents until a page has passed the other filters. A
+        # delivery is created in the statement that stores its package (``store.accept``), so
+        # its ``created_at`` is the package's ``received_at``: the same order as the page's.
+        mine = f"SELECT o.created_at, o.package_id FROM deliveries o WHERE o.state = '{state}'"
+        sides = [
+            f"{mine} AND o.{column} = $1"
+            for column, side in (("sender_system", "sent"), ("system_id", "received"))
+            if direction in ("all", side)
+        ]
+        # Each delivery walked is looked up among the caller's documents by key (LATERAL; OFFSET 0
+        # keeps it so), in the walk's order, until the page is full: estimating how many it would
+        # need, PostgreSQL hashed all the caller's documents instead (14,612 rows for 236
+        # failures, bench_scale at 3 M).
+        walk = f"""(SELECT DISTINCT o.created_at, o.package_id FROM ({" UNION ALL ".join(sides)}) o
+                     ORDER BY o.created_at DESC, o.package_id) f
+                   CROSS JOIN LATERAL (SELECT * FROM system_documents s
+                                        WHERE s.system_id = $1 AND s.package_id = f.package_id OFFSET 0) sd"""
+    elif delivery in ("failed", "waiting"):
+        # By promulgation date the walk's order is not the page's: the deliveries the caller may
+        # see (all of what it sent, its own of what it received) are read first, never tested
+        # document by document, and their documents sorted.
         conditions.append(
             f"sd.package_id = ANY (ARRAY (SELECT o.package_id FROM deliveries o"
-            f" WHERE o.state = '{state.value}' AND (o.sender_system = $1 OR o.system_id = $1)))"
+            f" WHERE o.state = '{state}' AND (o.sender_system = $1 OR o.system_id = $1)))"
         )
     elif delivery == "done":
         # Done: none of the deliveries the caller may see is still queued or failed. The sender
@@ -494,10 +520,12 @@ async def search(
     # Promulgated newest first when the search is by promulgation dates (a register of what was
     # promulgated in the period), else arrived newest first: each order an index's, so that a page
     # is read in order and never the whole range sorted.
-    if since or until:
+    if by_dates:
         order = "{t}.promulgation_date DESC, {t}.received_at DESC, {t}.package_id"
     else:
         order = "{t}.received_at DESC, {t}.package_id"
+    # The page's order, said as the walk's when it walks deliveries (the same order).
+    page_order = "f.created_at DESC, f.package_id" if walks_deliveries else order.format(t="sd")
     # The documents a system may see are its rows of system_documents (written at intake): the
     # search walks those, in time order or down the filter's index (number, dates), never every
     # package, so that its cost follows the system's own share of the history. The page is
@@ -507,9 +535,9 @@ async def search(
     through_packages = "JOIN packages p ON p.id = sd.package_id" if on_packages else ""
     query = f"""WITH page AS (
                    SELECT sd.package_id, sd.received_at, sd.promulgation_date
-                     FROM system_documents sd {through_packages}
+                     FROM {walk} {through_packages}
                     WHERE {" AND ".join(conditions + on_packages)}
-                    ORDER BY {order.format(t="sd")} LIMIT {arg(limit)} OFFSET {arg(offset)})
+                    ORDER BY {page_order} LIMIT {arg(limit)} OFFSET {arg(offset)})
                 SELECT p.id, p.document_id, p.business_type, p.sender_code, p.sender_system, p.subject,
                        p.code_number, p.code_notation, p.promulgation_date, p.due_date, p.received_at,
                        p.signature_policy,
@@ -527,7 +555,7 @@ async def search(
         # sort them. Walking in order instead stops at a full page when the words are common and
         # reads no more than that plan when they are rare (bench_scale: 4 ms against 40 ms).
         settings += ["enable_bitmapscan = off", "enable_sort = off"]
-    if document_id or delivery == "failed":
+    if document_id or (delivery == "failed" and not walks_deliveries):
         # These start from a few rows found elsewhere (a document's packages, the failed
         # deliveries). From its sixth call a prepared statement may run a generic plan, costed
         # for an average system (~350 rows at two million packages); for the busiest system

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from typing import Any
 
 import asyncpg
 from world import World
 
-from axis.exchange import status
+from axis.exchange import deliveries, status
 
-SOUTH = "000.00.00.H99"
+NORTH, SOUTH, BO = "000.00.00.H98", "000.00.00.H99", "000.00.00.G98"
 
 
 async def test_a_clerk_finds_documents_by_words_direction_and_promulgation_dates(
@@ -67,3 +68,45 @@ async def test_the_axis_never_compiles_a_search_however_big_the_history(
     async with pool.acquire() as pooled:
         assert await pooled.fetchval("SHOW jit") == "off"
     assert await conn.fetchval("SHOW jit") == "off"
+
+
+async def test_a_clerk_finds_what_failed_or_waits_newest_first_one_line_per_document_page_by_page(
+    world: World, conn: asyncpg.Connection
+) -> None:
+    """The failed and waiting filters walk those deliveries in arrival order (migration 025): a
+    sender sees a document once however many of its recipients failed, a recipient only its own
+    failures, and the pages follow one another without a gap or a repeat."""
+    north, south, bo = world["north"].system_id, world["south"].system_id, world["bo"].system_id
+    sent = {}
+    for number, to in [("1", (SOUTH, BO)), ("2", (SOUTH,)), ("3", (SOUTH,)), ("4", (BO,))]:
+        sent[number] = (await world.post(world.signed(world.document(to=to, number=number))))["package_id"]
+    answer = world.document(sender="bo", to=(NORTH,), number="5")
+    sent["5"] = (await world.post(world.signed(answer, by="bo"), by="bo"))["package_id"]
+    for number, system in [("1", south), ("1", bo), ("3", south), ("5", north)]:
+        await deliveries.fail(conn, system, package_id=uuid.UUID(sent[number]), reason="the consumer choked")
+
+    async def numbers(system: str, **filters: Any) -> list[str | None]:
+        return [d.number for d in await status.search(conn, system, delivery="failed", **filters)]
+
+    assert await numbers(north) == ["5", "3", "1"]  # both of 1's recipients failed: one line
+    assert await numbers(north, direction="sent") == ["3", "1"]
+    assert await numbers(north, direction="received") == ["5"]
+    assert await numbers(south) == ["3", "1"]
+    assert await numbers(bo) == ["5", "1"]  # its own to north failed; of 1, only its own failure
+    assert await numbers(bo, direction="received") == ["1"]
+    assert [await numbers(north, limit=1, offset=n) for n in range(4)] == [["5"], ["3"], ["1"], []]
+    assert await numbers(north, number="3") == ["3"]
+    assert await numbers(north, number="2") == []
+    assert await numbers(north, since=dt.date(2000, 1, 1)) == ["5", "3", "1"]  # same promulgation date
+    [summary] = await status.search(conn, north, delivery="failed", number="1")
+    assert (summary.deliveries.failed, summary.deliveries.delivered, summary.deliveries.queued) == (2, 0, 0)
+
+    async def waiting(system: str, **filters: Any) -> list[str | None]:
+        return [d.number for d in await status.search(conn, system, delivery="waiting", **filters)]
+
+    # What nobody failed nor took yet waits, walked the same way.
+    assert await waiting(north) == ["4", "2"]
+    assert [await waiting(north, limit=1, offset=n) for n in range(3)] == [["4"], ["2"], []]
+    assert await waiting(south) == ["2"]
+    assert await waiting(bo, direction="received") == ["4"]
+    assert await waiting(bo, direction="sent") == []
