@@ -17,8 +17,9 @@ The history is loaded in bulk inside PostgreSQL (``INSERT … SELECT`` from gene
 the HTTP path), shaped as the exchange writes it: documents to one recipient system mostly, to a
 few often, to tens sometimes and to hundreds rarely (mean ~5); each recipient answers with status
 packages (01 arrived on most, 03, 04, 05, 06 on many, 02 rejected on a few), each a package of
-its own with its delivery, events and receipts; 1 % of deliveries failed, a few still waiting at
-bulk systems; spread over the twelve months before now; the events inserted already chained
+its own with its delivery, events and receipts; 3 % of deliveries failed, and the operators requeued
+each a day later (then it was delivered) except those of the last week, still failed; a few still
+waiting at bulk systems; spread over the twelve months before now; the events inserted already chained
 (the hash chain ``axis audit verify`` checks, as ``audit_link_events`` computes it: the axis
 chains rows with an UPDATE soon after they are written, and autovacuum gives the old row
 versions' space to the next rows; chaining a bulk year at the end would count a year of dead
@@ -112,6 +113,7 @@ TOPICS = [
     "sắp xếp đơn vị hành chính",
 ]
 PLACEHOLDER = 256  # bytes of a bulk package's or receipt's body
+FAILING = 0.03  # share of bulk deliveries that fail (all but the last week's then requeued and delivered)
 BATCH_DOCUMENTS = 5000  # documents per bulk transaction (about 100k packages)
 
 # --- the bulk history --------------------------------------------------------------------------------
@@ -133,20 +135,29 @@ SELECT n, {new_id} AS id, document_id, sender_rank, k, at FROM (
            $3::timestamptz + least(n::float8 / $4, 1.0) * ($5::timestamptz - $3::timestamptz) AS at
       FROM (SELECT $1 + i AS n, random() AS r FROM generate_series(0, $2 - 1) i) g) timed;
 
-CREATE TEMP TABLE br ON COMMIT DROP AS
+CREATE TEMP TABLE br0 ON COMMIT DROP AS
 SELECT DISTINCT ON (bd.id, s.system_id) bd.id AS package_id, bd.document_id, bd.at, bd.sender_rank,
        s.system_id, s.agency_code, s.http,
-       CASE WHEN random() < 0.01 THEN 'failed' WHEN s.rank >= 4 AND random() < 0.002 THEN 'queued'
+       CASE WHEN random() < {failing} THEN 'failed' WHEN s.rank >= 4 AND random() < 0.002 THEN 'queued'
             ELSE 'delivered' END AS state
   FROM bd CROSS JOIN LATERAL (SELECT {pick} AS rank FROM generate_series(1, bd.k)) picked
   JOIN bulk_systems s ON s.rank = picked.rank
  WHERE s.rank <> bd.sender_rank;
 
+-- A failure older than the year's last week was requeued a day after it (by an operator), then
+-- delivered: ``requeued_at`` says when, and the delivery's later times follow from it.
+CREATE TEMP TABLE br ON COMMIT DROP AS
+SELECT package_id, document_id, at, sender_rank, system_id, agency_code, http,
+       CASE WHEN requeued THEN 'delivered' ELSE state END AS state,
+       CASE WHEN requeued THEN at + interval '1 day' END AS requeued_at,
+       CASE WHEN requeued THEN at + interval '1 day' ELSE at END AS sent_at
+  FROM (SELECT *, state = 'failed' AND at < $5::timestamptz - interval '7 days' AS requeued FROM br0) failures;
+
 CREATE TEMP TABLE bs ON COMMIT DROP AS
 SELECT {new_id} AS id, * FROM (
     SELECT br.package_id AS document_package, br.document_id, br.system_id AS sender_system,
            br.agency_code AS sender_code, br.sender_rank, c.code,
-           br.at + (c.o * 3 + random() * 2) * interval '1 hour' AS at
+           br.sent_at + (c.o * 3 + random() * 2) * interval '1 hour' AS at
       FROM br CROSS JOIN LATERAL (VALUES ('01', 0.95, 0), ('03', 0.85, 1), ('04', 0.60, 2), ('05', 0.50, 3),
                                          ('06', 0.70, 4), ('02', 0.03, 5)) AS c (code, p, o)
      WHERE br.state = 'delivered' AND random() < c.p) timed;
@@ -194,15 +205,15 @@ UNION ALL
 SELECT bs.id, s.agency_code, s.agency_code, s.system_id FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank;
 
 INSERT INTO deliveries (package_id, system_id, state, created_at, published_at, fetched_at, delivered_at, failed_reason,
-                        sender_system)
-SELECT br.package_id, br.system_id, br.state, br.at, CASE WHEN NOT br.http THEN br.at + interval '1 second' END,
-       CASE WHEN br.http AND br.state = 'delivered' THEN br.at + interval '1 minute' END,
-       CASE WHEN br.state = 'delivered' THEN br.at + interval '2 minutes' END,
-       CASE WHEN br.state = 'failed' THEN 'the recipient system was disabled' END, s.system_id
+                        sender_system, requeued_at)
+SELECT br.package_id, br.system_id, br.state, br.at, CASE WHEN NOT br.http THEN br.sent_at + interval '1 second' END,
+       CASE WHEN br.http AND br.state = 'delivered' THEN br.sent_at + interval '1 minute' END,
+       CASE WHEN br.state = 'delivered' THEN br.sent_at + interval '2 minutes' END,
+       CASE WHEN br.state = 'failed' THEN 'the recipient system was disabled' END, s.system_id, br.requeued_at
   FROM br JOIN bulk_systems s ON s.rank = br.sender_rank
 UNION ALL
 SELECT bs.id, s.system_id, 'delivered', bs.at, NULL, bs.at + interval '1 minute', bs.at + interval '2 minutes', NULL,
-       bs.sender_system
+       bs.sender_system, NULL
   FROM bs JOIN bulk_systems s ON s.rank = bs.sender_rank;
 
 INSERT INTO receipts (id, package_id, kind, for_system, about_system, body, created_at, acknowledged_at)
@@ -211,7 +222,7 @@ SELECT {new_id}, package_id, kind, for_system, about_system, convert_to(repeat('
     SELECT bd.id AS package_id, 'acceptance' AS kind, s.system_id AS for_system, NULL AS about_system, bd.at
       FROM bd JOIN bulk_systems s ON s.rank = bd.sender_rank
     UNION ALL
-    SELECT br.package_id, 'delivery', s.system_id, br.system_id, br.at + interval '2 minutes'
+    SELECT br.package_id, 'delivery', s.system_id, br.system_id, br.sent_at + interval '2 minutes'
       FROM br JOIN bulk_systems s ON s.rank = br.sender_rank WHERE br.state = 'delivered'
     UNION ALL
     SELECT bs.id, 'acceptance', bs.sender_system, NULL, bs.at FROM bs
@@ -228,15 +239,21 @@ SELECT at, document_id, package_id, kind, system_id, agency_code, detail FROM (
     SELECT at, document_id, package_id, 'queued', system_id, agency_code,
            jsonb_build_object('requested', agency_code, 'redirects', NULL) FROM br
     UNION ALL
-    SELECT at + interval '1 minute', document_id, package_id, CASE WHEN http THEN 'fetched' ELSE 'published' END,
-           system_id, NULL, '{{}}'::jsonb FROM br WHERE state = 'delivered'
+    SELECT sent_at + interval '1 minute', document_id, package_id,
+           CASE WHEN http THEN 'fetched' ELSE 'published' END, system_id, NULL, '{{}}'::jsonb
+      FROM br WHERE state = 'delivered'
     UNION ALL
-    SELECT at + interval '2 minutes', document_id, package_id, 'delivered', system_id, NULL,
+    SELECT sent_at + interval '2 minutes', document_id, package_id, 'delivered', system_id, NULL,
            jsonb_build_object('how', 'acknowledged', 'receipt', gen_random_uuid()::text) FROM br
      WHERE state = 'delivered'
     UNION ALL
     SELECT at + interval '1 minute', document_id, package_id, 'failed', system_id, NULL,
-           jsonb_build_object('reason', 'the recipient system was disabled') FROM br WHERE state = 'failed'
+           jsonb_build_object('reason', 'the recipient system was disabled') FROM br
+     WHERE state = 'failed' OR requeued_at IS NOT NULL
+    UNION ALL
+    SELECT requeued_at, document_id, package_id, 'requeued', system_id, NULL,
+           jsonb_build_object('by', 'admin:bench', 'previous_reason', 'the recipient system was disabled')
+      FROM br WHERE requeued_at IS NOT NULL
     UNION ALL
     SELECT bs.at, bs.document_id, bs.id, e.kind, CASE WHEN e.kind = 'status' THEN bs.sender_system ELSE s.system_id END,
            NULL, CASE WHEN e.kind = 'status' THEN jsonb_build_object('by', 'recipient', 'code', bs.code,
@@ -298,6 +315,7 @@ class Filler:
         sql = FILL.format(
             pick=PICK.format(systems=SYSTEMS),
             placeholder=PLACEHOLDER,
+            failing=FAILING,
             new_id=TIME_ORDERED.format(at="at"),  # each id at its own row's time
         )
         if not await self.conn.fetchval("SELECT to_regprocedure('pg_temp.insert_chained_events()') IS NOT NULL"):
