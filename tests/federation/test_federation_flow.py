@@ -175,7 +175,15 @@ async def test_a_document_to_an_agency_of_another_province_is_handed_to_the_nati
         rows = await province.fetch("SELECT state, upstream_doc_id FROM upstream_sent")
         return bool(rows) and rows[0]["state"] == "handed"
 
+    async def acknowledged() -> bool:
+        # The worker notes the DocId first, then acknowledges the delivery here (a crash between
+        # the two sends nothing twice): on a slow machine the test saw the first without the second.
+        timeline = await province.get(f"/api/v1/documents/{document.document_id}/status")
+        south = next(r for r in timeline["recipients"] if r["agency"] == SOUTH)
+        return bool(south["delivery"]["state"] == "delivered")
+
     await wait_until(handed)
+    await wait_until(acknowledged)
     timeline = await province.get(f"/api/v1/documents/{document.document_id}/status")
     south = next(r for r in timeline["recipients"] if r["agency"] == SOUTH)
     assert south["system"] == "upstream"
