@@ -476,36 +476,37 @@ async def search(
     if delivery in ("failed", "waiting"):
         # The state is a literal, not a parameter: a generic plan uses a partial index only then.
         state = (DeliveryState.FAILED if delivery == "failed" else DeliveryState.QUEUED).value
-    if walks_deliveries:
-        # Failed deliveries pile up until an operator sends them again, and waiting ones while a
-        # recipient is away, so the page is not chosen among all of them: partial indexes hold
-        # each system's and each sender's (migrations 021, 025), and the walk merges the two
-        # newest first, one row per document (a sender sees each failed recipient of it), looking
-        # each up among the caller's documents until a page has passed the other filters. A
-        # delivery is created in the statement that stores its package (``store.accept``), so
-        # its ``created_at`` is the package's ``received_at``: the same order as the page's.
-        mine = f"SELECT o.created_at, o.package_id FROM deliveries o WHERE o.state = '{state}'"
-        sides = [
-            f"{mine} AND o.{column} = $1"
-            for column, side in (("sender_system", "sent"), ("system_id", "received"))
-            if direction in ("all", side)
-        ]
-        # Each delivery walked is looked up among the caller's documents by key (LATERAL; OFFSET 0
-        # keeps it so), in the walk's order, until the page is full: estimating how many it would
-        # need, PostgreSQL hashed all the caller's documents instead (14,612 rows for 236
-        # failures, bench_scale at 3 M).
-        walk = f"""(SELECT DISTINCT o.created_at, o.package_id FROM ({" UNION ALL ".join(sides)}) o
-                     ORDER BY o.created_at DESC, o.package_id) f
-                   CROSS JOIN LATERAL (SELECT * FROM system_documents s
-                                        WHERE s.system_id = $1 AND s.package_id = f.package_id OFFSET 0) sd"""
-    elif delivery in ("failed", "waiting"):
-        # By promulgation date the walk's order is not the page's: the deliveries the caller may
-        # see (all of what it sent, its own of what it received) are read first, never tested
-        # document by document, and their documents sorted.
-        conditions.append(
-            f"sd.package_id = ANY (ARRAY (SELECT o.package_id FROM deliveries o"
-            f" WHERE o.state = '{state}' AND (o.sender_system = $1 OR o.system_id = $1)))"
-        )
+        if walks_deliveries:
+            # Failed deliveries pile up until an operator sends them again, and waiting ones while
+            # a recipient is away, so the page is not chosen among all of them: partial indexes
+            # hold each system's and each sender's (migrations 021, 025), and the walk merges the
+            # two newest first, one row per document (a sender sees each failed recipient of it),
+            # looking each up among the caller's documents until a page has passed the other
+            # filters. A delivery is created in the statement that stores its package
+            # (``store.accept``), so its ``created_at`` is the package's ``received_at``: the same
+            # order as the page's.
+            mine = f"SELECT o.created_at, o.package_id FROM deliveries o WHERE o.state = '{state}'"
+            sides = [
+                f"{mine} AND o.{column} = $1"
+                for column, side in (("sender_system", "sent"), ("system_id", "received"))
+                if direction in ("all", side)
+            ]
+            # Each delivery walked is looked up among the caller's documents by key (LATERAL;
+            # OFFSET 0 keeps it so), in the walk's order, until the page is full: estimating how
+            # many it would need, PostgreSQL hashed all the caller's documents instead (14,612
+            # rows for 236 failures, bench_scale at 3 M).
+            walk = f"""(SELECT DISTINCT o.created_at, o.package_id FROM ({" UNION ALL ".join(sides)}) o
+                         ORDER BY o.created_at DESC, o.package_id) f
+                       CROSS JOIN LATERAL (SELECT * FROM system_documents s
+                                            WHERE s.system_id = $1 AND s.package_id = f.package_id OFFSET 0) sd"""
+        else:
+            # By promulgation date the walk's order is not the page's: the deliveries the caller
+            # may see (all of what it sent, its own of what it received) are read first, never
+            # tested document by document, and their documents sorted.
+            conditions.append(
+                f"sd.package_id = ANY (ARRAY (SELECT o.package_id FROM deliveries o"
+                f" WHERE o.state = '{state}' AND (o.sender_system = $1 OR o.system_id = $1)))"
+            )
     elif delivery == "done":
         # Done: none of the deliveries the caller may see is still queued or failed. The sender
         # sees every delivery of what it sent, a recipient its own; a delivery is per system, so
